@@ -1,0 +1,60 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Strict concurrency everywhere: Swift 6 language mode is the default for tools-version 6.x.
+let package = Package(
+    name: "screen-recorder",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "recorder-agent", targets: ["recorder-agent"]),
+        .executable(name: "x11-scene", targets: ["x11-scene"]),
+        .library(name: "RecorderCore", targets: ["RecorderCore"]),
+        .library(name: "RecorderAgent", targets: ["RecorderAgent"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // System libraries: each wraps one C library and turns its macros and variadics into typed functions.
+        .systemLibrary(
+            name: "CX11", pkgConfig: "x11",
+            providers: [.apt(["libx11-dev", "libxext-dev", "libxdamage-dev", "libxfixes-dev", "libxrandr-dev"])]),
+        .systemLibrary(name: "CVPX", pkgConfig: "vpx", providers: [.apt(["libvpx-dev"])]),
+        // Debian's libyuv-dev ships no pkg-config file: the module map links it by name.
+        .systemLibrary(name: "CYUV", providers: [.apt(["libyuv-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        .target(
+            name: "RecorderCore",
+            dependencies: []),
+        .target(
+            name: "RecorderAgent",
+            dependencies: [
+                "RecorderCore", "CX11", "CVPX", "CYUV",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+        .executableTarget(
+            name: "recorder-agent",
+            dependencies: [
+                "RecorderAgent", "RecorderCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+        // Draws deterministic X11 scenes for the demo, the tests and the benchmarks (never shipped to agents).
+        .executableTarget(
+            name: "x11-scene",
+            dependencies: [
+                "CX11",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore"]),
+        .testTarget(
+            name: "RecorderAgentTests",
+            dependencies: ["RecorderAgent", "RecorderCore", "CX11"]),
+    ]
+)

@@ -1,0 +1,22 @@
+/// One finished WebM segment, still in memory (later stages seal it before it touches disk).
+public struct RecordedSegment: Sendable {
+    /// Why a segment ended; the next one (if any) starts at the same instant.
+    public enum EndReason: String, Sendable, Codable {
+        case lengthLimit = "length-limit"
+        case resolutionChange = "resolution-change"
+        case stopped
+        case failed
+    }
+
+    /// 1 for the first segment of a recording, then consecutive.
+    public let sequence: Int
+    public let bytes: [UInt8]
+    /// Wall time of the first frame, nanoseconds since the Unix epoch (also the file's DateUTC).
+    public let startWallTimeNanos: Int64
+    /// Length on the timeline: first frame to the moment the segment was cut.
+    public let durationMs: Double
+    public let width: Int
+    public let height: Int
+    public let frameCount: Int
+    public let endReason: EndReason
+}

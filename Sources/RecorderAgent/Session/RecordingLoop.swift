@@ -1,0 +1,180 @@
+import Logging
+import RecorderCore
+
+/// What the recorder found when it opened the display; printed by the CLI and logged.
+public struct CaptureDescription: Sendable {
+    public let display: String
+    public let area: PixelRect
+    public let method: String
+    public let damageTracking: Bool
+    public let cursor: Bool
+}
+
+/// Counters for `status` and the benchmarks.
+public struct RecordingStatistics: Sendable {
+    public var ticks = 0
+    public var framesEncoded = 0
+    public var keyframes = 0
+    public var ticksSkippedUnchanged = 0
+    public var ticksMissedLate = 0
+    public var segments = 0
+}
+
+/// The capture → encode → segment loop. Runs on one dedicated thread: every call into Xlib and libvpx
+/// blocks, and none of them may run on Swift's cooperative pool.
+final class RecordingLoop {
+    private let settings: RecordingSettings
+    private let logger: Logger
+    private let display: X11Display
+    private let damage: DamageTracker?
+    private let cursor: CursorOverlay?
+    private var pipeline: CapturePipeline
+    private var segment: WebMSegmentWriter?
+    private var segmentStartMono: Int64 = 0
+    private var lastKeyframeMono: Int64 = 0
+    private var lastEncodedMono: Int64 = 0
+    private var recordingStartMono: Int64 = 0
+    private var nextSequence = 1
+    private(set) var statistics = RecordingStatistics()
+
+    init(displayName: String?, settings: RecordingSettings, logger: Logger) throws {
+        self.settings = settings
+        self.logger = logger
+        display = try X11Display(name: displayName)
+        let area = try display.captureArea(monitor: settings.monitor)
+        damage = DamageTracker(display: display)
+        cursor = settings.drawCursor ? CursorOverlay(display: display) : nil
+        pipeline = try CapturePipeline(display: display, area: area, settings: settings, cursor: cursor, logger: logger)
+        display.watchGeometryChanges()
+    }
+
+    var description: CaptureDescription {
+        CaptureDescription(
+            display: display.name, area: pipeline.area, method: pipeline.grabber.method, damageTracking: damage != nil,
+            cursor: cursor != nil)
+    }
+
+    /// Records until `shouldStop` says so or `deadline` (monotonic ns) passes, handing each finished
+    /// segment to `deliver`. A failure still delivers the segment in progress before it is thrown.
+    func run(deadline: Int64?, shouldStop: () -> Bool, deliver: (RecordedSegment) -> Void) throws {
+        let interval = Int64(1_000_000_000 / settings.framesPerSecond)
+        let segmentLength = Int64(settings.segmentSeconds * 1_000_000_000)
+        let keyframeInterval = Int64(settings.keyframeIntervalSeconds * 1_000_000_000)
+        recordingStartMono = MonotonicClock.now()
+        var nextTick = recordingStartMono
+        var endTime = recordingStartMono
+
+        do {
+            while true {
+                while MonotonicClock.now() < nextTick && !shouldStop() {
+                    // Short naps keep a stop request answered within 100 ms even at 1 fps.
+                    MonotonicClock.sleep(until: min(nextTick, MonotonicClock.now() + 100_000_000))
+                }
+                let tick = MonotonicClock.now()
+                if shouldStop() {
+                    endTime = tick
+                    break
+                }
+                if let deadline, tick >= deadline {
+                    endTime = deadline
+                    break
+                }
+                try captureTick(at: tick, segmentLength: segmentLength, keyframeInterval: keyframeInterval, deliver: deliver)
+                nextTick += interval
+                let now = MonotonicClock.now()
+                while nextTick <= now {
+                    nextTick += interval
+                    statistics.ticksMissedLate += 1
+                }
+            }
+        } catch {
+            finishSegment(at: MonotonicClock.now(), reason: .failed, deliver: deliver)
+            throw error
+        }
+        finishSegment(at: endTime, reason: .stopped, deliver: deliver)
+    }
+
+    private func captureTick(
+        at tick: Int64, segmentLength: Int64, keyframeInterval: Int64, deliver: (RecordedSegment) -> Void
+    ) throws {
+        statistics.ticks += 1
+        guard !display.isConnectionLost else { throw CaptureError.displayLost }
+        if display.drainEvents() {
+            try handleGeometryChange(at: tick, deliver: deliver)
+        }
+        var changes = damage?.takeChanges(within: pipeline.area) ?? [fullArea]
+        changes += cursor?.refresh(area: pipeline.area) ?? []
+
+        if segment != nil && tick - segmentStartMono >= segmentLength {
+            finishSegment(at: tick, reason: .lengthLimit, deliver: deliver)
+        }
+        let startsSegment = segment == nil
+        let keyframe = startsSegment || (keyframeInterval > 0 && tick - lastKeyframeMono >= keyframeInterval)
+
+        guard try pipeline.update(changes: changes, keyframe: keyframe) else {
+            statistics.ticksSkippedUnchanged += 1
+            return
+        }
+        if startsSegment {
+            beginSegment(at: tick)
+        }
+        let ptsMs = (tick - recordingStartMono) / 1_000_000
+        let durationMs = Int((tick - (lastEncodedMono == 0 ? tick : lastEncodedMono)) / 1_000_000)
+        for frame in try pipeline.encode(ptsMs: ptsMs, durationMs: max(durationMs, 1), keyframe: keyframe) {
+            let segmentPts = (tick - segmentStartMono) / 1_000_000
+            segment?.append(frame: frame.bytes, timestampMs: segmentPts, isKeyframe: frame.isKeyframe)
+            statistics.framesEncoded += 1
+            if frame.isKeyframe {
+                statistics.keyframes += 1
+                lastKeyframeMono = tick
+            }
+        }
+        lastEncodedMono = tick
+    }
+
+    private var fullArea: PixelRect { PixelRect(x: 0, y: 0, width: pipeline.area.width, height: pipeline.area.height) }
+
+    private func beginSegment(at tick: Int64) {
+        segment = WebMSegmentWriter(
+            width: pipeline.area.width, height: pipeline.area.height,
+            startWallTimeNanos: MonotonicClock.wallTime(atMonotonic: tick))
+        segmentStartMono = tick
+    }
+
+    private func finishSegment(at end: Int64, reason: RecordedSegment.EndReason, deliver: (RecordedSegment) -> Void) {
+        guard var writer = segment, !writer.isEmpty else {
+            segment = nil
+            return
+        }
+        let durationMs = Double(end - segmentStartMono) / 1_000_000
+        let bytes = writer.finish(durationMs: durationMs)
+        let finished = RecordedSegment(
+            sequence: nextSequence, bytes: bytes, startWallTimeNanos: writer.startWallTimeNanos, durationMs: durationMs,
+            width: writer.width, height: writer.height, frameCount: writer.frameCount, endReason: reason)
+        segment = nil
+        nextSequence += 1
+        statistics.segments += 1
+        logger.info(
+            "segment finished",
+            metadata: [
+                "sequence": "\(finished.sequence)", "frames": "\(finished.frameCount)",
+                "duration_ms": "\(Int(durationMs))", "bytes": "\(bytes.count)", "reason": "\(reason.rawValue)",
+            ])
+        deliver(finished)
+    }
+
+    /// A new screen size (or moved monitor) ends the current segment; the next starts at the new size.
+    private func handleGeometryChange(at tick: Int64, deliver: (RecordedSegment) -> Void) throws {
+        let area: PixelRect
+        do {
+            area = try display.captureArea(monitor: settings.monitor)
+        } catch {
+            logger.warning("monitor disappeared; recording the whole screen", metadata: ["error": "\(error)"])
+            area = try display.captureArea(monitor: nil)
+        }
+        guard area != pipeline.area else { return }
+        logger.info("screen geometry changed", metadata: ["from": "\(pipeline.area)", "to": "\(area)"])
+        finishSegment(at: tick, reason: .resolutionChange, deliver: deliver)
+        pipeline = try CapturePipeline(display: display, area: area, settings: settings, cursor: cursor, logger: logger)
+    }
+}

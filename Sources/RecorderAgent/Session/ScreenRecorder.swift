@@ -1,0 +1,134 @@
+import Dispatch
+import Foundation
+import Logging
+import RecorderCore
+import Synchronization
+
+/// Records a display on its own thread and hands finished segments to async code.
+///
+/// Back-pressure is explicit: at most `maxPendingSegments` finished segments wait for the consumer;
+/// beyond that the recording thread blocks (it never drops a segment silently).
+public final class ScreenRecorder: Sendable {
+    public let segments: SegmentStream
+    private let displayName: String?
+    private let settings: RecordingSettings
+    private let logger: Logger
+    private let stopRequested = Atomic<Bool>(false)
+    private let state = Mutex(ThreadState.notStarted)
+    private let continuation: AsyncStream<RecordedSegment>.Continuation
+    private let permits: DispatchSemaphore
+
+    private enum ThreadState {
+        case notStarted
+        case running(waiter: CheckedContinuation<RecordingStatistics, Error>?)
+        case finished(Result<RecordingStatistics, Error>)
+    }
+
+    public init(displayName: String?, settings: RecordingSettings, logger: Logger, maxPendingSegments: Int = 2) {
+        self.displayName = displayName
+        self.settings = settings
+        self.logger = logger
+        permits = DispatchSemaphore(value: maxPendingSegments)
+        let (stream, continuation) = AsyncStream<RecordedSegment>.makeStream(bufferingPolicy: .unbounded)
+        self.continuation = continuation
+        segments = SegmentStream(base: stream, permits: permits)
+    }
+
+    /// Opens the display and starts recording; returns once capture is set up (or throws why it cannot be).
+    /// `duration` (seconds) ends the recording by itself; nil records until `stop()`.
+    public func start(duration: Double?) async throws -> CaptureDescription {
+        try settings.validate()
+        return try await withCheckedThrowingContinuation { (ready: CheckedContinuation<CaptureDescription, Error>) in
+            state.withLock { $0 = .running(waiter: nil) }
+            let thread = Thread { [self] in
+                runThread(duration: duration, ready: ready)
+            }
+            thread.name = "screen-recorder"
+            thread.start()
+        }
+    }
+
+    /// Asks the recording to end; the segment in progress is finished and delivered.
+    public func stop() {
+        stopRequested.store(true, ordering: .releasing)
+    }
+
+    /// Waits until the recording thread has ended; rethrows the error that ended it, if any.
+    public func finished() async throws -> RecordingStatistics {
+        try await withCheckedThrowingContinuation { waiter in
+            let result: Result<RecordingStatistics, Error>? = state.withLock { state in
+                switch state {
+                case .finished(let result): return result
+                case .notStarted: return .failure(CancellationError())
+                case .running:
+                    state = .running(waiter: waiter)
+                    return nil
+                }
+            }
+            if let result { waiter.resume(with: result) }
+        }
+    }
+
+    private func runThread(duration: Double?, ready: CheckedContinuation<CaptureDescription, Error>) {
+        let loop: RecordingLoop
+        do {
+            loop = try RecordingLoop(displayName: displayName, settings: settings, logger: logger)
+        } catch {
+            complete(.failure(error))
+            ready.resume(throwing: error)
+            return
+        }
+        ready.resume(returning: loop.description)
+        let deadline = duration.map { MonotonicClock.now() + Int64($0 * 1_000_000_000) }
+        do {
+            try loop.run(
+                deadline: deadline,
+                shouldStop: { stopRequested.load(ordering: .acquiring) },
+                deliver: { segment in
+                    permits.wait()
+                    continuation.yield(segment)
+                })
+            complete(.success(loop.statistics))
+        } catch {
+            complete(.failure(error))
+        }
+    }
+
+    private func complete(_ result: Result<RecordingStatistics, Error>) {
+        continuation.finish()
+        let waiter: CheckedContinuation<RecordingStatistics, Error>? = state.withLock { state in
+            defer { state = .finished(result) }
+            if case .running(let waiter) = state { return waiter }
+            return nil
+        }
+        waiter?.resume(with: result)
+    }
+}
+
+/// The recorder's segments as an async sequence; asking for the next one releases the previous
+/// one's place in the bounded queue, so a slow consumer slows the recorder instead of losing data.
+public struct SegmentStream: AsyncSequence, Sendable {
+    public typealias Element = RecordedSegment
+    let base: AsyncStream<RecordedSegment>
+    let permits: DispatchSemaphore
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncStream<RecordedSegment>.AsyncIterator
+        let permits: DispatchSemaphore
+        var holdsPermit = false
+
+        public mutating func next() async -> RecordedSegment? {
+            if holdsPermit {
+                permits.signal()
+                holdsPermit = false
+            }
+            let segment = await base.next()
+            holdsPermit = segment != nil
+            return segment
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: base.makeAsyncIterator(), permits: permits)
+    }
+}
