@@ -55,6 +55,6 @@ let package = Package(
         .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore"]),
         .testTarget(
             name: "RecorderAgentTests",
-            dependencies: ["RecorderAgent", "RecorderCore", "CX11"]),
+            dependencies: ["RecorderAgent", "RecorderCore", "recorder-agent", "x11-scene"]),
     ]
 )

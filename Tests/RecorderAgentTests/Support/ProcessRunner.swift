@@ -1,0 +1,82 @@
+import Foundation
+import Glibc
+
+/// Runs helper programs (ffprobe, ffmpeg, xrandr, our own binaries) and captures what they print.
+struct ProcessResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+    let stdoutData: Data
+}
+
+enum ProcessRunner {
+    /// Directory holding the package's built executables (next to the test bundle).
+    static var productsDirectory: URL {
+        // /proc/self/exe: argv[0] may be relative or a launcher's name, the kernel's link is not.
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var directory = executable.deletingLastPathComponent()
+        while directory.pathComponents.count > 1 {
+            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("recorder-agent").path) {
+                return directory
+            }
+            directory = directory.deletingLastPathComponent()
+        }
+        fatalError("cannot find the built recorder-agent near \(executable.path); run `swift build` first")
+    }
+
+    static func product(_ name: String) -> String {
+        productsDirectory.appendingPathComponent(name).path
+    }
+
+    /// Runs to completion. Output goes through files so a chatty program can never block on a full pipe.
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws
+        -> ProcessResult
+    {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : try which(executable))
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { $1 }
+        process.environment = env
+        let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("out-\(UUID().uuidString)")
+        let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("err-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: outURL)
+            try? FileManager.default.removeItem(at: errURL)
+        }
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let out = (try? Data(contentsOf: outURL)) ?? Data()
+        let err = (try? Data(contentsOf: errURL)) ?? Data()
+        return ProcessResult(
+            status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+            stderr: String(decoding: err, as: UTF8.self), stdoutData: out)
+    }
+
+    /// SIGKILL, not SIGTERM: children of the test runner inherit its blocked signal mask, and helpers
+    /// such as Xvfb never unblock SIGTERM, so a polite stop would wait forever.
+    static func kill(_ process: Process) {
+        guard process.isRunning else { return }
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    static func which(_ name: String) throws -> String {
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw TestFailure("\(name) is not installed (run .ci/run or apt-get install it)")
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
