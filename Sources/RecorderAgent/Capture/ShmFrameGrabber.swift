@@ -34,15 +34,16 @@ final class ShmFrameGrabber: FrameGrabber {
             cx11_destroy_image(image)
             throw error
         }
+        // From here on `self` is fully initialized: a throw runs `deinit`, which releases what exists.
         let byteCount = Int(image.pointee.bytes_per_line) * area.height
         segment.shmid = shmget(IPC_PRIVATE, byteCount, IPC_CREAT | 0o600)
         guard segment.shmid >= 0 else {
-            cx11_destroy_image(image)
             throw CaptureError.sharedMemory("shmget of \(byteCount) bytes failed (errno \(errno)); check kernel.shmmax")
         }
-        guard let address = shmat(segment.shmid, nil, 0), address != UnsafeMutableRawPointer(bitPattern: -1) else {
-            shmctl(segment.shmid, IPC_RMID, nil)
-            cx11_destroy_image(image)
+        let address = shmat(segment.shmid, nil, 0)
+        // The kernel frees the segment once the server and we have detached, whatever happens next.
+        defer { shmctl(segment.shmid, IPC_RMID, nil) }
+        guard let address, address != UnsafeMutableRawPointer(bitPattern: -1) else {
             throw CaptureError.sharedMemory("shmat failed (errno \(errno))")
         }
         segment.shmaddr = address.assumingMemoryBound(to: CChar.self)
@@ -53,12 +54,7 @@ final class ShmFrameGrabber: FrameGrabber {
         XShmAttach(display.handle, &segment)
         display.sync()
         let attachError = display.takeLastError()
-        // The kernel frees the segment once the server and we have detached, whatever happens next.
-        shmctl(segment.shmid, IPC_RMID, nil)
         guard attachError == 0 else {
-            shmdt(address)
-            image.pointee.data = nil
-            cx11_destroy_image(image)
             throw CaptureError.sharedMemory(
                 "the X server cannot attach our shared memory (X error \(attachError)); the display is probably remote")
         }
@@ -70,7 +66,10 @@ final class ShmFrameGrabber: FrameGrabber {
             XShmDetach(display.handle, &segment)
             display.sync()
         }
-        shmdt(segment.shmaddr)
+        if let address = segment.shmaddr {
+            shmdt(address)
+        }
+        // XDestroyImage would free() the shared memory as if it were malloc'ed: detach it first.
         image.pointee.data = nil
         cx11_destroy_image(image)
     }

@@ -70,9 +70,10 @@ final class RecordingLoop {
                     // Short naps keep a stop request answered within 100 ms even at 1 fps.
                     MonotonicClock.sleep(until: min(nextTick, MonotonicClock.now() + 100_000_000))
                 }
-                let tick = MonotonicClock.now()
+                // Timing decisions use the scheduled tick (wake-up jitter must not move a segment cut by a frame).
+                let tick = nextTick
                 if shouldStop() {
-                    endTime = tick
+                    endTime = MonotonicClock.now()
                     break
                 }
                 if let deadline, tick >= deadline {

@@ -1,0 +1,114 @@
+import Foundation
+import Glibc
+import RecorderCore
+import Testing
+
+/// Segment boundaries: length limit, resolution changes and SIGINT all end a segment as a complete file.
+@Suite(.serialized)
+struct SegmentingTests {
+    @Test func cutsAt10SecondsWithoutGapsOrOverlaps() throws {
+        let xvfb = try XvfbServer(width: 640, height: 480)
+        let scene = try SceneProcess(display: xvfb.display, scene: "demo", seconds: 40)
+        defer { scene.stop() }
+        let run = try AgentRun.record(
+            display: xvfb.display, arguments: ["--duration", "25s", "--segment-length", "10s", "--fps", "5"])
+        #expect(run.result.status == 0, "\(run.result.stderr)")
+        try #require(run.segments.count == 3, "segments: \(run.segments)")
+
+        let summaries = try run.segments.map { try MediaProbe(path: $0).summary() }
+        let frameInterval = 0.2
+        let total = summaries.reduce(0) { $0 + $1.durationMs } / 1000
+        #expect(abs(total - 25) <= frameInterval, "durations add up to \(total) s")
+        #expect(abs(summaries[0].durationMs - 10_000) <= frameInterval * 1000)
+        #expect(abs(summaries[1].durationMs - 10_000) <= frameInterval * 1000)
+        for (previous, next) in zip(summaries, summaries.dropFirst()) {
+            let previousEnd = previous.startWallTimeNanos + Int64(previous.durationMs * 1_000_000)
+            let gap = Double(next.startWallTimeNanos - previousEnd) / 1e9
+            #expect(abs(gap) <= frameInterval, "gap or overlap of \(gap) s between segments")
+        }
+        for path in run.segments {
+            let probe = MediaProbe(path: path)
+            #expect(try probe.decodeErrors() == "", "\(path)")
+            let summary = try probe.summary()
+            #expect(summary.blocks.first?.isKeyframe == true, "every segment starts with a keyframe")
+            let ffprobeDuration = Double(try probe.probe().format.duration ?? "0") ?? 0
+            #expect(abs(ffprobeDuration * 1000 - summary.durationMs) < 1, "ffprobe reads our Duration")
+        }
+    }
+
+    @Test func resolutionChangeStartsANewSegmentAtTheNewSize() throws {
+        let xvfb = try XvfbServer(width: 1280, height: 720)
+        let scene = try SceneProcess(display: xvfb.display, scene: "demo", seconds: 30)
+        defer { scene.stop() }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("resize-\(UUID().uuidString)").path
+        let agent = try BackgroundAgent(display: xvfb.display, out: out, arguments: ["--duration", "6s"])
+        Thread.sleep(forTimeInterval: 2.5)
+        // Xvfb can shrink its framebuffer through RandR (xrandr reports a harmless error the first time).
+        _ = try ProcessRunner.run("xrandr", ["--display", xvfb.display, "--fb", "1000x700"])
+        let status = agent.wait()
+        #expect(status == 0, "\(agent.stderr)")
+        let segments = AgentRun.segmentFiles(in: out)
+        try #require(segments.count == 2, "segments: \(segments); log: \(agent.stderr)")
+        let first = try MediaProbe(path: segments[0]).probe().streams[0]
+        let second = try MediaProbe(path: segments[1]).probe().streams[0]
+        #expect(first.width == 1280 && first.height == 720)
+        #expect(second.width == 1000 && second.height == 700)
+        #expect(try MediaProbe(path: segments[1]).decodeErrors() == "")
+    }
+
+    @Test func sigintFinishesTheSegmentAndExitsZero() throws {
+        let xvfb = try XvfbServer(width: 640, height: 480)
+        let scene = try SceneProcess(display: xvfb.display, scene: "demo", seconds: 30)
+        defer { scene.stop() }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("sigint-\(UUID().uuidString)").path
+        for signal in [SIGINT, SIGTERM] {
+            let directory = "\(out)-\(signal)"
+            let agent = try BackgroundAgent(display: xvfb.display, out: directory, arguments: [])
+            Thread.sleep(forTimeInterval: 3)
+            agent.send(signal)
+            let status = agent.wait()
+            #expect(status == 0, "exit status \(status) after signal \(signal): \(agent.stderr)")
+            let segments = AgentRun.segmentFiles(in: directory)
+            try #require(segments.count == 1)
+            let probe = MediaProbe(path: segments[0])
+            #expect(try probe.decodeErrors() == "")
+            let duration = try probe.summary().durationMs
+            #expect(duration > 2000 && duration < 6000, "duration \(duration) ms for a ~3 s recording")
+        }
+    }
+}
+
+/// `recorder-agent record` running in the background, for tests that act while it records.
+final class BackgroundAgent {
+    private let process = Process()
+    private let errorFile: URL
+
+    init(display: String, out: String, arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: ProcessRunner.product("recorder-agent"))
+        process.arguments = ["record", "--display", display, "--out", out] + arguments
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { $1 }
+        process.environment = env
+        errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("agent-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: errorFile)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    func send(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    func wait() -> Int32 {
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    var stderr: String { (try? String(contentsOf: errorFile, encoding: .utf8)) ?? "" }
+
+    deinit {
+        ProcessRunner.kill(process)
+        try? FileManager.default.removeItem(at: errorFile)
+    }
+}
