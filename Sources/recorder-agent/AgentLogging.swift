@@ -6,7 +6,8 @@ enum AgentLogging {
     /// Logs go to stderr so stdout stays for results a script can read.
     static func makeLogger(level: String) throws -> Logger {
         guard let parsed = Logger.Level(rawValue: level) else {
-            throw ValidationError("--log-level \(level) is not one of trace, debug, info, notice, warning, error, critical")
+            throw ValidationError(
+                "--log-level \(level) is not one of trace, debug, info, notice, warning, error, critical")
         }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -12,28 +12,33 @@ struct RecordCommand: AsyncParsableCommand {
         abstract: "Record a display into self-contained, seekable WebM segments.",
         discussion: "SIGINT or SIGTERM finishes the segment in progress (a complete, playable file) and exits 0.")
 
-    @Option(help: "X display to record (default: $DISPLAY).")
+    @Option(help: "JSON configuration file (see Agent/agent.example.json); flags override its values.")
+    var config: String?
+
+    @Option(help: "X display to record (default: the config's display, then $DISPLAY).")
     var display: String?
 
     @Option(help: "Stop after this long, e.g. 20s, 5m, 1h30m (default: until SIGINT/SIGTERM).")
     var duration: String?
 
-    @Option(help: "Directory for the .webm segments (created if missing).")
-    var out: String
+    @Option(help: "Directory for the .webm segments (created if missing; default: the config's output_directory).")
+    var out: String?
 
-    @Option(help: "Frames per second sampled from the screen (unchanged frames are skipped).")
-    var fps: Double = RecordingSettings().framesPerSecond
+    @Option(help: "Frames per second sampled from the screen; unchanged frames are skipped (default 5).")
+    var fps: Double?
 
-    @Option(help: "VP8 target bitrate in kbit/s.")
-    var bitrate: Int = RecordingSettings().bitrateKbps
+    @Option(help: "VP8 target bitrate in kbit/s (default 300).")
+    var bitrate: Int?
 
-    @Option(name: .customLong("cpu-used"), help: "libvpx speed: 0 (best quality) to 16 (fastest).")
-    var cpuUsed: Int = RecordingSettings().cpuUsed
+    @Option(name: .customLong("cpu-used"), help: "libvpx speed: 0 (best quality) to 16 (fastest) (default 8).")
+    var cpuUsed: Int?
 
-    @Option(name: .customLong("segment-length"), help: "Longest segment, e.g. 60s.")
-    var segmentLength: String = "60s"
+    @Option(name: .customLong("segment-length"), help: "Longest segment, e.g. 60s (default 60s).")
+    var segmentLength: String?
 
-    @Option(name: .customLong("keyframe-interval"), help: "Extra keyframes inside a segment, e.g. 10s (default: only at segment start).")
+    @Option(
+        name: .customLong("keyframe-interval"),
+        help: "Extra keyframes inside a segment, e.g. 10s (default: only at segment start).")
     var keyframeInterval: String?
 
     @Option(help: "Record only this RandR monitor (see `recorder-agent monitors`).")
@@ -48,29 +53,38 @@ struct RecordCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
-    func settings() throws -> RecordingSettings {
-        var settings = RecordingSettings()
-        settings.framesPerSecond = fps
-        settings.bitrateKbps = bitrate
-        settings.cpuUsed = cpuUsed
-        settings.segmentSeconds = try DurationText.parseSeconds(segmentLength)
-        settings.keyframeIntervalSeconds = try keyframeInterval.map(DurationText.parseSeconds) ?? 0
-        settings.monitor = monitor
-        settings.drawCursor = !noCursor
-        settings.forceXGetImage = forceXGetImage
+    /// Settings from the file, then the flags given on the command line.
+    func configuration() throws -> AgentConfiguration {
+        var configuration = try config.map(AgentConfiguration.load) ?? AgentConfiguration()
+        var settings = configuration.recording
+        if let fps { settings.framesPerSecond = fps }
+        if let bitrate { settings.bitrateKbps = bitrate }
+        if let cpuUsed { settings.cpuUsed = cpuUsed }
+        if let segmentLength { settings.segmentSeconds = try DurationText.parseSeconds(segmentLength) }
+        if let keyframeInterval { settings.keyframeIntervalSeconds = try DurationText.parseSeconds(keyframeInterval) }
+        if let monitor { settings.monitor = monitor }
+        if noCursor { settings.drawCursor = false }
+        if forceXGetImage { settings.forceXGetImage = true }
         try settings.validate()
-        return settings
+        configuration.recording = settings
+        if let display { configuration.display = display }
+        if let out { configuration.outputDirectory = out }
+        return configuration
     }
 
     func run() async throws {
         let logger = try AgentLogging.makeLogger(level: logLevel)
-        let settings = try settings()
+        let configuration = try configuration()
+        let settings = configuration.recording
+        guard let outputDirectory = configuration.outputDirectory else {
+            throw ValidationError("no output directory: pass --out DIR or set output_directory in the configuration")
+        }
         let seconds = try duration.map(DurationText.parseSeconds)
         if let seconds, seconds <= 0 {
             throw ValidationError("--duration must be longer than 0 s")
         }
-        let directory = try SegmentDirectory(path: out)
-        let recorder = ScreenRecorder(displayName: display, settings: settings, logger: logger)
+        let directory = try SegmentDirectory(path: outputDirectory)
+        let recorder = ScreenRecorder(displayName: configuration.display, settings: settings, logger: logger)
         let written = WrittenFiles()
 
         let recording = RecordingService(recorder: recorder, duration: seconds) { capture in

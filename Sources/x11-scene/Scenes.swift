@@ -34,20 +34,33 @@ final class IdleScene: SceneScript {
         canvas.text("Contact center desktop", x: 10, y: 18, color: 0xFF_FFFF)
         canvas.fill(80, 80, 700, 500, color: 0xEE_EEEE)
         for line in 0..<20 {
-            canvas.text("Customer record field \(line): value \(line * 37 % 101)", x: 100, y: 110 + line * 20, color: 0x11_1111)
+            canvas.text(
+                "Customer record field \(line): value \(line * 37 % 101)", x: 100, y: 110 + line * 20, color: 0x11_1111)
         }
         return "drawn"
     }
 }
 
 /// Office work: a CRM form being typed into, a log pane scrolling one line a second, and a small
-/// window dragged across the screen, all at 10 updates per second.
+/// window dragged across the screen, all at 10 updates per second (timed by the frame counter, so
+/// every run draws the same sequence).
 final class OfficeScene: SceneScript {
     let tick = 0.1
     private var movingWindow: Window?
     private let sentence = "Customer reports that the invoice for October was charged twice; refund requested. "
 
+    /// Every 10 s the scene holds still for 1.5 s ("checkpoint-N"): benchmarks take a lossless
+    /// reference screenshot then and compare each recorder's picture against it.
+    private var checkpoint = -1
+
     func draw(on canvas: Canvas, elapsed: Double, frame: Int) -> String? {
+        let cycle = elapsed.truncatingRemainder(dividingBy: 10)
+        if elapsed > 1, cycle >= 8.5 {
+            let index = Int(elapsed / 10)
+            guard index != checkpoint else { return nil }
+            checkpoint = index
+            return "checkpoint-\(index)"
+        }
         if frame == 0 {
             canvas.fill(0, 0, canvas.width, 28, color: 0x33_4455)
             canvas.text("CRM - Case 4711", x: 10, y: 18, color: 0xFF_FFFF)
@@ -66,9 +79,13 @@ final class OfficeScene: SceneScript {
         if frame % 10 == 0 {
             let paneX = 980
             let paneWidth = max(100, canvas.width - 1020)
-            XCopyArea(canvas.display, canvas.window, canvas.window, canvas.gc, Int32(paneX), 78, UInt32(paneWidth), 680, Int32(paneX), 60)
+            XCopyArea(
+                canvas.display, canvas.window, canvas.window, canvas.gc, Int32(paneX), 78, UInt32(paneWidth), 680,
+                Int32(paneX), 60)
             canvas.fill(paneX, 740, paneWidth, 20, color: 0x10_1820)
-            canvas.text(String(format: "%06d INFO call event queue=sales agent=a%03d", frame, frame % 97), x: paneX + 8, y: 754, color: 0x7F_FF7F)
+            canvas.text(
+                String(format: "%06d INFO call event queue=sales agent=a%03d", frame, frame % 97), x: paneX + 8, y: 754,
+                color: 0x7F_FF7F)
         }
         // A window dragged back and forth across the lower half.
         if let movingWindow {

@@ -49,3 +49,19 @@ import Testing
         #expect(result.stderr.contains("/proc/forbidden"), "\(result.stderr)")
     }
 }
+
+extension BadInputTests {
+    @Test func badConfigurationFile() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("agent-\(UUID().uuidString).json")
+        try Data("{\"recording\":{\"fps\":-1}}".utf8).write(to: file)
+        let result = try ProcessRunner.run(
+            ProcessRunner.product("recorder-agent"), ["record", "--config", file.path, "--out", "/tmp/unused"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("configuration \(file.path): invalid setting fps"), "\(result.stderr)")
+        let missing = try ProcessRunner.run(
+            ProcessRunner.product("recorder-agent"),
+            ["record", "--config", "/nonexistent.json", "--out", "/tmp/unused"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("/nonexistent.json: cannot read the file"), "\(missing.stderr)")
+    }
+}

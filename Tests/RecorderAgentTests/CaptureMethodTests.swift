@@ -48,9 +48,11 @@ struct CaptureMethodTests {
         let set = try ProcessRunner.run(
             "xrandr", ["--display", xvfb.display, "--setmonitor", "right-half", "640/170x720/190+640+0", "none"])
         #expect(set.status == 0, "\(set.stderr)")
-        let listed = try ProcessRunner.run(ProcessRunner.product("recorder-agent"), ["monitors", "--display", xvfb.display])
+        let listed = try ProcessRunner.run(
+            ProcessRunner.product("recorder-agent"), ["monitors", "--display", xvfb.display])
         #expect(listed.stdout.contains("right-half\t640x720+640+0"), "\(listed.stdout)")
-        let run = try AgentRun.record(display: xvfb.display, arguments: ["--duration", "2s", "--monitor", "right-half"])
+        let run = try AgentRun.record(
+            display: xvfb.display, arguments: ["--duration", "2s", "--monitor", "right-half"])
         #expect(run.result.status == 0, "\(run.result.stderr)")
         let probe = MediaProbe(path: try #require(run.segments.first))
         let stream = try probe.probe().streams[0]

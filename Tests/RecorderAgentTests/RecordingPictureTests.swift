@@ -66,7 +66,8 @@ struct RecordingPictureTests {
         let xvfb = try XvfbServer(width: 800, height: 600)
         let scene = try SceneProcess(display: xvfb.display, scene: "demo", seconds: 10)
         defer { scene.stop() }
-        let run = try AgentRun.record(display: xvfb.display, arguments: ["--duration", "6s", "--keyframe-interval", "2s"])
+        let run = try AgentRun.record(
+            display: xvfb.display, arguments: ["--duration", "6s", "--keyframe-interval", "2s"])
         #expect(run.result.status == 0, "\(run.result.stderr)")
         try #require(run.segments.count == 1)
         let probe = MediaProbe(path: run.segments[0])
@@ -76,8 +77,13 @@ struct RecordingPictureTests {
         _ = try probe.seekFrame(at: 3.1, width: 800, height: 600)
         // ffprobe reads the same index: seeking by it lands on keyframes.
         let packets = try ProcessRunner.run(
-            "ffprobe", ["-v", "error", "-read_intervals", "3%+#1", "-select_streams", "v", "-show_entries", "packet=pts_time,flags", "-of", "csv=p=0", run.segments[0]])
-        #expect(packets.status == 0 && packets.stdout.contains("K"), "seek by cues: \(packets.stdout) \(packets.stderr)")
+            "ffprobe",
+            [
+                "-v", "error", "-read_intervals", "3%+#1", "-select_streams", "v", "-show_entries",
+                "packet=pts_time,flags", "-of", "csv=p=0", run.segments[0],
+            ])
+        #expect(
+            packets.status == 0 && packets.stdout.contains("K"), "seek by cues: \(packets.stdout) \(packets.stderr)")
     }
 
     @Test func recordsOddSizedScreens() throws {
@@ -94,7 +100,9 @@ struct RecordingPictureTests {
         #expect(info.streams.first?.height == 767)
         #expect(try probe.decodeErrors() == "")
         let frame = try probe.frame(shownAt: 1.5, width: 1366, height: 767)
-        let state = scene.events().last { $0.wallTimeNanos <= (try! probe.summary()).startWallTimeNanos + 1_500_000_000 }
+        let state = scene.events().last {
+            $0.wallTimeNanos <= (try! probe.summary()).startWallTimeNanos + 1_500_000_000
+        }
         let k = Int(state?.event.dropFirst("state-".count) ?? "0") ?? 0
         Self.expectState(k, in: frame, "odd size")
         // The last column and row are real picture, not garbage from a stride error.

@@ -18,7 +18,9 @@ public struct CaptureError: Error, CustomStringConvertible, Sendable {
         )
     }
     public static func unsupportedPixelFormat(_ detail: String) -> Self {
-        .init(.unsupportedPixelFormat, "unsupported pixel format: \(detail); the recorder needs a 24- or 32-bit TrueColor display")
+        .init(
+            .unsupportedPixelFormat,
+            "unsupported pixel format: \(detail); the recorder needs a 24- or 32-bit TrueColor display")
     }
     public static func unknownMonitor(_ name: String, available: [String]) -> Self {
         .init(

@@ -59,7 +59,8 @@ final class VP8Encoder {
     private func control(_ id: Int32, _ value: Int) throws {
         let status = cvpx_control_int(context, id, Int32(value))
         guard status == VPX_CODEC_OK else {
-            throw EncoderError.configuration("control \(id)=\(value): \(String(cString: vpx_codec_err_to_string(status)))")
+            throw EncoderError.configuration(
+                "control \(id)=\(value): \(String(cString: vpx_codec_err_to_string(status)))")
         }
     }
 

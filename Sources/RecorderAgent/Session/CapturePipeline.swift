@@ -47,7 +47,8 @@ final class CapturePipeline {
         if keyframe {
             try grabber.grab(regions: nil)
             cursor?.draw(into: grabber)
-            picture.convert(from: grabber.pixels, bytesPerRow: grabber.bytesPerRow, layout: grabber.layout, region: whole)
+            picture.convert(
+                from: grabber.pixels, bytesPerRow: grabber.bytesPerRow, layout: grabber.layout, region: whole)
             activeMap.markAll()
             return true
         }

@@ -80,7 +80,8 @@ final class RecordingLoop {
                     endTime = deadline
                     break
                 }
-                try captureTick(at: tick, segmentLength: segmentLength, keyframeInterval: keyframeInterval, deliver: deliver)
+                try captureTick(
+                    at: tick, segmentLength: segmentLength, keyframeInterval: keyframeInterval, deliver: deliver)
                 nextTick += interval
                 let now = MonotonicClock.now()
                 while nextTick <= now {

@@ -8,7 +8,8 @@ public struct RecordingService: Service {
     let duration: Double?
     let onStart: @Sendable (CaptureDescription) -> Void
 
-    public init(recorder: ScreenRecorder, duration: Double?, onStart: @escaping @Sendable (CaptureDescription) -> Void) {
+    public init(recorder: ScreenRecorder, duration: Double?, onStart: @escaping @Sendable (CaptureDescription) -> Void)
+    {
         self.recorder = recorder
         self.duration = duration
         self.onStart = onStart

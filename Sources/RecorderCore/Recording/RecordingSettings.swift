@@ -28,19 +28,22 @@ public struct RecordingSettings: Sendable, Equatable, Codable {
     /// Checks every value against what the recorder can honour; the error names the key and the allowed range.
     public func validate() throws {
         guard framesPerSecond.isFinite, framesPerSecond > 0, framesPerSecond <= 60 else {
-            throw InvalidSetting(key: "fps", problem: "\(framesPerSecond) is not allowed; use a value above 0 and at most 60")
+            throw InvalidSetting(
+                key: "fps", problem: "\(framesPerSecond) is not allowed; use a value above 0 and at most 60")
         }
         guard (10...50_000).contains(bitrateKbps) else {
             throw InvalidSetting(key: "bitrate", problem: "\(bitrateKbps) kbps is not allowed; use 10 to 50000 kbps")
         }
         guard (0...16).contains(cpuUsed) else {
-            throw InvalidSetting(key: "cpu-used", problem: "\(cpuUsed) is not allowed; use 0 (best quality) to 16 (fastest)")
+            throw InvalidSetting(
+                key: "cpu-used", problem: "\(cpuUsed) is not allowed; use 0 (best quality) to 16 (fastest)")
         }
         guard segmentSeconds.isFinite, segmentSeconds >= 1, segmentSeconds <= 3600 else {
             throw InvalidSetting(key: "segment-length", problem: "\(segmentSeconds) s is not allowed; use 1 s to 1 h")
         }
         guard keyframeIntervalSeconds.isFinite, keyframeIntervalSeconds >= 0 else {
-            throw InvalidSetting(key: "keyframe-interval", problem: "must be 0 (segment start only) or a positive duration")
+            throw InvalidSetting(
+                key: "keyframe-interval", problem: "must be 0 (segment start only) or a positive duration")
         }
         if let monitor, monitor.isEmpty {
             throw InvalidSetting(key: "monitor", problem: "an empty monitor name; omit it to record the whole screen")

@@ -53,9 +53,13 @@ public struct EBMLReader {
     private func readVint(at offset: Int, limit: Int, keepMarker: Bool) throws -> (UInt64, Int) {
         guard offset < limit else { throw ParseError(offset: offset, reason: "truncated variable-length integer") }
         let first = bytes[offset]
-        guard first != 0 else { throw ParseError(offset: offset, reason: "variable-length integer longer than 8 bytes") }
+        guard first != 0 else {
+            throw ParseError(offset: offset, reason: "variable-length integer longer than 8 bytes")
+        }
         let length = first.leadingZeroBitCount + 1
-        guard offset + length <= limit else { throw ParseError(offset: offset, reason: "truncated variable-length integer") }
+        guard offset + length <= limit else {
+            throw ParseError(offset: offset, reason: "truncated variable-length integer")
+        }
         var value = UInt64(keepMarker ? first : first & (0xFF >> UInt8(length)))
         for index in 1..<length {
             value = value << 8 | UInt64(bytes[offset + index])
@@ -64,7 +68,9 @@ public struct EBMLReader {
     }
 
     public func unsigned(_ element: Element) throws -> UInt64 {
-        guard element.dataSize <= 8 else { throw ParseError(offset: element.offset, reason: "unsigned integer wider than 8 bytes") }
+        guard element.dataSize <= 8 else {
+            throw ParseError(offset: element.offset, reason: "unsigned integer wider than 8 bytes")
+        }
         var value: UInt64 = 0
         for index in element.dataOffset..<element.end {
             value = value << 8 | UInt64(bytes[index])

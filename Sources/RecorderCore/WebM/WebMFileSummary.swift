@@ -107,14 +107,18 @@ public struct WebMFileSummary: Sendable {
         }
     }
 
-    private mutating func readCluster(_ reader: EBMLReader, _ cluster: EBMLReader.Element, segmentDataOffset: Int) throws {
+    private mutating func readCluster(_ reader: EBMLReader, _ cluster: EBMLReader.Element, segmentDataOffset: Int)
+        throws
+    {
         var clusterTimestamp: Int64?
         for element in try reader.children(in: cluster.dataOffset..<cluster.end) {
             if element.id == EBMLID.clusterTimestamp {
                 clusterTimestamp = Int64(try reader.unsigned(element))
                 clusters.append((cluster.offset - segmentDataOffset, clusterTimestamp!))
             } else if element.id == EBMLID.simpleBlock {
-                guard let base = clusterTimestamp else { throw InvalidFile(reason: "SimpleBlock before Cluster Timestamp") }
+                guard let base = clusterTimestamp else {
+                    throw InvalidFile(reason: "SimpleBlock before Cluster Timestamp")
+                }
                 guard element.dataSize >= 4, reader.bytes[element.dataOffset] == 0x81 else {
                     throw InvalidFile(reason: "SimpleBlock for an unknown track at byte \(element.offset)")
                 }
@@ -123,7 +127,8 @@ public struct WebMFileSummary: Sendable {
                 let relative = Int16(bitPattern: high << 8 | low)
                 let flags = reader.bytes[element.dataOffset + 3]
                 blocks.append(
-                    Block(timestampMs: base + Int64(relative), isKeyframe: flags & 0x80 != 0, size: element.dataSize - 4))
+                    Block(
+                        timestampMs: base + Int64(relative), isKeyframe: flags & 0x80 != 0, size: element.dataSize - 4))
             }
         }
     }
@@ -143,7 +148,8 @@ public struct WebMFileSummary: Sendable {
             guard let cluster = clusters.first(where: { $0.position == cue.clusterPosition }),
                 cluster.timestampMs == cue.timeMs
             else {
-                throw InvalidFile(reason: "CuePoint at \(cue.timeMs) ms does not point at a Cluster with that timestamp")
+                throw InvalidFile(
+                    reason: "CuePoint at \(cue.timeMs) ms does not point at a Cluster with that timestamp")
             }
         }
         guard durationMs >= Double(blocks.last!.timestampMs) else {

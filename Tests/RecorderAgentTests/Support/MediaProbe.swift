@@ -45,7 +45,8 @@ struct MediaProbe {
         let frameSize = width * height * 3
         guard result.status == 0, result.stdoutData.count >= frameSize, result.stdoutData.count % frameSize == 0 else {
             throw TestFailure(
-                "ffmpeg could not decode up to \(seconds) s of \(path) (\(result.stdoutData.count) bytes): \(result.stderr)")
+                "ffmpeg could not decode up to \(seconds) s of \(path) (\(result.stdoutData.count) bytes): \(result.stderr)"
+            )
         }
         return RGBFrame(width: width, height: height, bytes: [UInt8](result.stdoutData.suffix(frameSize)))
     }

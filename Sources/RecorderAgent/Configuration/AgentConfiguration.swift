@@ -1,0 +1,137 @@
+import Foundation
+import RecorderCore
+
+/// The agent's configuration file (JSON). Every key is optional; command-line flags override it.
+///
+/// ```json
+/// { "version": 1, "display": ":0", "output_directory": "/var/lib/recorder-agent/segments",
+///   "recording": { "fps": 5, "bitrate_kbps": 300, "cpu_used": 8, "segment_seconds": 60,
+///                  "keyframe_interval_seconds": 0, "monitor": null, "draw_cursor": true,
+///                  "force_xgetimage": false } }
+/// ```
+public struct AgentConfiguration: Sendable, Equatable {
+    public var display: String?
+    public var outputDirectory: String?
+    public var recording = RecordingSettings()
+
+    public init() {}
+
+    public struct InvalidConfiguration: Error, CustomStringConvertible, Sendable {
+        public let path: String
+        public let problem: String
+        public var description: String { "configuration \(path): \(problem)" }
+    }
+
+    static let topLevelKeys: Set<String> = ["version", "display", "output_directory", "recording"]
+    static let recordingKeys: Set<String> = [
+        "fps", "bitrate_kbps", "cpu_used", "segment_seconds", "keyframe_interval_seconds", "monitor", "draw_cursor",
+        "force_xgetimage",
+    ]
+
+    /// Reads and validates a file; errors name the file, the key and what is allowed.
+    public static func load(path: String) throws -> AgentConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InvalidConfiguration(path: path, problem: "cannot read the file (missing or not readable)")
+        }
+        return try parse(data, path: path)
+    }
+
+    public static func parse(_ data: Data, path: String) throws -> AgentConfiguration {
+        let root: [String: Any]
+        do {
+            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw InvalidConfiguration(path: path, problem: "the top level must be a JSON object")
+            }
+            root = object
+        } catch let error as InvalidConfiguration {
+            throw error
+        } catch {
+            throw InvalidConfiguration(path: path, problem: "not valid JSON (\(error.localizedDescription))")
+        }
+        let reader = KeyReader(path: path, object: root, prefix: "")
+        try reader.rejectUnknownKeys(topLevelKeys)
+        if let version = try reader.integer("version"), version != 1 {
+            throw InvalidConfiguration(
+                path: path, problem: "version \(version) is not supported; this agent reads version 1")
+        }
+        var configuration = AgentConfiguration()
+        configuration.display = try reader.string("display")
+        configuration.outputDirectory = try reader.string("output_directory")
+        if let recording = try reader.object("recording") {
+            let keys = KeyReader(path: path, object: recording, prefix: "recording.")
+            try keys.rejectUnknownKeys(recordingKeys)
+            var settings = RecordingSettings()
+            settings.framesPerSecond = try keys.number("fps") ?? settings.framesPerSecond
+            settings.bitrateKbps = try keys.integer("bitrate_kbps") ?? settings.bitrateKbps
+            settings.cpuUsed = try keys.integer("cpu_used") ?? settings.cpuUsed
+            settings.segmentSeconds = try keys.number("segment_seconds") ?? settings.segmentSeconds
+            settings.keyframeIntervalSeconds = try keys.number("keyframe_interval_seconds") ?? 0
+            settings.monitor = try keys.string("monitor")
+            settings.drawCursor = try keys.bool("draw_cursor") ?? true
+            settings.forceXGetImage = try keys.bool("force_xgetimage") ?? false
+            do {
+                try settings.validate()
+            } catch {
+                throw InvalidConfiguration(path: path, problem: "\(error)")
+            }
+            configuration.recording = settings
+        }
+        return configuration
+    }
+}
+
+/// Typed access to one JSON object, with messages that name the full key.
+private struct KeyReader {
+    let path: String
+    let object: [String: Any]
+    let prefix: String
+
+    func rejectUnknownKeys(_ known: Set<String>) throws {
+        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+            throw AgentConfiguration.InvalidConfiguration(
+                path: path,
+                problem:
+                    "unknown key \"\(prefix)\(unknown)\"; known keys: \(known.sorted().map { prefix + $0 }.joined(separator: ", "))"
+            )
+        }
+    }
+
+    private func fail(_ key: String, _ expected: String) -> AgentConfiguration.InvalidConfiguration {
+        .init(path: path, problem: "\(prefix)\(key) must be \(expected), found \(String(describing: object[key]!))")
+    }
+
+    func string(_ key: String) throws -> String? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        guard let string = value as? String else { throw fail(key, "a string") }
+        return string
+    }
+
+    func number(_ key: String) throws -> Double? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        guard let number = value as? NSNumber, !isBoolean(number) else { throw fail(key, "a number") }
+        return number.doubleValue
+    }
+
+    func integer(_ key: String) throws -> Int? {
+        guard let number = try number(key) else { return nil }
+        guard number == number.rounded(), abs(number) < 1e15 else { throw fail(key, "a whole number") }
+        return Int(number)
+    }
+
+    func bool(_ key: String) throws -> Bool? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        guard let number = value as? NSNumber, isBoolean(number) else { throw fail(key, "true or false") }
+        return number.boolValue
+    }
+
+    func object(_ key: String) throws -> [String: Any]? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        guard let nested = value as? [String: Any] else { throw fail(key, "an object") }
+        return nested
+    }
+
+    private func isBoolean(_ number: NSNumber) -> Bool {
+        // On Linux JSONSerialization yields Bool-backed NSNumbers for true/false.
+        String(cString: number.objCType) == "c" || type(of: number) == type(of: NSNumber(value: true))
+    }
+}

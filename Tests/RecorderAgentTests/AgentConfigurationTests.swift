@@ -1,0 +1,55 @@
+import Foundation
+import RecorderAgent
+import RecorderCore
+import Testing
+
+struct AgentConfigurationTests {
+    func parse(_ json: String) throws -> AgentConfiguration {
+        try AgentConfiguration.parse(Data(json.utf8), path: "agent.json")
+    }
+
+    @Test func theShippedExampleIsValid() throws {
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Agent/agent.example.json")
+        let configuration = try AgentConfiguration.load(path: example.path)
+        #expect(configuration.display == ":0")
+        #expect(configuration.recording == RecordingSettings())
+    }
+
+    @Test func readsEveryKey() throws {
+        let configuration = try parse(
+            """
+            {"version":1,"display":":5","output_directory":"/tmp/x","recording":{"fps":2.5,"bitrate_kbps":150,
+            "cpu_used":12,"segment_seconds":30,"keyframe_interval_seconds":10,"monitor":"DP-1","draw_cursor":false,
+            "force_xgetimage":true}}
+            """)
+        #expect(configuration.display == ":5")
+        #expect(configuration.outputDirectory == "/tmp/x")
+        #expect(configuration.recording.framesPerSecond == 2.5)
+        #expect(configuration.recording.bitrateKbps == 150)
+        #expect(configuration.recording.cpuUsed == 12)
+        #expect(configuration.recording.segmentSeconds == 30)
+        #expect(configuration.recording.keyframeIntervalSeconds == 10)
+        #expect(configuration.recording.monitor == "DP-1")
+        #expect(configuration.recording.drawCursor == false)
+        #expect(configuration.recording.forceXGetImage == true)
+    }
+
+    @Test(arguments: [
+        ("{\"recording\":{\"fsp\":5}}", "unknown key \"recording.fsp\""),
+        ("{\"recording\":{\"fps\":\"5\"}}", "recording.fps must be a number"),
+        ("{\"recording\":{\"fps\":0}}", "invalid setting fps"),
+        ("{\"recording\":{\"draw_cursor\":1}}", "recording.draw_cursor must be true or false"),
+        ("{\"recording\":{\"bitrate_kbps\":1.5}}", "recording.bitrate_kbps must be a whole number"),
+        ("{\"version\":2}", "version 2 is not supported"),
+        ("[1,2]", "the top level must be a JSON object"),
+        ("{\"display\":", "not valid JSON"),
+    ])
+    func badFilesNameTheProblem(_ json: String, _ message: String) {
+        #expect {
+            try parse(json)
+        } throws: { error in
+            "\(error)".contains(message) && "\(error)".hasPrefix("configuration agent.json:")
+        }
+    }
+}
