@@ -100,9 +100,9 @@ def count_frames(video):
     return int(out)
 
 
-def record(recorder, binpath, display, seconds, args, workdir, width, height, checkpoints_from=None):
+def record(recorder, binpath, display, seconds, args, workdir, width, height, scene):
     """Records `seconds` with one recorder; returns metrics and the file(s)."""
-    out = os.path.join(workdir, recorder)
+    out = os.path.join(workdir, f"{scene}-{recorder}")
     os.makedirs(out, exist_ok=True)
     if recorder == "agent":
         cmd = [f"{binpath}/recorder-agent", "record", "--display", display, "--duration", f"{seconds}s",
@@ -130,7 +130,7 @@ def quality(result, recorder, checkpoints, workdir):
     else:
         start = result["started"] + 0.15  # ffmpeg's first frame arrives shortly after launch
     for index, (wall, reference) in enumerate(checkpoints):
-        shown = os.path.join(workdir, f"{recorder}-cp{index}.png")
+        shown = os.path.join(workdir, f"{os.path.basename(os.path.dirname(video))}-cp{index}.png")
         frame_at(video, wall - start, shown)
         scores.append(compare(shown, reference))
     if not scores:
@@ -175,7 +175,7 @@ def scene_run(name, args, workdir):
 
             watcher = threading.Thread(target=take_references, daemon=True)
             watcher.start()
-            result = record(recorder, BIN, xvfb.display, args.seconds, args, workdir, width, height)
+            result = record(recorder, BIN, xvfb.display, args.seconds, args, workdir, width, height, name)
             stop_refs = True
             watcher.join()
             scene.kill()

@@ -70,13 +70,20 @@ public final class ScreenRecorder: Sendable {
     }
 
     private func runThread(duration: Double?, ready: CheckedContinuation<CaptureDescription, Error>) {
+        // The loop (and its X connection, SHM segment and encoder) is torn down inside `record`, before
+        // `complete` wakes the waiter: otherwise the process could exit while Xlib is still closing.
+        complete(record(duration: duration, ready: ready))
+    }
+
+    private func record(duration: Double?, ready: CheckedContinuation<CaptureDescription, Error>) -> Result<
+        RecordingStatistics, Error
+    > {
         let loop: RecordingLoop
         do {
             loop = try RecordingLoop(displayName: displayName, settings: settings, logger: logger)
         } catch {
-            complete(.failure(error))
             ready.resume(throwing: error)
-            return
+            return .failure(error)
         }
         ready.resume(returning: loop.description)
         let deadline = duration.map { MonotonicClock.now() + Int64($0 * 1_000_000_000) }
@@ -88,9 +95,9 @@ public final class ScreenRecorder: Sendable {
                     permits.wait()
                     continuation.yield(segment)
                 })
-            complete(.success(loop.statistics))
+            return .success(loop.statistics)
         } catch {
-            complete(.failure(error))
+            return .failure(error)
         }
     }
 
