@@ -147,7 +147,7 @@ def parse_start(inspect_line):
 def scene_run(name, args, workdir):
     width, height = 1920, 1080
     results = {}
-    for recorder in ("agent", "ffmpeg"):
+    for recorder in args.recorders.split(","):
         xvfb = Xvfb(width, height)
         try:
             events_path = os.path.join(workdir, f"{name}-{recorder}-events.jsonl")
@@ -227,6 +227,8 @@ def main():
     parser.add_argument("--bitrate", type=int, default=300)
     parser.add_argument("--cpu-used", type=int, default=8)
     parser.add_argument("--scenes", default="idle,office")
+    parser.add_argument("--recorders", default="agent,ffmpeg", help="e.g. agent to skip the baseline while tuning")
+    parser.add_argument("--no-latency", action="store_true", help="skip the change-latency run")
     args = parser.parse_args()
     global BIN
     BIN = build()
@@ -238,17 +240,19 @@ def main():
           f"{'frames/ticks':>12} {'SSIM':>6} {'min PSNR':>8}")
     for name in args.scenes.split(","):
         results = scene_run(name, args, workdir)
-        for recorder in ("agent", "ffmpeg"):
+        for recorder in results:
             r = results[recorder]
             ssim = f"{r['ssim']:.4f}" if r["ssim"] is not None else "n/a"
             psnr = f"{r['psnr']:.1f}" if r["psnr"] is not None else "n/a"
             print(f"{name:8} {recorder:8} {r['cpu'] / minutes:9.2f} {r['cpu'] / args.seconds:6.3f} {r['rss']:11.1f} "
                   f"{r['bytes'] / minutes / 1e6:7.2f} {r['frames']:>5}/{ticks:<6} {ssim:>6} {psnr:>8}")
+        if len(results) < 2:
+            continue
         agent, ffmpeg = results["agent"], results["ffmpeg"]
         print(f"{name:8} {'ratio':8} {agent['cpu'] / max(ffmpeg['cpu'], 1e-9):9.3f}x CPU, "
               f"{agent['rss'] / ffmpeg['rss']:.2f}x RSS, {agent['bytes'] / max(ffmpeg['bytes'], 1):.2f}x bytes "
               f"({agent['checkpoints']} reference screenshots)")
-    lateness = change_latency(args, workdir)
+    lateness = [] if args.no_latency else change_latency(args, workdir)
     if lateness:
         print(f"change latency (agent, rectangles scene, {len(lateness)} changes): max {max(lateness) * 1000:.0f} ms, "
               f"mean {sum(lateness) / len(lateness) * 1000:.0f} ms; frame interval {1000 / args.fps:.0f} ms")

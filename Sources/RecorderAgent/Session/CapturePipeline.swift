@@ -14,15 +14,21 @@ final class CapturePipeline {
     /// Damaged regions beyond this count are merged into their bounding box (fewer requests and calls).
     private static let maxRegions = 16
 
-    init(display: X11Display, area: PixelRect, settings: RecordingSettings, cursor: CursorOverlay?, logger: Logger)
-        throws
-    {
+    /// `isFirst`: built when recording starts, before any segment exists (see `VP8Encoder`'s reclaim note).
+    init(
+        display: X11Display, area: PixelRect, settings: RecordingSettings, cursor: CursorOverlay?, isFirst: Bool,
+        logger: Logger
+    ) throws {
         self.area = area
         self.cursor = cursor
         grabber = try CapturePipeline.makeGrabber(display: display, area: area, settings: settings, logger: logger)
         picture = try I420Picture(width: area.width, height: area.height)
-        encoder = try VP8Encoder(width: area.width, height: area.height, settings: settings)
-        activeMap = ActiveMap(width: area.width, height: area.height, refinementFrames: 2)
+        encoder = try VP8Encoder(
+            width: area.width, height: area.height, settings: settings, reclaimZeroPages: isFirst)
+        logger.debug("encoder ready", metadata: ["area": "\(area)", "reclaimed_bytes": "\(encoder.reclaimedBytes)"])
+        // Six refinement frames (1.2 s at 5 fps) let libvpx sharpen a settled change: PSNR 34.9 → 37.4 dB
+        // on the office scene, for ~0.15 MB/min more (benchmarks/capture_vs_ffmpeg.py).
+        activeMap = ActiveMap(width: area.width, height: area.height, refinementFrames: 6)
     }
 
     private static func makeGrabber(display: X11Display, area: PixelRect, settings: RecordingSettings, logger: Logger)

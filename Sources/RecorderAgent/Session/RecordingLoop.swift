@@ -44,7 +44,8 @@ final class RecordingLoop {
         let area = try display.captureArea(monitor: settings.monitor)
         damage = DamageTracker(display: display)
         cursor = settings.drawCursor ? CursorOverlay(display: display) : nil
-        pipeline = try CapturePipeline(display: display, area: area, settings: settings, cursor: cursor, logger: logger)
+        pipeline = try CapturePipeline(
+            display: display, area: area, settings: settings, cursor: cursor, isFirst: true, logger: logger)
         display.watchGeometryChanges()
     }
 
@@ -177,6 +178,7 @@ final class RecordingLoop {
         guard area != pipeline.area else { return }
         logger.info("screen geometry changed", metadata: ["from": "\(pipeline.area)", "to": "\(area)"])
         finishSegment(at: tick, reason: .resolutionChange, deliver: deliver)
-        pipeline = try CapturePipeline(display: display, area: area, settings: settings, cursor: cursor, logger: logger)
+        pipeline = try CapturePipeline(
+            display: display, area: area, settings: settings, cursor: cursor, isFirst: false, logger: logger)
     }
 }
