@@ -25,6 +25,14 @@ static inline GC cx11_default_gc(Display *dpy) { return DefaultGC(dpy, DefaultSc
 static inline int cx11_connection_number(Display *dpy) { return ConnectionNumber(dpy); }
 static inline unsigned long cx11_all_planes(void) { return AllPlanes; }
 
+/// XGetGeometry needs seven out-parameters; callers only want the root window's current size.
+static inline void cx11_root_size(Display *dpy, unsigned int *width, unsigned int *height) {
+    Window root;
+    int x, y;
+    unsigned int border, depth;
+    XGetGeometry(dpy, RootWindow(dpy, DefaultScreen(dpy)), &root, &x, &y, width, height, &border, &depth);
+}
+
 /// Xlib's default error handler calls exit(); a recorder must never take the process down because a
 /// request failed (e.g. XShmAttach on a remote display). This handler records the error code instead.
 /// Error handlers are process-wide in Xlib, so the trap is too; the code is thread-local because each

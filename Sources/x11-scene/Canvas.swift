@@ -10,15 +10,9 @@ final class Canvas {
 
     init(display: OpaquePointer) {
         self.display = display
-        let root = cx11_root_window(display)
-        var geometryRoot: Window = 0
-        var x: Int32 = 0
-        var y: Int32 = 0
         var w: UInt32 = 0
         var h: UInt32 = 0
-        var border: UInt32 = 0
-        var depth: UInt32 = 0
-        XGetGeometry(display, root, &geometryRoot, &x, &y, &w, &h, &border, &depth)
+        cx11_root_size(display, &w, &h)
         width = Int(w)
         height = Int(h)
         window = Canvas.makeWindow(display, x: 0, y: 0, width: width, height: height, color: 0x20_2020)

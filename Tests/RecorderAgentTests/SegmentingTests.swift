@@ -80,20 +80,13 @@ struct SegmentingTests {
 
 /// `recorder-agent record` running in the background, for tests that act while it records.
 final class BackgroundAgent {
-    private let process = Process()
+    private let process: Process
     private let errorFile: URL
 
     init(display: String, out: String, arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = URL(fileURLWithPath: ProcessRunner.product("recorder-agent"))
-        process.arguments = ["record", "--display", display, "--out", out] + arguments
-        var env = ProcessInfo.processInfo.environment
-        env.merge(environment) { $1 }
-        process.environment = env
-        errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("agent-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: errorFile)
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        (process, errorFile) = try ProcessRunner.launch(
+            ProcessRunner.product("recorder-agent"), ["record", "--display", display, "--out", out] + arguments,
+            captureStandardError: true, environment: environment)
     }
 
     func send(_ signal: Int32) {

@@ -43,14 +43,9 @@ public final class X11Display {
 
     /// Current size of the root window (changes with RandR resizes).
     public func rootSize() -> (width: Int, height: Int) {
-        var rootReturn: Window = 0
-        var x: Int32 = 0
-        var y: Int32 = 0
         var width: UInt32 = 0
         var height: UInt32 = 0
-        var border: UInt32 = 0
-        var depth: UInt32 = 0
-        XGetGeometry(handle, root, &rootReturn, &x, &y, &width, &height, &border, &depth)
+        cx11_root_size(handle, &width, &height)
         return (Int(width), Int(height))
     }
 

@@ -59,6 +59,24 @@ enum ProcessRunner {
             stderr: String(decoding: err, as: UTF8.self), stdoutData: out)
     }
 
+    /// Starts `executable` in the background with its stdout (or stderr) going to a fresh temporary file.
+    static func launch(
+        _ executable: String, _ arguments: [String], captureStandardError: Bool = false,
+        environment: [String: String] = [:]
+    ) throws -> (process: Process, output: URL) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("bg-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = captureStandardError ? FileHandle.nullDevice : handle
+        process.standardError = captureStandardError ? handle : FileHandle.nullDevice
+        try process.run()
+        return (process, output)
+    }
+
     /// SIGKILL, not SIGTERM: children of the test runner inherit its blocked signal mask, and helpers
     /// such as Xvfb never unblock SIGTERM, so a polite stop would wait forever.
     static func kill(_ process: Process) {

@@ -47,17 +47,10 @@ final class SceneProcess: @unchecked Sendable {
     private let output: URL
 
     init(display: String, scene: String, seconds: Double? = nil, period: Double? = nil) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: ProcessRunner.product("x11-scene"))
         var arguments = ["--display", display, "--scene", scene]
         if let seconds { arguments += ["--seconds", "\(seconds)"] }
         if let period { arguments += ["--period", "\(period)"] }
-        process.arguments = arguments
-        output = FileManager.default.temporaryDirectory.appendingPathComponent("scene-\(UUID().uuidString).jsonl")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        (process, output) = try ProcessRunner.launch(ProcessRunner.product("x11-scene"), arguments)
     }
 
     struct Event: Decodable {
