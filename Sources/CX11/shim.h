@@ -51,14 +51,21 @@ static inline int cx11_take_last_error(void) {
     return code;
 }
 
-/// Xlib's fatal I/O error handler exits the process. With libX11 >= 1.7 the exit handler may return
-/// control instead; we record that the connection is dead so the capture loop can end its segment.
+/// Xlib's default I/O error handler prints and calls exit(1) when the server goes away (user logged
+/// out, X restarted). Ours only records it; with libX11 >= 1.7 the exit handler may then return too,
+/// so the capture loop sees the flag, finishes the segment in progress and reports the loss.
 static volatile int cx11_io_error_seen = 0;
+static inline int cx11_io_error_handler(Display *dpy) {
+    (void)dpy;
+    cx11_io_error_seen = 1;
+    return 0;
+}
 static inline void cx11_io_exit_handler(Display *dpy, void *user_data) {
     (void)dpy; (void)user_data;
     cx11_io_error_seen = 1;
 }
 static inline void cx11_install_io_error_exit_handler(Display *dpy) {
+    XSetIOErrorHandler(cx11_io_error_handler);
     XSetIOErrorExitHandler(dpy, cx11_io_exit_handler, NULL);
 }
 static inline int cx11_io_error_seen_flag(void) { return cx11_io_error_seen; }

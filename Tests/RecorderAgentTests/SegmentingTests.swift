@@ -78,6 +78,24 @@ struct SegmentingTests {
     }
 }
 
+extension SegmentingTests {
+    @Test func losingTheXServerKeepsTheSegmentAndReportsIt() throws {
+        let xvfb = try XvfbServer(width: 640, height: 480)
+        let scene = try SceneProcess(display: xvfb.display, scene: "demo", seconds: 30)
+        defer { scene.stop() }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("lost-\(UUID().uuidString)").path
+        let agent = try BackgroundAgent(display: xvfb.display, out: out, arguments: [])
+        Thread.sleep(forTimeInterval: 2.5)
+        xvfb.kill()
+        let status = agent.wait()
+        #expect(status != 0)
+        #expect(agent.stderr.contains("the connection to the X server was lost"), "\(agent.stderr)")
+        let segments = AgentRun.segmentFiles(in: out)
+        try #require(segments.count == 1, "the segment recorded before the loss must be kept")
+        #expect(try MediaProbe(path: segments[0]).decodeErrors() == "")
+    }
+}
+
 /// `recorder-agent record` running in the background, for tests that act while it records.
 final class BackgroundAgent {
     private let process: Process

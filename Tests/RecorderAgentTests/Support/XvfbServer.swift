@@ -36,6 +36,11 @@ final class XvfbServer: @unchecked Sendable {
     /// The same server reached over TCP, as a remote workstation's display would be (no MIT-SHM possible).
     var tcpDisplay: String { "127.0.0.1:\(number)" }
 
+    /// Kills the server, as a crash or a logout would.
+    func kill() {
+        ProcessRunner.kill(process)
+    }
+
     deinit {
         ProcessRunner.kill(process)
     }
