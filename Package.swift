@@ -15,6 +15,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
     ],
     targets: [
         // System libraries: each wraps one C library and turns its macros and variadics into typed functions.
@@ -28,7 +31,12 @@ let package = Package(
 
         .target(
             name: "RecorderCore",
-            dependencies: []),
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "X509", package: "swift-certificates"),
+            ]),
         .target(
             name: "RecorderAgent",
             dependencies: [
@@ -52,9 +60,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
-        .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore"]),
+        // Real programs for tests (ffmpeg, openssl, Xvfb, our binaries): run, capture, kill.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore", "TestSupport"]),
         .testTarget(
             name: "RecorderAgentTests",
-            dependencies: ["RecorderAgent", "RecorderCore", "recorder-agent", "x11-scene"]),
+            dependencies: ["RecorderAgent", "RecorderCore", "TestSupport", "recorder-agent", "x11-scene"]),
     ]
 )

@@ -95,14 +95,22 @@ struct RecordCommand: AsyncParsableCommand {
                     "damage": "\(capture.damageTracking)", "cursor": "\(capture.cursor)",
                 ])
         }
-        let sink = SegmentSinkService(segments: recorder.segments) { segment in
-            let url = try directory.write(segment)
-            written.append(url.path)
-        }
+        let sink = SegmentSinkService(
+            segments: recorder.segments,
+            handle: { segment in
+                let url = try directory.write(segment)
+                written.append(url.path)
+            },
+            onFailure: { error in
+                logger.error("cannot store a segment; stopping the recording", metadata: ["error": "\(error)"])
+                recorder.stop()
+            })
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: sink, successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(
+                        service: sink, successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(
                         service: recording, successTerminationBehavior: .gracefullyShutdownGroup,
                         failureTerminationBehavior: .gracefullyShutdownGroup),

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Wrong input gets a precise message and a non-zero exit, never a crash or a silent success.

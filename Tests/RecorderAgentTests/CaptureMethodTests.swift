@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// MIT-SHM and XGetImage must produce the same picture; remote displays fall back by themselves.

@@ -1,5 +1,6 @@
 import Foundation
 import RecorderCore
+import TestSupport
 import Testing
 
 /// The recorder against a real Xvfb, with ffmpeg/ffprobe as the judge of the files it writes.

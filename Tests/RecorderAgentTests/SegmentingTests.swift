@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import RecorderCore
+import TestSupport
 import Testing
 
 /// Segment boundaries: length limit, resolution changes and SIGINT all end a segment as a complete file.
@@ -93,6 +94,24 @@ extension SegmentingTests {
         let segments = AgentRun.segmentFiles(in: out)
         try #require(segments.count == 1, "the segment recorded before the loss must be kept")
         #expect(try MediaProbe(path: segments[0]).decodeErrors() == "")
+    }
+}
+
+extension SegmentingTests {
+    @Test func anOutputFailureStopsTheRecordingWithAnError() throws {
+        let xvfb = try XvfbServer(width: 320, height: 240)
+        let scene = try SceneProcess(display: xvfb.display, scene: "demo", seconds: 30)
+        defer { scene.stop() }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("gone-\(UUID().uuidString)").path
+        let agent = try BackgroundAgent(display: xvfb.display, out: out, arguments: ["--segment-length", "1s"])
+        Thread.sleep(forTimeInterval: 2.5)
+        // Replace the directory by a file: the next segment cannot be written (root ignores chmod).
+        try FileManager.default.removeItem(atPath: out)
+        _ = FileManager.default.createFile(atPath: out, contents: Data("not a directory".utf8))
+        let status = agent.wait()
+        #expect(status != 0, "a recording whose segments cannot be stored must not exit 0")
+        #expect(agent.stderr.contains("cannot store a segment; stopping the recording"), "\(agent.stderr)")
+        #expect(agent.stderr.contains("cannot write \(out)/"), "\(agent.stderr)")
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import RecorderCore
+import TestSupport
 
 /// ffprobe/ffmpeg as the independent judge of what we wrote.
 struct MediaProbe {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A real Xvfb started for one test on a free display number, stopped when the test ends.
 final class XvfbServer: @unchecked Sendable {

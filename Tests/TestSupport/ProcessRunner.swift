@@ -2,16 +2,16 @@ import Foundation
 import Glibc
 
 /// Runs helper programs (ffprobe, ffmpeg, xrandr, our own binaries) and captures what they print.
-struct ProcessResult {
-    let status: Int32
-    let stdout: String
-    let stderr: String
-    let stdoutData: Data
+public struct ProcessResult: Sendable {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+    public let stdoutData: Data
 }
 
-enum ProcessRunner {
+public enum ProcessRunner {
     /// Directory holding the package's built executables (next to the test bundle).
-    static var productsDirectory: URL {
+    public static var productsDirectory: URL {
         // /proc/self/exe: argv[0] may be relative or a launcher's name, the kernel's link is not.
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var directory = executable.deletingLastPathComponent()
@@ -24,13 +24,13 @@ enum ProcessRunner {
         fatalError("cannot find the built recorder-agent near \(executable.path); run `swift build` first")
     }
 
-    static func product(_ name: String) -> String {
+    public static func product(_ name: String) -> String {
         productsDirectory.appendingPathComponent(name).path
     }
 
     /// Runs to completion. Output goes through files so a chatty program can never block on a full pipe.
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws
         -> ProcessResult
     {
         let process = Process()
@@ -60,7 +60,7 @@ enum ProcessRunner {
     }
 
     /// Starts `executable` in the background with its stdout (or stderr) going to a fresh temporary file.
-    static func launch(
+    public static func launch(
         _ executable: String, _ arguments: [String], captureStandardError: Bool = false,
         environment: [String: String] = [:]
     ) throws -> (process: Process, output: URL) {
@@ -79,13 +79,13 @@ enum ProcessRunner {
 
     /// SIGKILL, not SIGTERM: children of the test runner inherit its blocked signal mask, and helpers
     /// such as Xvfb never unblock SIGTERM, so a polite stop would wait forever.
-    static func kill(_ process: Process) {
+    public static func kill(_ process: Process) {
         guard process.isRunning else { return }
         Glibc.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
-    static func which(_ name: String) throws -> String {
+    public static func which(_ name: String) throws -> String {
         for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
             let candidate = "\(directory)/\(name)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
@@ -94,7 +94,7 @@ enum ProcessRunner {
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
