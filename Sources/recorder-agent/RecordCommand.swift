@@ -24,6 +24,11 @@ struct RecordCommand: AsyncParsableCommand {
     @Option(help: "Directory for the .webm segments (created if missing; default: the config's output_directory).")
     var out: String?
 
+    @Option(
+        name: .customLong("recipient"),
+        help: "PEM certificate to seal segments for (repeatable; files become .webm.p7m, openssl cms opens them).")
+    var recipients: [String] = []
+
     @Option(help: "Frames per second sampled from the screen; unchanged frames are skipped (default 5).")
     var fps: Double?
 
@@ -69,6 +74,7 @@ struct RecordCommand: AsyncParsableCommand {
         configuration.recording = settings
         if let display { configuration.display = display }
         if let out { configuration.outputDirectory = out }
+        if !recipients.isEmpty { configuration.recipientCertificates = recipients }
         return configuration
     }
 
@@ -83,7 +89,20 @@ struct RecordCommand: AsyncParsableCommand {
         if let seconds, seconds <= 0 {
             throw ValidationError("--duration must be longer than 0 s")
         }
-        let directory = try SegmentDirectory(path: outputDirectory)
+        let sealingRecipients = try configuration.recipientCertificates.map { path in
+            guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ValidationError("cannot read the recipient certificate \(path)")
+            }
+            do {
+                return try SealingRecipient(certificatePEM: pem)
+            } catch {
+                throw ValidationError("recipient certificate \(path): \(error)")
+            }
+        }
+        if sealingRecipients.isEmpty {
+            logger.warning("no recipient certificate: segments are written unencrypted (debugging only)")
+        }
+        let directory = try SegmentDirectory(path: outputDirectory, recipients: sealingRecipients)
         let recorder = ScreenRecorder(displayName: configuration.display, settings: settings, logger: logger)
         let written = WrittenFiles()
 

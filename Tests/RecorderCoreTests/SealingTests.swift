@@ -6,40 +6,17 @@ import Testing
 
 /// The CMS contract: `openssl cms -decrypt` opens what we seal, and we open what `openssl cms -encrypt` seals.
 @Suite struct SealingTests {
-    /// A throwaway RSA-2048 key and self-signed certificate made by openssl in a fresh directory.
-    struct KeyPair {
-        let directory: URL
-        var certificate: URL { directory.appendingPathComponent("cert.pem") }
-        var privateKey: URL { directory.appendingPathComponent("key.pem") }
-        var certificatePEM: String { get throws { try String(contentsOf: certificate, encoding: .utf8) } }
-        var privateKeyPEM: String { get throws { try String(contentsOf: privateKey, encoding: .utf8) } }
-
-        init(name: String) throws {
-            directory = FileManager.default.temporaryDirectory.appendingPathComponent("seal-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let result = try ProcessRunner.run(
-                "openssl",
-                [
-                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-                    "/CN=\(name)/O=Recorder Tests",
-                    "-keyout", directory.appendingPathComponent("key.pem").path, "-out",
-                    directory.appendingPathComponent("cert.pem").path,
-                ])
-            guard result.status == 0 else { throw TestFailure("openssl req failed: \(result.stderr)") }
-        }
-
-        func opener() throws -> SegmentOpener {
-            try SegmentOpener(certificatePEM: try certificatePEM, privateKeyPEM: try privateKeyPEM)
-        }
-    }
-
     func write(_ bytes: [UInt8], in directory: URL, _ name: String) throws -> URL {
         let url = directory.appendingPathComponent(name)
         try Data(bytes).write(to: url)
         return url
     }
 
-    func opensslDecrypt(_ file: URL, with pair: KeyPair) throws -> ProcessResult {
+    func opener(_ pair: TestKeyPair) throws -> SegmentOpener {
+        try SegmentOpener(certificatePEM: try pair.certificatePEM, privateKeyPEM: try pair.privateKeyPEM)
+    }
+
+    func opensslDecrypt(_ file: URL, with pair: TestKeyPair) throws -> ProcessResult {
         try ProcessRunner.run(
             "openssl",
             [
@@ -57,8 +34,8 @@ import Testing
     }
 
     @Test func opensslOpensWhatWeSealForEveryRecipient() throws {
-        let current = try KeyPair(name: "recording key 2026")
-        let next = try KeyPair(name: "recording key 2027")
+        let current = try TestKeyPair(name: "recording key 2026")
+        let next = try TestKeyPair(name: "recording key 2027")
         let plaintext = sampleSegment()
         let sealed = try SegmentSealer.seal(
             plaintext,
@@ -71,7 +48,7 @@ import Testing
             let result = try opensslDecrypt(file, with: pair)
             #expect(result.status == 0, "openssl cms -decrypt: \(result.stderr)")
             #expect(result.stdoutData == Data(plaintext), "openssl must yield the exact WebM bytes")
-            #expect(try pair.opener().open(sealed) == plaintext)
+            #expect(try opener(pair).open(sealed) == plaintext)
         }
         // The profile the design names: AuthEnvelopedData, RSA-OAEP, AES-256-GCM.
         let structure = try ProcessRunner.run("openssl", ["asn1parse", "-inform", "DER", "-in", file.path])
@@ -82,7 +59,7 @@ import Testing
     }
 
     @Test func weOpenWhatOpensslSeals() throws {
-        let pair = try KeyPair(name: "collector")
+        let pair = try TestKeyPair(name: "collector")
         let plaintext = sampleSegment()
         let input = try write(plaintext, in: pair.directory, "segment.webm")
         let output = pair.directory.appendingPathComponent("openssl.p7m")
@@ -96,15 +73,15 @@ import Testing
             ])
         #expect(result.status == 0, "openssl cms -encrypt: \(result.stderr)")
         let sealed = [UInt8](try Data(contentsOf: output))
-        #expect(try pair.opener().open(sealed) == plaintext)
+        #expect(try opener(pair).open(sealed) == plaintext)
     }
 
     @Test func anyFlippedByteIsDetected() throws {
-        let pair = try KeyPair(name: "tamper")
+        let pair = try TestKeyPair(name: "tamper")
         let plaintext = sampleSegment()
         let sealed = try SegmentSealer.seal(
             plaintext, for: [try SealingRecipient(certificatePEM: try pair.certificatePEM)])
-        let opener = try pair.opener()
+        let opener = try opener(pair)
         // Last byte: the GCM tag. 40 bytes before the tag's element: inside the ciphertext.
         for offset in [sealed.count - 1, sealed.count - 40, sealed.count / 2] {
             var tampered = sealed
@@ -117,12 +94,12 @@ import Testing
     }
 
     @Test func theWrongKeyIsToldApart() throws {
-        let sealedFor = try KeyPair(name: "agent key")
-        let other = try KeyPair(name: "someone else")
+        let sealedFor = try TestKeyPair(name: "agent key")
+        let other = try TestKeyPair(name: "someone else")
         let sealed = try SegmentSealer.seal(
             [1, 2, 3], for: [try SealingRecipient(certificatePEM: try sealedFor.certificatePEM)])
         #expect {
-            try other.opener().open(sealed)
+            try opener(other).open(sealed)
         } throws: { error in
             "\(error)".contains("no recipient matching this certificate")
         }
@@ -131,6 +108,6 @@ import Testing
         }
         #expect(throws: SealError.self) { try SealingRecipient(certificatePEM: "not a certificate") }
         #expect(throws: SealError.self) { try SegmentSealer.seal([1], for: []) }
-        #expect(throws: SealError.self) { try sealedFor.opener().open(Array("plain WebM, not sealed".utf8)) }
+        #expect(throws: SealError.self) { try opener(sealedFor).open(Array("plain WebM, not sealed".utf8)) }
     }
 }

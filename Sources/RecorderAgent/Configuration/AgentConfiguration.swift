@@ -5,6 +5,7 @@ import RecorderCore
 ///
 /// ```json
 /// { "version": 1, "display": ":0", "output_directory": "/var/lib/recorder-agent/segments",
+///   "recipient_certificates": ["/etc/recorder-agent/recording-key.pem"],
 ///   "recording": { "fps": 5, "bitrate_kbps": 300, "cpu_used": 8, "segment_seconds": 60,
 ///                  "keyframe_interval_seconds": 0, "monitor": null, "draw_cursor": true,
 ///                  "force_xgetimage": false } }
@@ -12,6 +13,8 @@ import RecorderCore
 public struct AgentConfiguration: Sendable, Equatable {
     public var display: String?
     public var outputDirectory: String?
+    /// PEM certificates segments are sealed for (CMS); empty writes plain WebM (debugging only).
+    public var recipientCertificates: [String] = []
     public var recording = RecordingSettings()
 
     public init() {}
@@ -22,7 +25,9 @@ public struct AgentConfiguration: Sendable, Equatable {
         public var description: String { "configuration \(path): \(problem)" }
     }
 
-    static let topLevelKeys: Set<String> = ["version", "display", "output_directory", "recording"]
+    static let topLevelKeys: Set<String> = [
+        "version", "display", "output_directory", "recipient_certificates", "recording",
+    ]
     static let recordingKeys: Set<String> = [
         "fps", "bitrate_kbps", "cpu_used", "segment_seconds", "keyframe_interval_seconds", "monitor", "draw_cursor",
         "force_xgetimage",
@@ -57,6 +62,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         var configuration = AgentConfiguration()
         configuration.display = try reader.string("display")
         configuration.outputDirectory = try reader.string("output_directory")
+        configuration.recipientCertificates = try reader.strings("recipient_certificates") ?? []
         if let recording = try reader.object("recording") {
             let keys = KeyReader(path: path, object: recording, prefix: "recording.")
             try keys.rejectUnknownKeys(recordingKeys)
@@ -104,6 +110,12 @@ private struct KeyReader {
         guard let value = object[key], !(value is NSNull) else { return nil }
         guard let string = value as? String else { throw fail(key, "a string") }
         return string
+    }
+
+    func strings(_ key: String) throws -> [String]? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        guard let strings = value as? [String] else { throw fail(key, "a list of strings") }
+        return strings
     }
 
     func number(_ key: String) throws -> Double? {

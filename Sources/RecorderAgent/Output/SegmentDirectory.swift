@@ -1,12 +1,14 @@
 import Foundation
 import RecorderCore
 
-/// The debugging sink: writes finished segments as plain `.webm` files into a directory.
-/// (Production agents seal segments before they touch disk; this sink exists for `record --out`.)
+/// Writes finished segments into a directory: sealed as `.webm.p7m` (CMS, see `SegmentSealer`) when
+/// recipients are configured, so no plaintext frame reaches the disk; plain `.webm` otherwise (debugging).
 public struct SegmentDirectory: Sendable {
     public let url: URL
+    public let recipients: [SealingRecipient]
 
-    public init(path: String) throws {
+    public init(path: String, recipients: [SealingRecipient] = []) throws {
+        self.recipients = recipients
         url = URL(fileURLWithPath: path, isDirectory: true)
         do {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -19,7 +21,7 @@ public struct SegmentDirectory: Sendable {
     }
 
     /// `20261123T174501.250Z-0001.webm`: sorts by time, unique per recording, safe on every filesystem.
-    public static func fileName(for segment: RecordedSegment) -> String {
+    public static func fileName(for segment: RecordedSegment, sealed: Bool = false) -> String {
         let seconds = segment.startWallTimeNanos / 1_000_000_000
         let millis = (segment.startWallTimeNanos / 1_000_000) % 1000
         var time = time_t(seconds)
@@ -28,15 +30,17 @@ public struct SegmentDirectory: Sendable {
         let stamp = String(
             format: "%04d%02d%02dT%02d%02d%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
             parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(millis))
-        return "\(stamp)-\(String(format: "%04d", segment.sequence)).webm"
+        return "\(stamp)-\(String(format: "%04d", segment.sequence)).webm\(sealed ? ".p7m" : "")"
     }
 
     /// Writes the segment atomically (temporary name, then rename) and returns its path.
     @discardableResult
     public func write(_ segment: RecordedSegment) throws -> URL {
-        let destination = url.appendingPathComponent(SegmentDirectory.fileName(for: segment))
+        let sealed = !recipients.isEmpty
+        let destination = url.appendingPathComponent(SegmentDirectory.fileName(for: segment, sealed: sealed))
+        let bytes = sealed ? try SegmentSealer.seal(segment.bytes, for: recipients) : segment.bytes
         do {
-            try Data(segment.bytes).write(to: destination, options: .atomic)
+            try Data(bytes).write(to: destination, options: .atomic)
         } catch {
             throw OutputError(description: "cannot write \(destination.path): \(error.localizedDescription)")
         }
