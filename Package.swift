@@ -62,7 +62,7 @@ let package = Package(
 
         // Real programs for tests (ffmpeg, openssl, Xvfb, our binaries): run, capture, kill.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore", "TestSupport"]),
+        .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore", "TestSupport"], exclude: ["Golden"]),
         .testTarget(
             name: "RecorderAgentTests",
             dependencies: ["RecorderAgent", "RecorderCore", "TestSupport", "recorder-agent", "x11-scene"]),

@@ -29,6 +29,18 @@ struct RecordCommand: AsyncParsableCommand {
         help: "PEM certificate to seal segments for (repeatable; files become .webm.p7m, openssl cms opens them).")
     var recipients: [String] = []
 
+    @Option(
+        name: .customLong("agent-id"), help: "Agent identity in manifests (default: the config's, then the host name).")
+    var agentId: String?
+
+    @Option(name: .customLong("node-path"), help: "Node path in manifests, e.g. /emea/paris/sales (default /).")
+    var nodePath: String?
+
+    @Option(
+        name: .customLong("state-dir"),
+        help: "Identity key and manifest chain (default: the config's, then $XDG_STATE_HOME/recorder-agent).")
+    var stateDirectory: String?
+
     @Option(help: "Frames per second sampled from the screen; unchanged frames are skipped (default 5).")
     var fps: Double?
 
@@ -75,6 +87,12 @@ struct RecordCommand: AsyncParsableCommand {
         if let display { configuration.display = display }
         if let out { configuration.outputDirectory = out }
         if !recipients.isEmpty { configuration.recipientCertificates = recipients }
+        if let agentId { configuration.agentId = agentId }
+        if let nodePath {
+            try NodePath.validate(nodePath)
+            configuration.nodePath = nodePath
+        }
+        if let stateDirectory { configuration.stateDirectory = stateDirectory }
         return configuration
     }
 
@@ -102,7 +120,14 @@ struct RecordCommand: AsyncParsableCommand {
         if sealingRecipients.isEmpty {
             logger.warning("no recipient certificate: segments are written unencrypted (debugging only)")
         }
-        let directory = try SegmentDirectory(path: outputDirectory, recipients: sealingRecipients)
+        // Sealed segments get signed, chained manifests; plain debugging output does not.
+        let chain =
+            try sealingRecipients.isEmpty
+            ? nil
+            : ManifestChain(
+                stateDirectory: configuration.stateDirectory ?? AgentDefaults.stateDirectory(),
+                agentId: configuration.agentId ?? AgentDefaults.agentId(), nodePath: configuration.nodePath)
+        let directory = try SegmentDirectory(path: outputDirectory, recipients: sealingRecipients, chain: chain)
         let recorder = ScreenRecorder(displayName: configuration.display, settings: settings, logger: logger)
         let written = WrittenFiles()
 

@@ -5,5 +5,7 @@ struct RecorderAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recorder-agent",
         abstract: "Records an X11 screen as VP8/WebM segments for the contact-center recorder.",
-        subcommands: [RecordCommand.self, MonitorsCommand.self, InspectCommand.self, OpenCommand.self])
+        subcommands: [
+            RecordCommand.self, MonitorsCommand.self, InspectCommand.self, OpenCommand.self, VerifyCommand.self,
+        ])
 }

@@ -19,12 +19,17 @@ struct AgentConfigurationTests {
     @Test func readsEveryKey() throws {
         let configuration = try parse(
             """
-            {"version":1,"display":":5","output_directory":"/tmp/x","recording":{"fps":2.5,"bitrate_kbps":150,
+            {"version":1,"display":":5","agent_id":"ws-7","node_path":"/emea/paris","state_directory":"/tmp/s",
+            "output_directory":"/tmp/x","recipient_certificates":["/etc/a.pem","/etc/b.pem"],"recording":{"fps":2.5,"bitrate_kbps":150,
             "cpu_used":12,"segment_seconds":30,"keyframe_interval_seconds":10,"monitor":"DP-1","draw_cursor":false,
             "force_xgetimage":true}}
             """)
         #expect(configuration.display == ":5")
         #expect(configuration.outputDirectory == "/tmp/x")
+        #expect(configuration.agentId == "ws-7")
+        #expect(configuration.nodePath == "/emea/paris")
+        #expect(configuration.stateDirectory == "/tmp/s")
+        #expect(configuration.recipientCertificates == ["/etc/a.pem", "/etc/b.pem"])
         #expect(configuration.recording.framesPerSecond == 2.5)
         #expect(configuration.recording.bitrateKbps == 150)
         #expect(configuration.recording.cpuUsed == 12)
@@ -42,6 +47,8 @@ struct AgentConfigurationTests {
         ("{\"recording\":{\"draw_cursor\":1}}", "recording.draw_cursor must be true or false"),
         ("{\"recording\":{\"bitrate_kbps\":1.5}}", "recording.bitrate_kbps must be a whole number"),
         ("{\"version\":2}", "version 2 is not supported"),
+        ("{\"node_path\":\"/emea/../paris\"}", "node_path: invalid node path \"/emea/../paris\": .. is not allowed"),
+        ("{\"recipient_certificates\":\"/etc/a.pem\"}", "recipient_certificates must be a list of strings"),
         ("[1,2]", "the top level must be a JSON object"),
         ("{\"display\":", "not valid JSON"),
     ])

@@ -15,12 +15,15 @@ struct SealedRecordingTests {
             ProcessRunner.product("recorder-agent"),
             [
                 "record", "--display", xvfb.display, "--out", out, "--duration", "3s", "--segment-length", "2s",
-                "--recipient", keys.certificate.path,
+                "--recipient", keys.certificate.path, "--state-dir", "\(out)-state",
             ])
         #expect(result.status == 0, "\(result.stderr)")
-        let names = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        let all = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        #expect(
+            all.allSatisfy { $0.hasSuffix(".webm.p7m") || $0.hasSuffix(".json") },
+            "no plaintext may reach the disk: \(all)")
+        let names = all.filter { $0.hasSuffix(".webm.p7m") }
         #expect(names.count == 2, "\(names)")
-        #expect(names.allSatisfy { $0.hasSuffix(".webm.p7m") }, "no plaintext may reach the disk: \(names)")
 
         let decrypted = FileManager.default.temporaryDirectory.appendingPathComponent("open-\(UUID().uuidString)").path
         let opened = try ProcessRunner.run(
@@ -50,5 +53,61 @@ struct SealedRecordingTests {
         #expect(result.status != 0)
         #expect(
             result.stderr.contains("cannot read the recipient certificate /nonexistent/cert.pem"), "\(result.stderr)")
+    }
+}
+
+extension SealedRecordingTests {
+    func verify(_ directory: String) throws -> ProcessResult {
+        try ProcessRunner.run(ProcessRunner.product("recorder-agent"), ["verify", directory])
+    }
+
+    @Test func manifestsAreSignedAndChainedAcrossRestartsAndBreaksAreNamed() throws {
+        let keys = try TestKeyPair(name: "recording key")
+        let xvfb = try XvfbServer(width: 320, height: 240)
+        let scene = try SceneProcess(display: xvfb.display, scene: "demo", seconds: 30)
+        defer { scene.stop() }
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("chain-\(UUID().uuidString)").path
+        let out = "\(base)/segments"
+        let state = "\(base)/state"
+        // Two recordings with the same agent state: the chain continues across the restart.
+        for _ in 0..<2 {
+            let run = try ProcessRunner.run(
+                ProcessRunner.product("recorder-agent"),
+                [
+                    "record", "--display", xvfb.display, "--out", out, "--duration", "2.5s", "--segment-length", "1s",
+                    "--recipient", keys.certificate.path, "--state-dir", state, "--agent-id", "ws-test", "--node-path",
+                    "/emea/paris/sales",
+                ])
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        let manifests = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".json") }
+            .sorted()
+        #expect(manifests.count == 6, "\(manifests)")
+        let intact = try verify(out)
+        #expect(intact.status == 0, "\(intact.stdout)")
+        #expect(intact.stdout.contains("OK: 6 manifest(s)"), "\(intact.stdout)")
+
+        let keyAttributes = try FileManager.default.attributesOfItem(atPath: "\(state)/identity.ed25519")
+        #expect((keyAttributes[.posixPermissions] as? Int) == 0o600)
+        let stateAttributes = try FileManager.default.attributesOfItem(atPath: state)
+        #expect((stateAttributes[.posixPermissions] as? Int) == 0o700)
+
+        // An altered segment is named by its manifest.
+        let third = manifests[2]
+        let sealedThird = "\(out)/\(third.dropLast(5)).webm.p7m"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: sealedThird))
+        bytes[bytes.count / 2] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: sealedThird))
+        let altered = try verify(out)
+        #expect(altered.status != 0)
+        #expect(altered.stdout.contains("BROKEN: first break: \(third): "), "\(altered.stdout)")
+        #expect(altered.stdout.contains("does not match its SHA-256"), "\(altered.stdout)")
+
+        // A deleted segment (file and manifest) shows as a gap in the chain.
+        try FileManager.default.removeItem(atPath: sealedThird)
+        try FileManager.default.removeItem(atPath: "\(out)/\(third)")
+        let deleted = try verify(out)
+        #expect(deleted.status != 0)
+        #expect(deleted.stdout.contains("segments 3...3 of agent ws-test are missing"), "\(deleted.stdout)")
     }
 }

@@ -4,7 +4,8 @@ import RecorderCore
 /// The agent's configuration file (JSON). Every key is optional; command-line flags override it.
 ///
 /// ```json
-/// { "version": 1, "display": ":0", "output_directory": "/var/lib/recorder-agent/segments",
+/// { "version": 1, "display": ":0", "agent_id": "ws-0042", "node_path": "/emea/paris/sales",
+///   "state_directory": "/var/lib/recorder-agent/state", "output_directory": "/var/lib/recorder-agent/segments",
 ///   "recipient_certificates": ["/etc/recorder-agent/recording-key.pem"],
 ///   "recording": { "fps": 5, "bitrate_kbps": 300, "cpu_used": 8, "segment_seconds": 60,
 ///                  "keyframe_interval_seconds": 0, "monitor": null, "draw_cursor": true,
@@ -12,6 +13,12 @@ import RecorderCore
 /// ```
 public struct AgentConfiguration: Sendable, Equatable {
     public var display: String?
+    /// Who signs the manifests; defaults to the host name.
+    public var agentId: String?
+    /// Where in the organisation this workstation sits (e.g. /emea/paris/sales); decides storage later.
+    public var nodePath = "/"
+    /// Identity key and hash-chain head (default: $XDG_STATE_HOME/recorder-agent).
+    public var stateDirectory: String?
     public var outputDirectory: String?
     /// PEM certificates segments are sealed for (CMS); empty writes plain WebM (debugging only).
     public var recipientCertificates: [String] = []
@@ -26,7 +33,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     }
 
     static let topLevelKeys: Set<String> = [
-        "version", "display", "output_directory", "recipient_certificates", "recording",
+        "version", "display", "agent_id", "node_path", "state_directory", "output_directory", "recipient_certificates",
+        "recording",
     ]
     static let recordingKeys: Set<String> = [
         "fps", "bitrate_kbps", "cpu_used", "segment_seconds", "keyframe_interval_seconds", "monitor", "draw_cursor",
@@ -61,6 +69,14 @@ public struct AgentConfiguration: Sendable, Equatable {
         }
         var configuration = AgentConfiguration()
         configuration.display = try reader.string("display")
+        configuration.agentId = try reader.string("agent_id")
+        configuration.nodePath = try reader.string("node_path") ?? "/"
+        do {
+            try NodePath.validate(configuration.nodePath)
+        } catch {
+            throw InvalidConfiguration(path: path, problem: "node_path: \(error)")
+        }
+        configuration.stateDirectory = try reader.string("state_directory")
         configuration.outputDirectory = try reader.string("output_directory")
         configuration.recipientCertificates = try reader.strings("recipient_certificates") ?? []
         if let recording = try reader.object("recording") {

@@ -6,44 +6,49 @@ import RecorderCore
 public struct SegmentDirectory: Sendable {
     public let url: URL
     public let recipients: [SealingRecipient]
+    /// Signs a manifest for every sealed segment and links it into the agent's hash chain.
+    public let chain: ManifestChain?
 
-    public init(path: String, recipients: [SealingRecipient] = []) throws {
+    public init(path: String, recipients: [SealingRecipient] = [], chain: ManifestChain? = nil) throws {
         self.recipients = recipients
+        self.chain = chain
         url = URL(fileURLWithPath: path, isDirectory: true)
-        do {
-            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        } catch {
-            throw OutputError(description: "cannot create output directory \(path): \(error.localizedDescription)")
-        }
+        try DurableFile.makeDirectory(url)
         guard FileManager.default.isWritableFile(atPath: url.path) else {
             throw OutputError(description: "output directory \(path) is not writable by this user")
         }
     }
 
-    /// `20261123T174501.250Z-0001.webm`: sorts by time, unique per recording, safe on every filesystem.
-    public static func fileName(for segment: RecordedSegment, sealed: Bool = false) -> String {
-        let seconds = segment.startWallTimeNanos / 1_000_000_000
-        let millis = (segment.startWallTimeNanos / 1_000_000) % 1000
-        var time = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        let stamp = String(
-            format: "%04d%02d%02dT%02d%02d%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-            parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(millis))
-        return "\(stamp)-\(String(format: "%04d", segment.sequence)).webm\(sealed ? ".p7m" : "")"
+    /// `20261123T174501.250Z-0001.webm`: sorts by time, unique per agent, safe on every filesystem.
+    public static func fileName(for segment: RecordedSegment, sequence: Int? = nil, suffix: String = ".webm") -> String
+    {
+        let stamp = SegmentManifest.timestamp(unixNanos: segment.startWallTimeNanos)
+            .replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
+        return "\(stamp)-\(String(format: "%04d", sequence ?? segment.sequence))\(suffix)"
     }
 
-    /// Writes the segment atomically (temporary name, then rename) and returns its path.
+    /// Writes the segment durably (temporary name, fsync, rename) and returns its path. With recipients
+    /// the file is sealed (`.webm.p7m`) and, with a chain, a signed manifest (`.json`) follows it.
     @discardableResult
     public func write(_ segment: RecordedSegment) throws -> URL {
-        let sealed = !recipients.isEmpty
-        let destination = url.appendingPathComponent(SegmentDirectory.fileName(for: segment, sealed: sealed))
-        let bytes = sealed ? try SegmentSealer.seal(segment.bytes, for: recipients) : segment.bytes
-        do {
-            try Data(bytes).write(to: destination, options: .atomic)
-        } catch {
-            throw OutputError(description: "cannot write \(destination.path): \(error.localizedDescription)")
+        guard !recipients.isEmpty else {
+            let destination = url.appendingPathComponent(SegmentDirectory.fileName(for: segment))
+            try DurableFile.write(Data(segment.bytes), to: destination)
+            return destination
         }
+        let sealed = try SegmentSealer.seal(segment.bytes, for: recipients)
+        guard let chain else {
+            let destination = url.appendingPathComponent(SegmentDirectory.fileName(for: segment, suffix: ".webm.p7m"))
+            try DurableFile.write(Data(sealed), to: destination)
+            return destination
+        }
+        let (name, manifest) = try chain.append(segment: segment, sealedBytes: sealed) { sequence in
+            SegmentDirectory.fileName(for: segment, sequence: sequence, suffix: ".webm.p7m")
+        }
+        let destination = url.appendingPathComponent(name)
+        try DurableFile.write(Data(sealed), to: destination)
+        try DurableFile.write(
+            manifest, to: url.appendingPathComponent(String(name.dropLast(".webm.p7m".count)) + ".json"))
         return destination
     }
 }

@@ -15,6 +15,8 @@ public struct RecordedSegment: Sendable {
     public let startWallTimeNanos: Int64
     /// Length on the timeline: first frame to the moment the segment was cut.
     public let durationMs: Double
+    /// Timestamp of the last frame, milliseconds after the first.
+    public let lastFrameOffsetMs: Int64
     public let width: Int
     public let height: Int
     public let frameCount: Int

@@ -153,7 +153,8 @@ final class RecordingLoop {
         let bytes = writer.finish(durationMs: durationMs)
         let finished = RecordedSegment(
             sequence: nextSequence, bytes: bytes, startWallTimeNanos: writer.startWallTimeNanos, durationMs: durationMs,
-            width: writer.width, height: writer.height, frameCount: writer.frameCount, endReason: reason)
+            lastFrameOffsetMs: writer.lastTimestampMs, width: writer.width, height: writer.height,
+            frameCount: writer.frameCount, endReason: reason)
         segment = nil
         nextSequence += 1
         statistics.segments += 1

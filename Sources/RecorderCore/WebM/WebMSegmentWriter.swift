@@ -16,7 +16,7 @@ public struct WebMSegmentWriter: Sendable {
     private var currentClusterTimestamp: Int64 = 0
     private var currentClusterHasBlocks = false
     private var cuePoints: [(timeMs: Int64, clusterOffset: Int)] = []
-    private var lastTimestampMs: Int64 = -1
+    public private(set) var lastTimestampMs: Int64 = -1
     public private(set) var frameCount = 0
     public private(set) var keyframeCount = 0
 
