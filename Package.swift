@@ -52,6 +52,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        // Benchmarks of the per-segment stages (not shipped).
+        .executableTarget(
+            name: "recorder-bench",
+            dependencies: [
+                "RecorderAgent", "RecorderCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         // Draws deterministic X11 scenes for the demo, the tests and the benchmarks (never shipped to agents).
         .executableTarget(
             name: "x11-scene",

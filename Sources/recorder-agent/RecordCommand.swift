@@ -41,6 +41,12 @@ struct RecordCommand: AsyncParsableCommand {
         help: "Identity key and manifest chain (default: the config's, then $XDG_STATE_HOME/recorder-agent).")
     var stateDirectory: String?
 
+    @Option(name: .customLong("spool-max-mb"), help: "Most disk the spool may use, in MB (default 2048).")
+    var spoolMaxMB: Int?
+
+    @Option(name: .customLong("spool-min-free-mb"), help: "Free disk the spool must leave, in MB (default 1024).")
+    var spoolMinFreeMB: Int?
+
     @Option(help: "Frames per second sampled from the screen; unchanged frames are skipped (default 5).")
     var fps: Double?
 
@@ -93,6 +99,8 @@ struct RecordCommand: AsyncParsableCommand {
             configuration.nodePath = nodePath
         }
         if let stateDirectory { configuration.stateDirectory = stateDirectory }
+        if let spoolMaxMB { configuration.spool.maxBytes = Int64(spoolMaxMB) << 20 }
+        if let spoolMinFreeMB { configuration.spool.minFreeBytes = Int64(spoolMinFreeMB) << 20 }
         return configuration
     }
 
@@ -121,13 +129,29 @@ struct RecordCommand: AsyncParsableCommand {
             logger.warning("no recipient certificate: segments are written unencrypted (debugging only)")
         }
         // Sealed segments get signed, chained manifests; plain debugging output does not.
+        let stateDirectory = configuration.stateDirectory ?? AgentDefaults.stateDirectory()
         let chain =
             try sealingRecipients.isEmpty
             ? nil
             : ManifestChain(
-                stateDirectory: configuration.stateDirectory ?? AgentDefaults.stateDirectory(),
-                agentId: configuration.agentId ?? AgentDefaults.agentId(), nodePath: configuration.nodePath)
-        let directory = try SegmentDirectory(path: outputDirectory, recipients: sealingRecipients, chain: chain)
+                stateDirectory: stateDirectory, agentId: configuration.agentId ?? AgentDefaults.agentId(),
+                nodePath: configuration.nodePath)
+        let directory = try SegmentDirectory(
+            path: outputDirectory, recipients: sealingRecipients, chain: chain, limits: configuration.spool)
+        if let chain {
+            let recovery = try chain.recover(spool: directory.url)
+            if recovery != ManifestChain.Recovery() {
+                logger.warning(
+                    "recovered the spool after an unclean stop",
+                    metadata: [
+                        "temporary_files_removed": "\(recovery.removedTemporaryFiles)",
+                        "manifests_adopted": "\(recovery.adoptedManifests)",
+                        "segments_reattested": "\(recovery.reattestedSegments)",
+                    ])
+            }
+        }
+        try DurableFile.makeDirectory(URL(fileURLWithPath: stateDirectory))
+        let status = AgentStatusFile(stateDirectory: stateDirectory, spoolDirectory: directory.url.path)
         let recorder = ScreenRecorder(displayName: configuration.display, settings: settings, logger: logger)
         let written = WrittenFiles()
 
@@ -142,10 +166,20 @@ struct RecordCommand: AsyncParsableCommand {
         let sink = SegmentSinkService(
             segments: recorder.segments,
             handle: { segment in
-                let url = try directory.write(segment)
-                written.append(url.path)
+                switch try directory.write(segment) {
+                case .stored(let url):
+                    written.append(url.path)
+                    status.stored()
+                case .refused(let reason):
+                    // Explicit policy (Agent/README.md): refuse new segments, keep the spooled ones, go on.
+                    logger.error(
+                        "segment refused, recording continues",
+                        metadata: ["sequence": "\(segment.sequence)", "reason": "\(reason)"])
+                    status.refused(reason)
+                }
             },
             onFailure: { error in
+                status.failed(error)
                 logger.error("cannot store a segment; stopping the recording", metadata: ["error": "\(error)"])
                 recorder.stop()
             })

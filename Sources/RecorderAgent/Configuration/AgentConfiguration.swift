@@ -20,6 +20,7 @@ public struct AgentConfiguration: Sendable, Equatable {
     /// Identity key and hash-chain head (default: $XDG_STATE_HOME/recorder-agent).
     public var stateDirectory: String?
     public var outputDirectory: String?
+    public var spool = SpoolLimits()
     /// PEM certificates segments are sealed for (CMS); empty writes plain WebM (debugging only).
     public var recipientCertificates: [String] = []
     public var recording = RecordingSettings()
@@ -34,7 +35,7 @@ public struct AgentConfiguration: Sendable, Equatable {
 
     static let topLevelKeys: Set<String> = [
         "version", "display", "agent_id", "node_path", "state_directory", "output_directory", "recipient_certificates",
-        "recording",
+        "spool_max_mb", "spool_min_free_mb", "recording",
     ]
     static let recordingKeys: Set<String> = [
         "fps", "bitrate_kbps", "cpu_used", "segment_seconds", "keyframe_interval_seconds", "monitor", "draw_cursor",
@@ -78,6 +79,18 @@ public struct AgentConfiguration: Sendable, Equatable {
         }
         configuration.stateDirectory = try reader.string("state_directory")
         configuration.outputDirectory = try reader.string("output_directory")
+        if let megabytes = try reader.integer("spool_max_mb") {
+            guard megabytes >= 10 else {
+                throw InvalidConfiguration(path: path, problem: "spool_max_mb must be at least 10")
+            }
+            configuration.spool.maxBytes = Int64(megabytes) << 20
+        }
+        if let megabytes = try reader.integer("spool_min_free_mb") {
+            guard megabytes >= 0 else {
+                throw InvalidConfiguration(path: path, problem: "spool_min_free_mb must not be negative")
+            }
+            configuration.spool.minFreeBytes = Int64(megabytes) << 20
+        }
         configuration.recipientCertificates = try reader.strings("recipient_certificates") ?? []
         if let recording = try reader.object("recording") {
             let keys = KeyReader(path: path, object: recording, prefix: "recording.")

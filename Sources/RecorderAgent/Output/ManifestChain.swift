@@ -57,12 +57,15 @@ public final class ManifestChain: Sendable {
         head = Mutex(state)
     }
 
-    /// Builds, signs and returns the next manifest (file bytes) for a stored sealed file, and moves the
-    /// chain head durably. Called for one segment at a time, in order.
-    /// Returns the segment's file name (from `fileName(sequence)`) and the manifest's bytes.
+    /// Signs the next manifest for a sealed segment, lets `store` write the sealed file and the manifest
+    /// (in that order), and only then moves the chain head. A crash or failure before the head moves
+    /// leaves no gap: `recover` adopts a manifest that was written and re-attests a sealed file that was not.
+    /// Returns the segment's file name (`fileName(sequence)`).
+    @discardableResult
     public func append(
-        segment: RecordedSegment, sealedBytes: [UInt8], callIds: [String] = [], fileName: (Int) -> String
-    ) throws -> (String, Data) {
+        segment: RecordedSegment, sealedBytes: [UInt8], callIds: [String] = [], fileName: (Int) -> String,
+        store: (_ segmentFile: String, _ manifest: Data) throws -> Void
+    ) throws -> String {
         try head.withLock { head in
             let segmentFile = fileName(head.nextSequence)
             let manifest = SegmentManifest(
@@ -76,13 +79,77 @@ public final class ManifestChain: Sendable {
                 sealedSha256: ManifestVerification.sha256Hex(sealedBytes),
                 previousManifestSha256: head.lastManifestSha256)
             let bytes = try signer.sign(manifest).fileBytes()
-            var next = head
-            next.nextSequence += 1
-            next.lastManifestSha256 = ManifestVerification.sha256Hex(bytes)
+            try store(segmentFile, bytes)
+            try commit(&head, sequence: manifest.sequence, manifestBytes: bytes)
+            return segmentFile
+        }
+    }
+
+    private func commit(_ head: inout Head, sequence: Int, manifestBytes: Data) throws {
+        let next = Head(nextSequence: sequence + 1, lastManifestSha256: ManifestVerification.sha256Hex(manifestBytes))
+        try DurableFile.write(try JSONEncoder().encode(next), to: stateDirectory.appendingPathComponent("chain.json"))
+        head = next
+    }
+
+    /// What `recover` found in the spool after an unclean stop.
+    public struct Recovery: Sendable, Equatable {
+        public var removedTemporaryFiles = 0
+        public var adoptedManifests = 0
+        public var reattestedSegments: [String] = []
+
+        public init() {}
+    }
+
+    /// Brings the chain and the spool back in step after a crash: removes torn temporary files, adopts
+    /// manifests written after the head last moved, and signs a `recovered` manifest for every sealed
+    /// file whose manifest was never written (its timing fields are unknown and left at zero).
+    public func recover(spool: URL) throws -> Recovery {
+        var recovery = Recovery()
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: spool.path)) ?? []
+        for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+            try? FileManager.default.removeItem(at: spool.appendingPathComponent(name))
+            recovery.removedTemporaryFiles += 1
+        }
+        var described = Set<String>()
+        var newest: (sequence: Int, bytes: Data)?
+        for name in names where name.hasSuffix(".json") && !name.hasPrefix(".") {
+            guard let bytes = FileManager.default.contents(atPath: spool.appendingPathComponent(name).path),
+                let manifest = try? JSONDecoder().decode(SegmentManifest.self, from: bytes),
+                manifest.agentId == agentId
+            else { continue }
+            described.insert(manifest.segmentFile)
+            if manifest.sequence > (newest?.sequence ?? 0) { newest = (manifest.sequence, bytes) }
+        }
+        try head.withLock { head in
+            if let newest, newest.sequence >= head.nextSequence {
+                try commit(&head, sequence: newest.sequence, manifestBytes: newest.bytes)
+                recovery.adoptedManifests += 1
+            }
+        }
+        for name in names.sorted()
+        where name.hasSuffix(".webm.p7m") && !name.hasPrefix(".") && !described.contains(name) {
+            guard let sealed = FileManager.default.contents(atPath: spool.appendingPathComponent(name).path) else {
+                continue
+            }
+            try reattest(segmentFile: name, sealed: [UInt8](sealed), in: spool)
+            recovery.reattestedSegments.append(name)
+        }
+        return recovery
+    }
+
+    private func reattest(segmentFile: String, sealed: [UInt8], in spool: URL) throws {
+        try head.withLock { head in
+            // The file name starts with the first frame's time: 20261123T174501.250Z-0007.webm.p7m.
+            let time = SegmentManifest.timestamp(fromFileName: segmentFile) ?? "1970-01-01T00:00:00.000Z"
+            let manifest = SegmentManifest(
+                agentId: agentId, nodePath: nodePath, callIds: [], sequence: head.nextSequence,
+                segmentFile: segmentFile, firstFrameTime: time, lastFrameTime: time, durationMs: 0, frameCount: 0,
+                width: 0, height: 0, endReason: "recovered", sealedSize: sealed.count,
+                sealedSha256: ManifestVerification.sha256Hex(sealed), previousManifestSha256: head.lastManifestSha256)
+            let bytes = try signer.sign(manifest).fileBytes()
             try DurableFile.write(
-                try JSONEncoder().encode(next), to: stateDirectory.appendingPathComponent("chain.json"))
-            head = next
-            return (segmentFile, bytes)
+                bytes, to: spool.appendingPathComponent(String(segmentFile.dropLast(".webm.p7m".count)) + ".json"))
+            try commit(&head, sequence: manifest.sequence, manifestBytes: bytes)
         }
     }
 }

@@ -9,8 +9,20 @@ public struct SegmentDirectory: Sendable {
     /// Signs a manifest for every sealed segment and links it into the agent's hash chain.
     public let chain: ManifestChain?
 
-    public init(path: String, recipients: [SealingRecipient] = [], chain: ManifestChain? = nil) throws {
+    public let limits: SpoolLimits
+
+    /// The result of offering a segment to the directory.
+    public enum Outcome: Sendable {
+        case stored(URL)
+        /// Not written because of the spool limits; the reason says which.
+        case refused(String)
+    }
+
+    public init(
+        path: String, recipients: [SealingRecipient] = [], chain: ManifestChain? = nil, limits: SpoolLimits = .init()
+    ) throws {
         self.recipients = recipients
+        self.limits = limits
         self.chain = chain
         url = URL(fileURLWithPath: path, isDirectory: true)
         try DurableFile.makeDirectory(url)
@@ -29,8 +41,16 @@ public struct SegmentDirectory: Sendable {
 
     /// Writes the segment durably (temporary name, fsync, rename) and returns its path. With recipients
     /// the file is sealed (`.webm.p7m`) and, with a chain, a signed manifest (`.json`) follows it.
-    @discardableResult
-    public func write(_ segment: RecordedSegment) throws -> URL {
+    public func write(_ segment: RecordedSegment) throws -> Outcome {
+        // Sealing adds well under 1 KB per recipient; the manifest about 1 KB.
+        let expected = segment.bytes.count + 1024 * (recipients.count + 1)
+        if let reason = limits.refusal(adding: expected, to: SpoolContents.scan(url), on: url) {
+            return .refused(reason)
+        }
+        return .stored(try store(segment))
+    }
+
+    private func store(_ segment: RecordedSegment) throws -> URL {
         guard !recipients.isEmpty else {
             let destination = url.appendingPathComponent(SegmentDirectory.fileName(for: segment))
             try DurableFile.write(Data(segment.bytes), to: destination)
@@ -42,14 +62,15 @@ public struct SegmentDirectory: Sendable {
             try DurableFile.write(Data(sealed), to: destination)
             return destination
         }
-        let (name, manifest) = try chain.append(segment: segment, sealedBytes: sealed) { sequence in
-            SegmentDirectory.fileName(for: segment, sequence: sequence, suffix: ".webm.p7m")
-        }
-        let destination = url.appendingPathComponent(name)
-        try DurableFile.write(Data(sealed), to: destination)
-        try DurableFile.write(
-            manifest, to: url.appendingPathComponent(String(name.dropLast(".webm.p7m".count)) + ".json"))
-        return destination
+        let name = try chain.append(
+            segment: segment, sealedBytes: sealed,
+            fileName: { SegmentDirectory.fileName(for: segment, sequence: $0, suffix: ".webm.p7m") },
+            store: { name, manifest in
+                try DurableFile.write(Data(sealed), to: url.appendingPathComponent(name))
+                try DurableFile.write(
+                    manifest, to: url.appendingPathComponent(String(name.dropLast(".webm.p7m".count)) + ".json"))
+            })
+        return url.appendingPathComponent(name)
     }
 }
 

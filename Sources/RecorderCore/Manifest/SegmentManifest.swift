@@ -85,6 +85,15 @@ public struct SegmentManifest: Codable, Sendable, Equatable {
         try SegmentManifest.canonicalEncoder().encode(self)
     }
 
+    /// The RFC 3339 time encoded at the start of a segment file name (`20261123T174501.250Z-0007...`).
+    public static func timestamp(fromFileName name: String) -> String? {
+        let digits = Array(name.prefix(20))
+        guard digits.count == 20, digits[8] == "T", digits[15] == ".", digits[19] == "Z" else { return nil }
+        let text = String(digits)
+        func part(_ from: Int, _ length: Int) -> String { String(text.dropFirst(from).prefix(length)) }
+        return "\(part(0, 4))-\(part(4, 2))-\(part(6, 2))T\(part(9, 2)):\(part(11, 2)):\(part(13, 2)).\(part(16, 3))Z"
+    }
+
     /// Formats Unix nanoseconds as RFC 3339 UTC with milliseconds.
     public static func timestamp(unixNanos: Int64) -> String {
         let seconds = unixNanos / 1_000_000_000

@@ -103,6 +103,12 @@ struct AgentRun {
 
     static func record(display: String, arguments: [String], environment: [String: String] = [:]) throws -> AgentRun {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("rec-\(UUID().uuidString)").path
+        return try recordInto(out, display: display, arguments: arguments, environment: environment)
+    }
+
+    static func recordInto(_ out: String, display: String, arguments: [String], environment: [String: String] = [:])
+        throws -> AgentRun
+    {
         let result = try ProcessRunner.run(
             ProcessRunner.product("recorder-agent"), ["record", "--display", display, "--out", out] + arguments,
             environment: environment)
@@ -111,6 +117,6 @@ struct AgentRun {
 
     static func segmentFiles(in directory: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.filter { $0.hasSuffix(".webm") }.sorted().map { "\(directory)/\($0)" }
+        return names.filter { $0.hasSuffix(".webm") || $0.hasSuffix(".webm.p7m") }.sorted().map { "\(directory)/\($0)" }
     }
 }

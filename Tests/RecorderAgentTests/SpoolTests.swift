@@ -1,0 +1,75 @@
+import Foundation
+import Glibc
+import TestSupport
+import Testing
+
+/// The spool keeps every sealed segment through kill -9, and never fills the disk.
+@Suite(.serialized)
+struct SpoolTests {
+    @Test func killNineAtRandomMomentsLosesNoSealedSegment() throws {
+        let keys = try TestKeyPair(name: "recording key")
+        let xvfb = try XvfbServer(width: 320, height: 240)
+        let scene = try SceneProcess(display: xvfb.display, scene: "demo", seconds: 60)
+        defer { scene.stop() }
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("kill-\(UUID().uuidString)").path
+        let arguments = [
+            "--segment-length", "1s", "--fps", "10", "--recipient", keys.certificate.path, "--state-dir",
+            "\(base)/state",
+            "--agent-id", "ws-kill",
+        ]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<6 {
+            let agent = try BackgroundAgent(display: xvfb.display, out: "\(base)/spool", arguments: arguments)
+            Thread.sleep(forTimeInterval: Double.random(in: 0.8...2.6, using: &generator))
+            agent.send(SIGKILL)
+            _ = agent.wait()
+        }
+        // A clean run after the crashes recovers the spool and continues the chain.
+        let last = try AgentRun.recordInto(
+            "\(base)/spool", display: xvfb.display, arguments: arguments + ["--duration", "1.5s"])
+        #expect(last.result.status == 0, "\(last.result.stderr)")
+
+        let verified = try ProcessRunner.run(ProcessRunner.product("recorder-agent"), ["verify", "\(base)/spool"])
+        #expect(verified.status == 0, "chain after kill -9: \(verified.stdout)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: "\(base)/spool")
+        #expect(!names.contains { $0.hasSuffix(".tmp") }, "torn temporary files are cleaned up: \(names)")
+        let sealed = names.filter { $0.hasSuffix(".webm.p7m") }.sorted()
+        #expect(sealed.count >= 6, "\(sealed)")
+        for name in sealed {
+            let opened = try ProcessRunner.run(
+                "openssl",
+                [
+                    "cms", "-decrypt", "-inform", "DER", "-in", "\(base)/spool/\(name)", "-recip",
+                    keys.certificate.path, "-inkey", keys.privateKey.path, "-out", "\(base)/plain.webm",
+                ])
+            #expect(opened.status == 0, "\(name): \(opened.stderr)")
+            #expect(try MediaProbe(path: "\(base)/plain.webm").decodeErrors() == "", "\(name)")
+        }
+    }
+
+    @Test func aFullDiskRefusesNewSegmentsLoudlyAndKeepsRecording() throws {
+        let keys = try TestKeyPair(name: "recording key")
+        let xvfb = try XvfbServer(width: 320, height: 240)
+        let scene = try SceneProcess(display: xvfb.display, scene: "demo", seconds: 30)
+        defer { scene.stop() }
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("full-\(UUID().uuidString)").path
+        // Demand more free space than any disk has: every segment is refused.
+        let run = try AgentRun.recordInto(
+            "\(base)/spool", display: xvfb.display,
+            arguments: [
+                "--duration", "2.5s", "--segment-length", "1s", "--recipient", keys.certificate.path, "--state-dir",
+                "\(base)/state", "--spool-min-free-mb", "1000000000",
+            ])
+        #expect(run.result.status == 0, "the recorder keeps running: \(run.result.stderr)")
+        #expect(run.result.stderr.contains("segment refused, recording continues"), "\(run.result.stderr)")
+        #expect(run.result.stderr.contains("disk low"), "\(run.result.stderr)")
+        #expect(run.segments.isEmpty)
+        let status = try ProcessRunner.run(
+            ProcessRunner.product("recorder-agent"),
+            ["status", "--state-dir", "\(base)/state", "--out", "\(base)/spool"])
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("refused: 3"), "\(status.stdout)")
+        #expect(status.stdout.contains("last error: disk low"), "\(status.stdout)")
+        #expect(status.stdout.contains("pending segments: 0"), "\(status.stdout)")
+    }
+}
