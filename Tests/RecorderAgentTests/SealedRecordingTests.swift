@@ -42,7 +42,8 @@ struct SealedRecordingTests {
                     "-inkey", keys.privateKey.path,
                 ])
             #expect(viaOpenssl.status == 0, "\(viaOpenssl.stderr)")
-            #expect(viaOpenssl.stdoutData == (try Data(contentsOf: URL(fileURLWithPath: plain))))
+            let same = viaOpenssl.stdoutData == (try Data(contentsOf: URL(fileURLWithPath: plain)))
+            #expect(same, "openssl and recorder-agent open must give the same bytes")
         }
     }
 

@@ -8,7 +8,8 @@ public struct TestKeyPair: Sendable {
     public var certificatePEM: String { get throws { try String(contentsOf: certificate, encoding: .utf8) } }
     public var privateKeyPEM: String { get throws { try String(contentsOf: privateKey, encoding: .utf8) } }
 
-    public init(name: String) throws {
+    /// `serial`: e.g. "0x80000000000000000001" to force a serial whose DER INTEGER needs a leading zero.
+    public init(name: String, serial: String? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let result = try ProcessRunner.run(
@@ -17,7 +18,7 @@ public struct TestKeyPair: Sendable {
                 "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=\(name)/O=Recorder Tests",
                 "-keyout", directory.appendingPathComponent("key.pem").path, "-out",
                 directory.appendingPathComponent("cert.pem").path,
-            ])
+            ] + (serial.map { ["-set_serial", $0] } ?? []))
         guard result.status == 0 else { throw TestFailure("openssl req failed: \(result.stderr)") }
     }
 }

@@ -30,11 +30,20 @@ public struct SealingRecipient: Sendable {
         try self.init(certificate: certificate)
     }
 
+    /// DER INTEGER content octets for a positive big-endian magnitude. swift-certificates exposes serial
+    /// numbers without leading zeros, so a serial whose first byte is ≥ 0x80 needs its 0x00 back, or it
+    /// would encode a negative number that OpenSSL (rightly) does not match to the certificate.
+    static func integerContent(magnitude: ArraySlice<UInt8>) -> [UInt8] {
+        let trimmed = magnitude.drop { $0 == 0 }
+        guard let first = trimmed.first else { return [0] }
+        return first >= 0x80 ? [0] + trimmed : Array(trimmed)
+    }
+
     public init(certificate: Certificate) throws {
         var serializer = DER.Serializer()
         try serializer.serialize(certificate.issuer)
         issuerDER = serializer.serializedBytes
-        serialNumber = Array(certificate.serialNumber.bytes)
+        serialNumber = SealingRecipient.integerContent(magnitude: certificate.serialNumber.bytes)
         subject = certificate.subject.description
         do {
             publicKeyDER = try _RSA.Encryption.PublicKey(
