@@ -104,6 +104,28 @@ import Testing
         #expect(opened)
     }
 
+    /// Every DER length form (short, 1-, 2- and 3-byte long form) around the hand-built headers.
+    @Test func sealsEverySizeOpensslAgrees() throws {
+        let pair = try TestKeyPair(name: "sizes")
+        let recipient = try SealingRecipient(certificatePEM: try pair.certificatePEM)
+        for size in [0, 1, 60, 110, 127, 128, 200, 255, 256, 65_535, 65_536, 300_000] {
+            let plaintext = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+            let sealed = try SegmentSealer.seal(plaintext, for: [recipient])
+            let opened = try opener(pair).open(sealed) == plaintext
+            #expect(opened, "size \(size)")
+            let result = try opensslDecrypt(try write(sealed, in: pair.directory, "size-\(size).p7m"), with: pair)
+            let exact = result.status == 0 && result.stdoutData == Data(plaintext)
+            #expect(exact, "openssl, size \(size): \(result.stderr)")
+        }
+    }
+
+    @Test func derHeadersUseTheShortestLengthForm() {
+        #expect(DERHeader.bytes(tag: 0x04, length: 127) == [0x04, 0x7F])
+        #expect(DERHeader.bytes(tag: 0x04, length: 128) == [0x04, 0x81, 0x80])
+        #expect(DERHeader.bytes(tag: 0x30, length: 256) == [0x30, 0x82, 0x01, 0x00])
+        #expect(DERHeader.bytes(tag: 0x80, length: 2_200_000) == [0x80, 0x83, 0x21, 0x91, 0xC0])
+    }
+
     @Test func anyFlippedByteIsDetected() throws {
         let pair = try TestKeyPair(name: "tamper")
         let plaintext = sampleSegment()
