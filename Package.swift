@@ -40,7 +40,7 @@ let package = Package(
         .target(
             name: "RecorderAgent",
             dependencies: [
-                "RecorderCore", "CX11", "CVPX", "CYUV",
+                "RecorderCore", "CX11", "CVPX", "CYUV", "CCurl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),

@@ -17,4 +17,31 @@ static inline CURLcode ccurl_setopt_int64(CURL *handle, CURLoption option, curl_
     return curl_easy_setopt(handle, option, value);
 }
 
+/// curl_easy_getinfo is variadic too; one wrapper per result type.
+static inline CURLcode ccurl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+static inline CURLcode ccurl_getinfo_off_t(CURL *handle, CURLINFO info, curl_off_t *value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+
+/// CURLAUTH_* are macros with casts Swift does not import.
+static inline long ccurl_auth_basic(void) { return (long)CURLAUTH_BASIC; }
+static inline long ccurl_auth_digest(void) { return (long)CURLAUTH_DIGEST; }
+static inline long ccurl_auth_bearer(void) { return (long)CURLAUTH_BEARER; }
+
+/// The callback signature libcurl expects for CURLOPT_WRITEFUNCTION / CURLOPT_READFUNCTION.
+typedef size_t (*ccurl_io_callback)(char *buffer, size_t size, size_t count, void *user);
+static inline CURLcode ccurl_setopt_io_callback(CURL *handle, CURLoption option, ccurl_io_callback callback) {
+    return curl_easy_setopt(handle, option, callback);
+}
+
+/// CURLOPT_SEEKFUNCTION: libcurl rewinds the body when authentication (Digest) makes it send twice.
+typedef int (*ccurl_seek_callback)(void *user, curl_off_t offset, int origin);
+static inline CURLcode ccurl_setopt_seek_callback(CURL *handle, ccurl_seek_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_SEEKFUNCTION, callback);
+}
+static inline int ccurl_seekfunc_ok(void) { return CURL_SEEKFUNC_OK; }
+static inline int ccurl_seekfunc_fail(void) { return CURL_SEEKFUNC_FAIL; }
+
 #endif

@@ -1,0 +1,142 @@
+import CCurl
+import Foundation
+
+/// One libcurl easy handle performing one HTTP request; owned here and cleaned up in `deinit`.
+/// Blocking: callers run it on the uploader's own threads, never on the cooperative pool.
+final class CurlRequest {
+    private let handle: UnsafeMutableRawPointer
+    private var headers: UnsafeMutablePointer<curl_slist>?
+    /// Body being sent; read by `readCallback` through an Unmanaged pointer to this object.
+    private var body: [UInt8] = []
+    private var bodyOffset = 0
+    private(set) var responseBody: [UInt8] = []
+    /// libcurl keeps this pointer until cleanup, so it is allocated, not an Array that could move.
+    private let errorBuffer: UnsafeMutablePointer<CChar> = {
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        buffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        return buffer
+    }()
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    init() {
+        _ = CurlRequest.globalInit
+        handle = curl_easy_init()!
+    }
+
+    deinit {
+        curl_slist_free_all(headers)
+        curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
+
+    /// Performs `method` on `url` and returns the HTTP status. TLS verification is always on.
+    func perform(method: String, url: String, body: [UInt8]? = nil, headers extra: [String] = [], target: StorageTarget)
+        throws -> Int
+    {
+        set(CURLOPT_URL, url)
+        set(CURLOPT_CUSTOMREQUEST, method)
+        setLong(CURLOPT_NOSIGNAL, 1)
+        setLong(CURLOPT_SSL_VERIFYPEER, 1)
+        setLong(CURLOPT_SSL_VERIFYHOST, 2)
+        setLong(CURLOPT_CONNECTTIMEOUT, 15)
+        setLong(CURLOPT_LOW_SPEED_LIMIT, 1)
+        setLong(CURLOPT_LOW_SPEED_TIME, 60)
+        if let caFile = target.caFile { set(CURLOPT_CAINFO, caFile) }
+        if let certificate = target.clientCertificate { set(CURLOPT_SSLCERT, certificate) }
+        if let key = target.clientKey { set(CURLOPT_SSLKEY, key) }
+        if let cap = target.maxBytesPerSecond { setOffset(CURLOPT_MAX_SEND_SPEED_LARGE, curl_off_t(cap)) }
+        switch target.credentials {
+        case .none:
+            break
+        case .basic(let user, let password):
+            setLong(CURLOPT_HTTPAUTH, ccurl_auth_basic())
+            set(CURLOPT_USERNAME, user)
+            set(CURLOPT_PASSWORD, password)
+        case .digest(let user, let password):
+            setLong(CURLOPT_HTTPAUTH, ccurl_auth_digest())
+            set(CURLOPT_USERNAME, user)
+            set(CURLOPT_PASSWORD, password)
+        case .bearer(let token):
+            setLong(CURLOPT_HTTPAUTH, ccurl_auth_bearer())
+            set(CURLOPT_XOAUTH2_BEARER, token)
+        }
+        // No "Expect: 100-continue" round trip: our bodies are small and Digest answers 401 first anyway.
+        for header in extra + ["Expect:"] { headers = curl_slist_append(headers, header) }
+        _ = ccurl_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headers))
+        _ = ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
+
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        _ = ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
+        _ = ccurl_setopt_io_callback(handle, CURLOPT_WRITEFUNCTION, CurlRequest.writeCallback)
+        if let body {
+            self.body = body
+            bodyOffset = 0
+            setLong(CURLOPT_UPLOAD, 1)
+            setOffset(CURLOPT_INFILESIZE_LARGE, curl_off_t(body.count))
+            _ = ccurl_setopt_pointer(handle, CURLOPT_READDATA, context)
+            _ = ccurl_setopt_io_callback(handle, CURLOPT_READFUNCTION, CurlRequest.readCallback)
+            _ = ccurl_setopt_pointer(handle, CURLOPT_SEEKDATA, context)
+            _ = ccurl_setopt_seek_callback(handle, CurlRequest.seekCallback)
+            // CURLOPT_UPLOAD turns the request into PUT; the custom method above still wins (e.g. for MKCOL).
+        } else if method == "HEAD" {
+            setLong(CURLOPT_NOBODY, 1)
+        }
+
+        let code = curl_easy_perform(handle)
+        guard code == CURLE_OK else {
+            let detail =
+                errorBuffer.pointee == 0
+                ? String(validatingCString: curl_easy_strerror(code)) ?? "\(code)"
+                : String(validatingCString: errorBuffer) ?? "\(code)"
+            switch code {
+            case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CONNECT_ERROR,
+                CURLE_SSL_CERTPROBLEM:
+                throw UploadError(.tls, "\(method) \(url): TLS failed, nothing was sent: \(detail)")
+            default:
+                throw UploadError(.transient, "\(method) \(url): \(detail)")
+            }
+        }
+        var status = 0
+        _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return status
+    }
+
+    var contentLength: Int64 {
+        var length: curl_off_t = -1
+        _ = ccurl_getinfo_off_t(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length)
+        return Int64(length)
+    }
+
+    private func set(_ option: CURLoption, _ value: String) { _ = ccurl_setopt_string(handle, option, value) }
+    private func setLong(_ option: CURLoption, _ value: Int) { _ = ccurl_setopt_long(handle, option, value) }
+    private func setOffset(_ option: CURLoption, _ value: curl_off_t) { _ = ccurl_setopt_int64(handle, option, value) }
+
+    private static let writeCallback: ccurl_io_callback = { buffer, size, count, user in
+        let request = Unmanaged<CurlRequest>.fromOpaque(user!).takeUnretainedValue()
+        let length = size * count
+        if let buffer, request.responseBody.count < 64 * 1024 {
+            request.responseBody.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: length))
+        }
+        return length
+    }
+
+    private static let seekCallback: ccurl_seek_callback = { user, offset, origin in
+        let request = Unmanaged<CurlRequest>.fromOpaque(user!).takeUnretainedValue()
+        guard origin == SEEK_SET, offset >= 0, offset <= request.body.count else { return ccurl_seekfunc_fail() }
+        request.bodyOffset = Int(offset)
+        return ccurl_seekfunc_ok()
+    }
+
+    private static let readCallback: ccurl_io_callback = { buffer, size, count, user in
+        let request = Unmanaged<CurlRequest>.fromOpaque(user!).takeUnretainedValue()
+        let length = min(size * count, request.body.count - request.bodyOffset)
+        guard length > 0, let buffer else { return 0 }
+        request.body.withUnsafeBytes { source in
+            UnsafeMutableRawPointer(buffer).copyMemory(
+                from: source.baseAddress! + request.bodyOffset, byteCount: length)
+        }
+        request.bodyOffset += length
+        return length
+    }
+}
