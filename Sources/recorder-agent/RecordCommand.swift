@@ -183,18 +183,28 @@ struct RecordCommand: AsyncParsableCommand {
                 logger.error("cannot store a segment; stopping the recording", metadata: ["error": "\(error)"])
                 recorder.stop()
             })
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        // Shutdown runs in reverse order: recorder, then the spool writer, then a last upload pass.
+        if let storage = configuration.storage, chain != nil {
+            let uploader = SpoolUploader(spool: directory.url, client: WebDAVClient(target: storage), logger: logger)
+            services.append(
+                .init(
+                    service: UploadService(uploader: uploader, logger: logger) { pass in
+                        if let error = pass.stoppedBy { status.failed(error) }
+                    }))
+        } else if configuration.storage != nil {
+            logger.warning("storage configured but no recipient certificate: plain segments are never uploaded")
+        }
+        services.append(
+            .init(
+                service: sink, successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup))
+        services.append(
+            .init(
+                service: recording, successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(
-                        service: sink, successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(
-                        service: recording, successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         // Segments finished before a failure are on disk; list them before reporting the error.
         defer { printSummary(written.paths) }
         try await group.run()

@@ -47,6 +47,13 @@ struct AgentConfigurationTests {
         ("{\"recording\":{\"draw_cursor\":1}}", "recording.draw_cursor must be true or false"),
         ("{\"recording\":{\"bitrate_kbps\":1.5}}", "recording.bitrate_kbps must be a whole number"),
         ("{\"version\":2}", "version 2 is not supported"),
+        ("{\"storage\":{\"url\":\"http://dav.example\"}}", "storage.url must be an https:// URL"),
+        (
+            "{\"storage\":{\"url\":\"https://dav.example\",\"auth\":\"digest\"}}",
+            "needs storage.username and storage.password"
+        ),
+        ("{\"storage\":{\"url\":\"https://dav.example\",\"auth\":\"ntlm\"}}", "storage.auth \"ntlm\" is not one of"),
+        ("{\"storage\":{\"url\":\"https://dav.example\",\"verify_tls\":false}}", "unknown key \"storage.verify_tls\""),
         ("{\"node_path\":\"/emea/../paris\"}", "node_path: invalid node path \"/emea/../paris\": .. is not allowed"),
         ("{\"recipient_certificates\":\"/etc/a.pem\"}", "recipient_certificates must be a list of strings"),
         ("[1,2]", "the top level must be a JSON object"),

@@ -21,6 +21,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var stateDirectory: String?
     public var outputDirectory: String?
     public var spool = SpoolLimits()
+    /// The node path's storage (WebDAV over HTTPS); nil keeps segments in the spool.
+    public var storage: StorageTarget?
     /// PEM certificates segments are sealed for (CMS); empty writes plain WebM (debugging only).
     public var recipientCertificates: [String] = []
     public var recording = RecordingSettings()
@@ -35,7 +37,11 @@ public struct AgentConfiguration: Sendable, Equatable {
 
     static let topLevelKeys: Set<String> = [
         "version", "display", "agent_id", "node_path", "state_directory", "output_directory", "recipient_certificates",
-        "spool_max_mb", "spool_min_free_mb", "recording",
+        "spool_max_mb", "spool_min_free_mb", "storage", "recording",
+    ]
+    static let storageKeys: Set<String> = [
+        "url", "auth", "username", "password", "bearer_token", "ca_file", "client_certificate", "client_key",
+        "max_bytes_per_second",
     ]
     static let recordingKeys: Set<String> = [
         "fps", "bitrate_kbps", "cpu_used", "segment_seconds", "keyframe_interval_seconds", "monitor", "draw_cursor",
@@ -92,6 +98,10 @@ public struct AgentConfiguration: Sendable, Equatable {
             configuration.spool.minFreeBytes = Int64(megabytes) << 20
         }
         configuration.recipientCertificates = try reader.strings("recipient_certificates") ?? []
+        if let storage = try reader.object("storage") {
+            configuration.storage = try parseStorage(
+                KeyReader(path: path, object: storage, prefix: "storage."), path: path)
+        }
         if let recording = try reader.object("recording") {
             let keys = KeyReader(path: path, object: recording, prefix: "recording.")
             try keys.rejectUnknownKeys(recordingKeys)
@@ -112,6 +122,42 @@ public struct AgentConfiguration: Sendable, Equatable {
             configuration.recording = settings
         }
         return configuration
+    }
+}
+
+extension AgentConfiguration {
+    fileprivate static func parseStorage(_ keys: KeyReader, path: String) throws -> StorageTarget {
+        try keys.rejectUnknownKeys(storageKeys)
+        guard let url = try keys.string("url"), url.hasPrefix("https://") else {
+            throw InvalidConfiguration(path: path, problem: "storage.url must be an https:// URL")
+        }
+        var target = StorageTarget(baseURL: url)
+        let user = try keys.string("username")
+        let password = try keys.string("password")
+        switch try keys.string("auth") ?? "none" {
+        case "none": target.credentials = .none
+        case "basic", "digest":
+            guard let user, let password else {
+                throw InvalidConfiguration(
+                    path: path, problem: "storage.auth basic/digest needs storage.username and storage.password")
+            }
+            target.credentials =
+                try keys.string("auth") == "basic"
+                ? .basic(user: user, password: password) : .digest(user: user, password: password)
+        case "bearer":
+            guard let token = try keys.string("bearer_token") else {
+                throw InvalidConfiguration(path: path, problem: "storage.auth bearer needs storage.bearer_token")
+            }
+            target.credentials = .bearer(token: token)
+        case let other:
+            throw InvalidConfiguration(
+                path: path, problem: "storage.auth \"\(other)\" is not one of none, basic, digest, bearer")
+        }
+        target.caFile = try keys.string("ca_file")
+        target.clientCertificate = try keys.string("client_certificate")
+        target.clientKey = try keys.string("client_key")
+        target.maxBytesPerSecond = try keys.integer("max_bytes_per_second")
+        return target
     }
 }
 
