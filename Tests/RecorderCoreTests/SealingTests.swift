@@ -16,6 +16,22 @@ import Testing
         try SegmentOpener(certificatePEM: try pair.certificatePEM, privateKeyPEM: try pair.privateKeyPEM)
     }
 
+    /// What `openssl cms -encrypt -aes-256-gcm` with RSA-OAEP-SHA256 makes of `plaintext`.
+    func opensslEncrypt(_ plaintext: [UInt8], for pair: TestKeyPair) throws -> [UInt8] {
+        let input = try write(plaintext, in: pair.directory, "plain-\(UUID().uuidString).webm")
+        let output = pair.directory.appendingPathComponent("openssl-\(UUID().uuidString).p7m")
+        let result = try ProcessRunner.run(
+            "openssl",
+            [
+                // -keyopt applies to the -recip before it.
+                "cms", "-encrypt", "-binary", "-aes-256-gcm", "-recip", pair.certificate.path, "-keyopt",
+                "rsa_padding_mode:oaep", "-keyopt", "rsa_oaep_md:sha256", "-outform", "DER", "-in", input.path, "-out",
+                output.path,
+            ])
+        guard result.status == 0 else { throw TestFailure("openssl cms -encrypt: \(result.stderr)") }
+        return [UInt8](try Data(contentsOf: output))
+    }
+
     func opensslDecrypt(_ file: URL, with pair: TestKeyPair) throws -> ProcessResult {
         try ProcessRunner.run(
             "openssl",
@@ -63,19 +79,7 @@ import Testing
     @Test func weOpenWhatOpensslSeals() throws {
         let pair = try TestKeyPair(name: "collector")
         let plaintext = sampleSegment()
-        let input = try write(plaintext, in: pair.directory, "segment.webm")
-        let output = pair.directory.appendingPathComponent("openssl.p7m")
-        let result = try ProcessRunner.run(
-            "openssl",
-            [
-                // -keyopt applies to the -recip before it.
-                "cms", "-encrypt", "-binary", "-aes-256-gcm", "-recip", pair.certificate.path, "-keyopt",
-                "rsa_padding_mode:oaep", "-keyopt", "rsa_oaep_md:sha256", "-outform", "DER", "-in", input.path, "-out",
-                output.path,
-            ])
-        #expect(result.status == 0, "openssl cms -encrypt: \(result.stderr)")
-        let sealed = [UInt8](try Data(contentsOf: output))
-        let opened = try opener(pair).open(sealed) == plaintext
+        let opened = try opener(pair).open(try opensslEncrypt(plaintext, for: pair)) == plaintext
         #expect(opened)
     }
 
@@ -90,17 +94,7 @@ import Testing
         #expect(result.status == 0, "openssl cms -decrypt with serial \(serial): \(result.stderr)")
         let exact = result.stdoutData == Data(plaintext)
         #expect(exact, "openssl must yield the exact WebM bytes")
-        let input = try write(plaintext, in: pair.directory, "plain.webm")
-        let output = pair.directory.appendingPathComponent("openssl.p7m")
-        let encrypted = try ProcessRunner.run(
-            "openssl",
-            [
-                "cms", "-encrypt", "-binary", "-aes-256-gcm", "-recip", pair.certificate.path, "-keyopt",
-                "rsa_padding_mode:oaep", "-keyopt", "rsa_oaep_md:sha256", "-outform", "DER", "-in", input.path, "-out",
-                output.path,
-            ])
-        #expect(encrypted.status == 0, "\(encrypted.stderr)")
-        let opened = try opener(pair).open([UInt8](try Data(contentsOf: output))) == plaintext
+        let opened = try opener(pair).open(try opensslEncrypt(plaintext, for: pair)) == plaintext
         #expect(opened)
     }
 
