@@ -64,11 +64,10 @@ struct RecordingPictureTests {
     }
 
     @Test func seeksToTheMiddleUsingCues() throws {
-        let xvfb = try XvfbServer(width: 800, height: 600)
-        let scene = try SceneProcess(display: xvfb.display, scene: "demo", seconds: 10)
-        defer { scene.stop() }
+        let desktop = try LiveDesktop(width: 800, height: 600, seconds: 10)
+        defer { desktop.stop() }
         let run = try AgentRun.record(
-            display: xvfb.display, arguments: ["--duration", "6s", "--keyframe-interval", "2s"])
+            display: desktop.display, arguments: ["--duration", "6s", "--keyframe-interval", "2s"])
         #expect(run.result.status == 0, "\(run.result.stderr)")
         try #require(run.segments.count == 1)
         let probe = MediaProbe(path: run.segments[0])

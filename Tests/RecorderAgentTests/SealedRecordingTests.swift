@@ -7,14 +7,13 @@ import Testing
 struct SealedRecordingTests {
     @Test func recordsSealedSegmentsThatOpensslAndOpenDecrypt() throws {
         let keys = try TestKeyPair(name: "recording key")
-        let xvfb = try XvfbServer(width: 640, height: 480)
-        let scene = try SceneProcess(display: xvfb.display, scene: "demo", seconds: 20)
-        defer { scene.stop() }
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("sealed-\(UUID().uuidString)").path
+        let desktop = try LiveDesktop(width: 640, height: 480, seconds: 20)
+        defer { desktop.stop() }
+        let out = desktop.directory
         let result = try ProcessRunner.run(
             ProcessRunner.product("recorder-agent"),
             [
-                "record", "--display", xvfb.display, "--out", out, "--duration", "3s", "--segment-length", "2s",
+                "record", "--display", desktop.display, "--out", out, "--duration", "3s", "--segment-length", "2s",
                 "--recipient", keys.certificate.path, "--state-dir", "\(out)-state",
             ])
         #expect(result.status == 0, "\(result.stderr)")
@@ -25,7 +24,7 @@ struct SealedRecordingTests {
         let names = all.filter { $0.hasSuffix(".webm.p7m") }
         #expect(names.count == 2, "\(names)")
 
-        let decrypted = FileManager.default.temporaryDirectory.appendingPathComponent("open-\(UUID().uuidString)").path
+        let decrypted = desktop.directory
         let opened = try ProcessRunner.run(
             ProcessRunner.product("recorder-agent"),
             ["open", "--certificate", keys.certificate.path, "--key", keys.privateKey.path, "--out", decrypted]
@@ -64,10 +63,9 @@ extension SealedRecordingTests {
 
     @Test func manifestsAreSignedAndChainedAcrossRestartsAndBreaksAreNamed() throws {
         let keys = try TestKeyPair(name: "recording key")
-        let xvfb = try XvfbServer(width: 320, height: 240)
-        let scene = try SceneProcess(display: xvfb.display, scene: "demo", seconds: 30)
-        defer { scene.stop() }
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("chain-\(UUID().uuidString)").path
+        let desktop = try LiveDesktop(width: 320, height: 240, seconds: 30)
+        defer { desktop.stop() }
+        let base = desktop.directory
         let out = "\(base)/segments"
         let state = "\(base)/state"
         // Two recordings with the same agent state: the chain continues across the restart.
@@ -75,7 +73,8 @@ extension SealedRecordingTests {
             let run = try ProcessRunner.run(
                 ProcessRunner.product("recorder-agent"),
                 [
-                    "record", "--display", xvfb.display, "--out", out, "--duration", "2.5s", "--segment-length", "1s",
+                    "record", "--display", desktop.display, "--out", out, "--duration", "2.5s", "--segment-length",
+                    "1s",
                     "--recipient", keys.certificate.path, "--state-dir", state, "--agent-id", "ws-test", "--node-path",
                     "/emea/paris/sales",
                 ])

@@ -8,11 +8,10 @@ import Testing
 @Suite(.serialized)
 struct SegmentingTests {
     @Test func cutsAt10SecondsWithoutGapsOrOverlaps() throws {
-        let xvfb = try XvfbServer(width: 640, height: 480)
-        let scene = try SceneProcess(display: xvfb.display, scene: "demo", seconds: 40)
-        defer { scene.stop() }
+        let desktop = try LiveDesktop(width: 640, height: 480, seconds: 40)
+        defer { desktop.stop() }
         let run = try AgentRun.record(
-            display: xvfb.display, arguments: ["--duration", "25s", "--segment-length", "10s", "--fps", "5"])
+            display: desktop.display, arguments: ["--duration", "25s", "--segment-length", "10s", "--fps", "5"])
         #expect(run.result.status == 0, "\(run.result.stderr)")
         try #require(run.segments.count == 3, "segments: \(run.segments)")
 
@@ -38,14 +37,13 @@ struct SegmentingTests {
     }
 
     @Test func resolutionChangeStartsANewSegmentAtTheNewSize() throws {
-        let xvfb = try XvfbServer(width: 1280, height: 720)
-        let scene = try SceneProcess(display: xvfb.display, scene: "demo", seconds: 30)
-        defer { scene.stop() }
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("resize-\(UUID().uuidString)").path
-        let agent = try BackgroundAgent(display: xvfb.display, out: out, arguments: ["--duration", "6s"])
+        let desktop = try LiveDesktop(width: 1280, height: 720, seconds: 30)
+        defer { desktop.stop() }
+        let out = desktop.directory
+        let agent = try BackgroundAgent(display: desktop.display, out: out, arguments: ["--duration", "6s"])
         Thread.sleep(forTimeInterval: 2.5)
         // Xvfb can shrink its framebuffer through RandR (xrandr reports a harmless error the first time).
-        _ = try ProcessRunner.run("xrandr", ["--display", xvfb.display, "--fb", "1000x700"])
+        _ = try ProcessRunner.run("xrandr", ["--display", desktop.display, "--fb", "1000x700"])
         let status = agent.wait()
         #expect(status == 0, "\(agent.stderr)")
         let segments = AgentRun.segmentFiles(in: out)
@@ -58,13 +56,12 @@ struct SegmentingTests {
     }
 
     @Test func sigintFinishesTheSegmentAndExitsZero() throws {
-        let xvfb = try XvfbServer(width: 640, height: 480)
-        let scene = try SceneProcess(display: xvfb.display, scene: "demo", seconds: 30)
-        defer { scene.stop() }
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("sigint-\(UUID().uuidString)").path
+        let desktop = try LiveDesktop(width: 640, height: 480, seconds: 30)
+        defer { desktop.stop() }
+        let out = desktop.directory
         for signal in [SIGINT, SIGTERM] {
             let directory = "\(out)-\(signal)"
-            let agent = try BackgroundAgent(display: xvfb.display, out: directory, arguments: [])
+            let agent = try BackgroundAgent(display: desktop.display, out: directory, arguments: [])
             Thread.sleep(forTimeInterval: 3)
             agent.send(signal)
             let status = agent.wait()
@@ -81,13 +78,12 @@ struct SegmentingTests {
 
 extension SegmentingTests {
     @Test func losingTheXServerKeepsTheSegmentAndReportsIt() throws {
-        let xvfb = try XvfbServer(width: 640, height: 480)
-        let scene = try SceneProcess(display: xvfb.display, scene: "demo", seconds: 30)
-        defer { scene.stop() }
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("lost-\(UUID().uuidString)").path
-        let agent = try BackgroundAgent(display: xvfb.display, out: out, arguments: [])
+        let desktop = try LiveDesktop(width: 640, height: 480, seconds: 30)
+        defer { desktop.stop() }
+        let out = desktop.directory
+        let agent = try BackgroundAgent(display: desktop.display, out: out, arguments: [])
         Thread.sleep(forTimeInterval: 2.5)
-        xvfb.kill()
+        desktop.xvfb.kill()
         let status = agent.wait()
         #expect(status != 0)
         #expect(agent.stderr.contains("the connection to the X server was lost"), "\(agent.stderr)")
@@ -99,11 +95,10 @@ extension SegmentingTests {
 
 extension SegmentingTests {
     @Test func anOutputFailureStopsTheRecordingWithAnError() throws {
-        let xvfb = try XvfbServer(width: 320, height: 240)
-        let scene = try SceneProcess(display: xvfb.display, scene: "demo", seconds: 30)
-        defer { scene.stop() }
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("gone-\(UUID().uuidString)").path
-        let agent = try BackgroundAgent(display: xvfb.display, out: out, arguments: ["--segment-length", "1s"])
+        let desktop = try LiveDesktop(width: 320, height: 240, seconds: 30)
+        defer { desktop.stop() }
+        let out = desktop.directory
+        let agent = try BackgroundAgent(display: desktop.display, out: out, arguments: ["--segment-length", "1s"])
         Thread.sleep(forTimeInterval: 2.5)
         // Replace the directory by a file: the next segment cannot be written (root ignores chmod).
         try FileManager.default.removeItem(atPath: out)

@@ -8,10 +8,9 @@ import Testing
 struct SpoolTests {
     @Test func killNineAtRandomMomentsLosesNoSealedSegment() throws {
         let keys = try TestKeyPair(name: "recording key")
-        let xvfb = try XvfbServer(width: 320, height: 240)
-        let scene = try SceneProcess(display: xvfb.display, scene: "demo", seconds: 60)
-        defer { scene.stop() }
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("kill-\(UUID().uuidString)").path
+        let desktop = try LiveDesktop(width: 320, height: 240, seconds: 60)
+        defer { desktop.stop() }
+        let base = desktop.directory
         let arguments = [
             "--segment-length", "1s", "--fps", "10", "--recipient", keys.certificate.path, "--state-dir",
             "\(base)/state",
@@ -19,14 +18,14 @@ struct SpoolTests {
         ]
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<6 {
-            let agent = try BackgroundAgent(display: xvfb.display, out: "\(base)/spool", arguments: arguments)
+            let agent = try BackgroundAgent(display: desktop.display, out: "\(base)/spool", arguments: arguments)
             Thread.sleep(forTimeInterval: Double.random(in: 0.8...2.6, using: &generator))
             agent.send(SIGKILL)
             _ = agent.wait()
         }
         // A clean run after the crashes recovers the spool and continues the chain.
         let last = try AgentRun.recordInto(
-            "\(base)/spool", display: xvfb.display, arguments: arguments + ["--duration", "1.5s"])
+            "\(base)/spool", display: desktop.display, arguments: arguments + ["--duration", "1.5s"])
         #expect(last.result.status == 0, "\(last.result.stderr)")
 
         let verified = try ProcessRunner.run(ProcessRunner.product("recorder-agent"), ["verify", "\(base)/spool"])
@@ -49,13 +48,12 @@ struct SpoolTests {
 
     @Test func aFullDiskRefusesNewSegmentsLoudlyAndKeepsRecording() throws {
         let keys = try TestKeyPair(name: "recording key")
-        let xvfb = try XvfbServer(width: 320, height: 240)
-        let scene = try SceneProcess(display: xvfb.display, scene: "demo", seconds: 30)
-        defer { scene.stop() }
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("full-\(UUID().uuidString)").path
+        let desktop = try LiveDesktop(width: 320, height: 240, seconds: 30)
+        defer { desktop.stop() }
+        let base = desktop.directory
         // Demand more free space than any disk has: every segment is refused.
         let run = try AgentRun.recordInto(
-            "\(base)/spool", display: xvfb.display,
+            "\(base)/spool", display: desktop.display,
             arguments: [
                 "--duration", "2.5s", "--segment-length", "1s", "--recipient", keys.certificate.path, "--state-dir",
                 "\(base)/state", "--spool-min-free-mb", "1000000000",

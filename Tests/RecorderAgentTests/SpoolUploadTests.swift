@@ -39,14 +39,13 @@ struct SpoolUploadTests {
     @Test func recordedSegmentsArriveAtTheLayoutPathAndLeaveTheSpool() throws {
         let keys = try TestKeyPair(name: "recording key")
         let server = try ApacheDAVServer()
-        let xvfb = try XvfbServer(width: 320, height: 240)
-        let scene = try SceneProcess(display: xvfb.display, scene: "demo", seconds: 30)
-        defer { scene.stop() }
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("up-\(UUID().uuidString)").path
+        let desktop = try LiveDesktop(width: 320, height: 240, seconds: 30)
+        defer { desktop.stop() }
+        let base = desktop.directory
         let config = try configuration(server, base: base, keys: keys)
         let run = try ProcessRunner.run(
             ProcessRunner.product("recorder-agent"),
-            ["record", "--config", config, "--display", xvfb.display, "--duration", "3s", "--segment-length", "1s"])
+            ["record", "--config", config, "--display", desktop.display, "--duration", "3s", "--segment-length", "1s"])
         #expect(run.status == 0, "\(run.stderr)")
         let files = stored(server)
         #expect(files.count == 6, "3 segments and 3 manifests: \(files)")
@@ -63,14 +62,13 @@ struct SpoolUploadTests {
         let keys = try TestKeyPair(name: "recording key")
         let down = try ApacheDAVServer()
         down.stop()
-        let xvfb = try XvfbServer(width: 320, height: 240)
-        let scene = try SceneProcess(display: xvfb.display, scene: "demo", seconds: 30)
-        defer { scene.stop() }
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("down-\(UUID().uuidString)").path
+        let desktop = try LiveDesktop(width: 320, height: 240, seconds: 30)
+        defer { desktop.stop() }
+        let base = desktop.directory
         let run = try ProcessRunner.run(
             ProcessRunner.product("recorder-agent"),
             [
-                "record", "--config", try configuration(down, base: base, keys: keys), "--display", xvfb.display,
+                "record", "--config", try configuration(down, base: base, keys: keys), "--display", desktop.display,
                 "--duration", "2s", "--segment-length", "1s",
             ])
         #expect(run.status == 0, "recording goes on while the storage is down: \(run.stderr)")

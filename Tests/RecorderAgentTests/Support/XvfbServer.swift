@@ -87,3 +87,23 @@ final class SceneProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(at: output)
     }
 }
+
+/// What most end-to-end tests start from: a real Xvfb, a scripted scene drawing on it and a fresh
+/// working directory. Keep it alive with `defer { desktop.stop() }`: Swift may release a local after
+/// its last use, which would kill the X server under a recording still in progress.
+final class LiveDesktop: @unchecked Sendable {
+    let xvfb: XvfbServer
+    let scene: SceneProcess
+    let directory: String
+    var display: String { xvfb.display }
+
+    init(width: Int = 320, height: Int = 240, scene: String = "demo", seconds: Double = 60) throws {
+        xvfb = try XvfbServer(width: width, height: height)
+        self.scene = try SceneProcess(display: xvfb.display, scene: scene, seconds: seconds)
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("desktop-\(UUID().uuidString)").path
+    }
+
+    func stop() {
+        scene.stop()
+    }
+}
