@@ -44,4 +44,11 @@ static inline CURLcode ccurl_setopt_seek_callback(CURL *handle, ccurl_seek_callb
 static inline int ccurl_seekfunc_ok(void) { return CURL_SEEKFUNC_OK; }
 static inline int ccurl_seekfunc_fail(void) { return CURL_SEEKFUNC_FAIL; }
 
+/// CURLOPT_XFERINFOFUNCTION: called about once a second and per chunk; non-zero aborts the transfer.
+typedef int (*ccurl_xferinfo_callback)(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                                       curl_off_t ulnow);
+static inline CURLcode ccurl_setopt_xferinfo_callback(CURL *handle, ccurl_xferinfo_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
+}
+
 #endif

@@ -54,6 +54,18 @@ struct AgentConfigurationTests {
         ),
         ("{\"storage\":{\"url\":\"https://dav.example\",\"auth\":\"ntlm\"}}", "storage.auth \"ntlm\" is not one of"),
         ("{\"storage\":{\"url\":\"https://dav.example\",\"verify_tls\":false}}", "unknown key \"storage.verify_tls\""),
+        (
+            "{\"storage\":{\"url\":\"https://dav.example\",\"parallel_uploads\":0}}",
+            "storage.parallel_uploads must be between 1 and 8, found 0"
+        ),
+        (
+            "{\"storage\":{\"url\":\"https://dav.example\",\"stall_timeout_seconds\":-5}}",
+            "storage.stall_timeout_seconds must be between 1 and 3600"
+        ),
+        (
+            "{\"storage\":{\"url\":\"https://dav.example\",\"max_bytes_per_second\":10}}",
+            "storage.max_bytes_per_second must be at least 1024"
+        ),
         ("{\"node_path\":\"/emea/../paris\"}", "node_path: invalid node path \"/emea/../paris\": .. is not allowed"),
         ("{\"recipient_certificates\":\"/etc/a.pem\"}", "recipient_certificates must be a list of strings"),
         ("[1,2]", "the top level must be a JSON object"),

@@ -1,11 +1,18 @@
 import Foundation
 import Glibc
 
-/// A real Apache httpd with mod_dav over HTTPS and Digest authentication, on 127.0.0.1 and a free port,
-/// with a test CA made by openssl. Stopped (SIGKILL) when released.
+/// A real Apache httpd with mod_dav over HTTPS, on 127.0.0.1 and a free port, with a test CA made by
+/// openssl; Digest authentication or a Bearer token, and optionally a required client certificate
+/// (mTLS). Stopped (SIGKILL) when released.
 public final class ApacheDAVServer: @unchecked Sendable {
+    public enum Authentication: Sendable {
+        case digest
+        /// Apache checks the `Authorization: Bearer …` header with `Require expr` (403 otherwise).
+        case bearer(token: String)
+    }
+
     public let directory: URL
-    public let port: Int
+    public private(set) var port: Int
     public let user = "agent"
     public let password = "s3cret-pässword"
     public let realm = "recorder"
@@ -14,8 +21,15 @@ public final class ApacheDAVServer: @unchecked Sendable {
     public var baseURL: String { "https://127.0.0.1:\(port)/dav" }
     public var caFile: String { directory.appendingPathComponent("ca.pem").path }
     public var documentRoot: URL { directory.appendingPathComponent("root") }
+    /// A client certificate and key signed by the test CA, for mTLS.
+    public var clientCertificate: String { directory.appendingPathComponent("client.pem").path }
+    public var clientKey: String { directory.appendingPathComponent("client.key").path }
+    private let authentication: Authentication
+    private let requireClientCertificate: Bool
 
-    public init() throws {
+    public init(authentication: Authentication = .digest, requireClientCertificate: Bool = false) throws {
+        self.authentication = authentication
+        self.requireClientCertificate = requireClientCertificate
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("apache-\(UUID().uuidString)")
         self.directory = directory
         let run = directory.appendingPathComponent("run")
@@ -33,23 +47,34 @@ public final class ApacheDAVServer: @unchecked Sendable {
         if getuid() == 0 {
             _ = try ProcessRunner.run("chown", ["-R", "nobody:nogroup", root.path, run.path])
         }
+        port = 0
         var lastError = ""
         for _ in 0..<5 {
-            let candidate = try ApacheDAVServer.freePort()
-            try ApacheDAVServer.configuration(directory: directory, realm: "recorder", port: candidate).write(
-                to: directory.appendingPathComponent("httpd.conf"), atomically: true, encoding: .utf8)
-            let (process, output) = try ProcessRunner.launch(
-                "/usr/sbin/apache2", ["-f", directory.appendingPathComponent("httpd.conf").path, "-DFOREGROUND"],
-                captureStandardError: true)
-            if ApacheDAVServer.waitUntilListening(port: candidate, process: process) {
-                self.process = process
-                self.port = candidate
+            port = try ApacheDAVServer.freePort()
+            do {
+                try start()
                 return
+            } catch {
+                lastError = "\(error)"
             }
-            lastError = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-            ApacheDAVServer.terminate(process, configuration: directory.appendingPathComponent("httpd.conf"))
         }
         throw TestFailure("Apache did not start: \(lastError)")
+    }
+
+    /// Starts (again, after `stop()`) on the same port with the same files.
+    public func start() throws {
+        let configuration = directory.appendingPathComponent("httpd.conf")
+        try ApacheDAVServer.configuration(
+            directory: directory, realm: realm, port: port, authentication: authentication,
+            requireClientCertificate: requireClientCertificate
+        ).write(to: configuration, atomically: true, encoding: .utf8)
+        let (process, output) = try ProcessRunner.launch(
+            "/usr/sbin/apache2", ["-f", configuration.path, "-DFOREGROUND"], captureStandardError: true)
+        guard ApacheDAVServer.waitUntilListening(port: port, process: process) else {
+            ApacheDAVServer.terminate(process, configuration: configuration)
+            throw TestFailure((try? String(contentsOf: output, encoding: .utf8)) ?? "")
+        }
+        self.process = process
     }
 
     /// Stops the server, as a crash or an outage would (the files stay).
@@ -78,7 +103,9 @@ public final class ApacheDAVServer: @unchecked Sendable {
 
     deinit { stop() }
 
-    private static func configuration(directory: URL, realm: String, port: Int) -> String {
+    private static func configuration(
+        directory: URL, realm: String, port: Int, authentication: Authentication, requireClientCertificate: Bool
+    ) -> String {
         let modules = "/usr/lib/apache2/modules"
         let d = directory.path
         return """
@@ -104,17 +131,29 @@ public final class ApacheDAVServer: @unchecked Sendable {
             SSLEngine on
             SSLCertificateFile "\(d)/server.pem"
             SSLCertificateKeyFile "\(d)/server.key"
+            \(requireClientCertificate ? "SSLCACertificateFile \"\(d)/ca.pem\"\nSSLVerifyClient require\nSSLVerifyDepth 1" : "")
             <Directory "\(d)/root/dav">
               Dav On
-              AuthType Digest
-              AuthName "\(realm)"
-              AuthUserFile "\(d)/digest.pw"
-              Require valid-user
+              \(access(authentication, realm: realm, directory: d))
             </Directory>
             """
     }
 
-    /// A CA and a server certificate for 127.0.0.1 signed by it.
+    private static func access(_ authentication: Authentication, realm: String, directory d: String) -> String {
+        switch authentication {
+        case .digest:
+            return """
+                AuthType Digest
+                  AuthName "\(realm)"
+                  AuthUserFile "\(d)/digest.pw"
+                  Require valid-user
+                """
+        case .bearer(let token):
+            return "Require expr \"%{HTTP:Authorization} == 'Bearer \(token)'\""
+        }
+    }
+
+    /// A CA, a server certificate for 127.0.0.1 and a client certificate, both signed by the CA.
     static func makeCertificates(in directory: URL) throws {
         let d = directory.path
         let script = """
@@ -124,6 +163,8 @@ public final class ApacheDAVServer: @unchecked Sendable {
             openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout server.key -out server.csr
             printf 'subjectAltName=IP:127.0.0.1\\n' > san.cnf
             openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile san.cnf -out server.pem
+            openssl req -newkey rsa:2048 -nodes -subj "/CN=ws-0042" -keyout client.key -out client.csr
+            openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out client.pem
             chmod 644 server.key
             """
         let result = try ProcessRunner.run("/bin/sh", ["-c", script])

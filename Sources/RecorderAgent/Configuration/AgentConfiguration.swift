@@ -41,7 +41,7 @@ public struct AgentConfiguration: Sendable, Equatable {
     ]
     static let storageKeys: Set<String> = [
         "url", "auth", "username", "password", "bearer_token", "ca_file", "client_certificate", "client_key",
-        "max_bytes_per_second",
+        "max_bytes_per_second", "parallel_uploads", "stall_timeout_seconds",
     ]
     static let recordingKeys: Set<String> = [
         "fps", "bitrate_kbps", "cpu_used", "segment_seconds", "keyframe_interval_seconds", "monitor", "draw_cursor",
@@ -157,6 +157,24 @@ extension AgentConfiguration {
         target.clientCertificate = try keys.string("client_certificate")
         target.clientKey = try keys.string("client_key")
         target.maxBytesPerSecond = try keys.integer("max_bytes_per_second")
+        if let cap = target.maxBytesPerSecond, cap < 1024 {
+            throw InvalidConfiguration(
+                path: path, problem: "storage.max_bytes_per_second must be at least 1024 (or absent: no cap), found \(cap)")
+        }
+        if let parallel = try keys.integer("parallel_uploads") {
+            guard (1...8).contains(parallel) else {
+                throw InvalidConfiguration(
+                    path: path, problem: "storage.parallel_uploads must be between 1 and 8, found \(parallel)")
+            }
+            target.parallelUploads = parallel
+        }
+        if let timeout = try keys.integer("stall_timeout_seconds") {
+            guard (1...3600).contains(timeout) else {
+                throw InvalidConfiguration(
+                    path: path, problem: "storage.stall_timeout_seconds must be between 1 and 3600, found \(timeout)")
+            }
+            target.stallTimeoutSeconds = timeout
+        }
         return target
     }
 }

@@ -10,6 +10,8 @@ final class CurlRequest {
     private var body: [UInt8] = []
     private var bodyOffset = 0
     private(set) var responseBody: [UInt8] = []
+    /// Checked by the progress callback; set, it ends the transfer at once.
+    private var abort: UploadAbort?
     /// libcurl keeps this pointer until cleanup, so it is allocated, not an Array that could move.
     private let errorBuffer: UnsafeMutablePointer<CChar> = {
         let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
@@ -31,9 +33,11 @@ final class CurlRequest {
     }
 
     /// Performs `method` on `url` and returns the HTTP status. TLS verification is always on.
-    func perform(method: String, url: String, body: [UInt8]? = nil, headers extra: [String] = [], target: StorageTarget)
-        throws -> Int
-    {
+    func perform(
+        method: String, url: String, body: [UInt8]? = nil, headers extra: [String] = [], target: StorageTarget,
+        abort: UploadAbort? = nil
+    ) throws -> Int {
+        self.abort = abort
         set(CURLOPT_URL, url)
         set(CURLOPT_CUSTOMREQUEST, method)
         setLong(CURLOPT_NOSIGNAL, 1)
@@ -41,7 +45,7 @@ final class CurlRequest {
         setLong(CURLOPT_SSL_VERIFYHOST, 2)
         setLong(CURLOPT_CONNECTTIMEOUT, 15)
         setLong(CURLOPT_LOW_SPEED_LIMIT, 1)
-        setLong(CURLOPT_LOW_SPEED_TIME, 60)
+        setLong(CURLOPT_LOW_SPEED_TIME, target.stallTimeoutSeconds)
         if let caFile = target.caFile { set(CURLOPT_CAINFO, caFile) }
         if let certificate = target.clientCertificate { set(CURLOPT_SSLCERT, certificate) }
         if let key = target.clientKey { set(CURLOPT_SSLKEY, key) }
@@ -69,6 +73,11 @@ final class CurlRequest {
         let context = Unmanaged.passUnretained(self).toOpaque()
         _ = ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
         _ = ccurl_setopt_io_callback(handle, CURLOPT_WRITEFUNCTION, CurlRequest.writeCallback)
+        if abort != nil {
+            setLong(CURLOPT_NOPROGRESS, 0)
+            _ = ccurl_setopt_pointer(handle, CURLOPT_XFERINFODATA, context)
+            _ = ccurl_setopt_xferinfo_callback(handle, CurlRequest.progressCallback)
+        }
         if let body {
             self.body = body
             bodyOffset = 0
@@ -90,9 +99,20 @@ final class CurlRequest {
                 ? String(validatingCString: curl_easy_strerror(code)) ?? "\(code)"
                 : String(validatingCString: errorBuffer) ?? "\(code)"
             switch code {
+            case CURLE_ABORTED_BY_CALLBACK:
+                throw UploadError(.transient, "\(method) \(url): abandoned because the agent is stopping")
             case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CONNECT_ERROR,
                 CURLE_SSL_CERTPROBLEM:
                 throw UploadError(.tls, "\(method) \(url): TLS failed, nothing was sent: \(detail)")
+            case _
+            where (code == CURLE_RECV_ERROR || code == CURLE_SEND_ERROR) && detail.contains("SSL routines")
+                && detail.contains("alert"):
+                // TLS 1.3 servers refuse a missing or untrusted client certificate after the handshake,
+                // with an alert on the first read: a configuration problem, not a network one.
+                throw UploadError(
+                    .tls,
+                    "\(method) \(url): the server refused our TLS session (client certificate missing or not trusted? check storage.client_certificate and storage.client_key): \(detail)"
+                )
             default:
                 throw UploadError(.transient, "\(method) \(url): \(detail)")
             }
@@ -119,6 +139,11 @@ final class CurlRequest {
             request.responseBody.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: length))
         }
         return length
+    }
+
+    private static let progressCallback: ccurl_xferinfo_callback = { user, _, _, _, _ in
+        let request = Unmanaged<CurlRequest>.fromOpaque(user!).takeUnretainedValue()
+        return request.abort?.isAborted == true ? 1 : 0
     }
 
     private static let seekCallback: ccurl_seek_callback = { user, offset, origin in

@@ -1,10 +1,13 @@
 import Foundation
 import Logging
 import RecorderCore
+import Synchronization
 
 /// Moves sealed segments from the spool to the node path's storage, oldest first, and deletes them
-/// locally only once the storage holds them (size checked). One segment at a time, so the storage sees
-/// the agent's chain in order; blocking calls, so it runs on its own thread, never in the capture loop.
+/// locally only once the storage holds them (size checked). Up to `parallelUploads` segments travel at
+/// once, taken in order; the arrival order does not matter to anyone, because each manifest names its
+/// predecessor's hash (the chain is checked by content, not by upload time). Blocking calls, on threads
+/// of the uploader's own, never in the capture loop.
 public final class SpoolUploader: Sendable {
     public let spool: URL
     public let client: WebDAVClient
@@ -23,27 +26,56 @@ public final class SpoolUploader: Sendable {
         public var stoppedBy: UploadError?
     }
 
-    /// Uploads everything pending, in order. Stops at the first error that affects all uploads
-    /// (credentials, TLS, full storage, network) and reports it; the spool keeps the rest.
+    /// Uploads everything pending. Stops taking new segments at the first error (they affect all
+    /// uploads: credentials, TLS, full storage, network) and reports it; the spool keeps the rest.
     public func uploadPending() -> Pass {
-        var pass = Pass()
         let manifests = pendingManifests()
-        for (index, name) in manifests.enumerated() {
-            do {
-                try upload(manifestName: name)
-                pass.uploaded += 1
-            } catch let error as UploadError {
-                pass.stoppedBy = error
-                pass.remaining = manifests.count - index
-                logger.error("upload stopped; segments stay in the spool", metadata: ["error": "\(error)"])
-                return pass
-            } catch {
-                pass.stoppedBy = UploadError(.rejected, "\(name): \(error)")
-                pass.remaining = manifests.count - index
-                return pass
+        let queue = Mutex(Queue(names: manifests))
+        let workers = min(client.target.parallelUploads, manifests.count)
+        let group = DispatchGroup()
+        for index in 0..<workers {
+            group.enter()
+            let thread = Thread { [self] in
+                defer { group.leave() }
+                while let name = queue.withLock({ $0.next() }) {
+                    do {
+                        try upload(manifestName: name)
+                        queue.withLock { $0.uploaded += 1 }
+                    } catch {
+                        let failure =
+                            error as? UploadError ?? UploadError(.rejected, "\(name): \(error)")
+                        queue.withLock { $0.stop(failure) }
+                    }
+                }
             }
+            thread.name = "spool-upload-\(index)"
+            thread.start()
         }
-        return pass
+        group.wait()
+        let result = queue.withLock { $0 }
+        if let error = result.stoppedBy {
+            logger.error("upload stopped; segments stay in the spool", metadata: ["error": "\(error)"])
+        }
+        return Pass(
+            uploaded: result.uploaded, remaining: manifests.count - result.uploaded, stoppedBy: result.stoppedBy)
+    }
+
+    /// The pass's work list, shared by its threads under a lock.
+    private struct Queue: Sendable {
+        let names: [String]
+        var nextIndex = 0
+        var uploaded = 0
+        var stoppedBy: UploadError?
+
+        mutating func next() -> String? {
+            guard stoppedBy == nil, nextIndex < names.count else { return nil }
+            defer { nextIndex += 1 }
+            return names[nextIndex]
+        }
+
+        mutating func stop(_ error: UploadError) {
+            if stoppedBy == nil { stoppedBy = error }
+        }
     }
 
     /// Manifest names sort by first-frame time: oldest first.

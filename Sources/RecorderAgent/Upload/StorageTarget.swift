@@ -17,6 +17,12 @@ public struct StorageTarget: Sendable, Equatable {
     public var clientKey: String?
     /// Upload bandwidth cap in bytes per second (nil: none).
     public var maxBytesPerSecond: Int?
+    /// Segments uploaded at once (1...8). More than one hides per-request latency on distant storage;
+    /// the cap keeps a site's agents from flooding it after an outage.
+    public var parallelUploads = 2
+    /// A request that moves no byte for this long is abandoned and retried later, so a stalled server
+    /// cannot hold the spool (or the agent's shutdown) forever.
+    public var stallTimeoutSeconds = 60
 
     public init(baseURL: String, credentials: Credentials = .none, caFile: String? = nil) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL

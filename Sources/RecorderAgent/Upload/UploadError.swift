@@ -15,13 +15,21 @@ public struct UploadError: Error, CustomStringConvertible, Sendable, Equatable {
 
     public let kind: Kind
     public let description: String
+    /// The HTTP status behind the error, when there was one.
+    public let status: Int?
 
-    public init(_ kind: Kind, _ description: String) {
+    public init(_ kind: Kind, _ description: String, status: Int? = nil) {
         self.kind = kind
         self.description = description
+        self.status = status
     }
 
     static func status(_ code: Int, _ method: String, _ url: String) -> UploadError {
+        let error = classify(code, method, url)
+        return UploadError(error.kind, error.description, status: code)
+    }
+
+    private static func classify(_ code: Int, _ method: String, _ url: String) -> UploadError {
         switch code {
         case 401, 403:
             return .init(

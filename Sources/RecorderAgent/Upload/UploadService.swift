@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -8,33 +9,52 @@ import ServiceLifecycle
 public struct UploadService: Service {
     let uploader: SpoolUploader
     let logger: Logger
+    /// How long uploads may go on once shutdown begins; then they are abandoned (the spool keeps
+    /// their segments for the next start), so a slow or hung storage cannot outlast systemd's stop timeout.
+    let shutdownGrace: Duration
     let onPass: @Sendable (SpoolUploader.Pass) -> Void
 
-    public init(uploader: SpoolUploader, logger: Logger, onPass: @escaping @Sendable (SpoolUploader.Pass) -> Void) {
+    public init(
+        uploader: SpoolUploader, logger: Logger, shutdownGrace: Duration = .seconds(10),
+        onPass: @escaping @Sendable (SpoolUploader.Pass) -> Void
+    ) {
         self.uploader = uploader
         self.logger = logger
+        self.shutdownGrace = shutdownGrace
         self.onPass = onPass
     }
 
     public func run() async throws {
         var failures = 0
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let pass = await UploadService.onOwnThread { uploader.uploadPending() }
-            onPass(pass)
-            let delay: Duration
-            if let error = pass.stoppedBy {
-                failures += 1
-                delay = UploadService.backoff(after: error, failures: failures)
-                logger.warning("next upload attempt", metadata: ["in_seconds": "\(delay.components.seconds)"])
-            } else {
-                failures = 0
-                delay = .seconds(2)
+        var lastPassFailed = false
+        let abort = uploader.client.abort
+        let grace = shutdownGrace
+        await withGracefulShutdownHandler {
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                let pass = await UploadService.onOwnThread { uploader.uploadPending() }
+                onPass(pass)
+                lastPassFailed = pass.stoppedBy != nil
+                let delay: Duration
+                if let error = pass.stoppedBy {
+                    failures += 1
+                    delay = UploadService.backoff(after: error, failures: failures)
+                    if !Task.isShuttingDownGracefully {
+                        logger.warning("next upload attempt", metadata: ["in_seconds": "\(delay.components.seconds)"])
+                    }
+                } else {
+                    failures = 0
+                    delay = .seconds(2)
+                }
+                // Graceful shutdown ends the wait early; then one last pass below.
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
             }
-            // Graceful shutdown ends the wait early; then one last pass below.
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
-        }
-        if !Task.isCancelled {
-            onPass(await UploadService.onOwnThread { uploader.uploadPending() })
+            // The segments finished during shutdown go now, unless the storage has just failed us:
+            // then they wait in the spool for the next start rather than delay the stop.
+            if !Task.isCancelled && !lastPassFailed {
+                onPass(await UploadService.onOwnThread { uploader.uploadPending() })
+            }
+        } onGracefulShutdown: {
+            DispatchQueue.global().asyncAfter(deadline: .now() + grace.timeInterval) { abort.abort() }
         }
     }
 
@@ -59,5 +79,11 @@ public struct UploadService: Service {
             thread.name = "spool-uploader"
             thread.start()
         }
+    }
+}
+
+extension Duration {
+    fileprivate var timeInterval: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

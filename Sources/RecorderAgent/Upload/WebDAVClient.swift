@@ -1,12 +1,19 @@
 import Foundation
+import Synchronization
 
 /// The WebDAV subset the agent needs (RFC 4918): MKCOL, PUT, MOVE, HEAD, DELETE, over libcurl.
 /// Every call blocks; the uploader runs them on its own threads.
-public struct WebDAVClient: Sendable {
+public final class WebDAVClient: Sendable {
     public let target: StorageTarget
+    /// Shared by every request of this client; see `UploadAbort`.
+    public let abort: UploadAbort
 
-    public init(target: StorageTarget) {
+    /// Collections this client made or found, so a day's directory costs its MKCOLs once per process.
+    private let knownCollections = Mutex<Set<String>>([])
+
+    public init(target: StorageTarget, abort: UploadAbort = UploadAbort()) {
         self.target = target
+        self.abort = abort
     }
 
     /// Stores `bytes` as `directory/name` so that a half-written file never carries the final name:
@@ -14,8 +21,17 @@ public struct WebDAVClient: Sendable {
     /// Idempotent: when the final name already holds a file of the same size, the upload counts as done.
     public func store(_ bytes: [UInt8], in directory: [String], name: String) throws {
         try makeCollections(directory)
-        let temporary = ".\(name).uploading-\(UUID().uuidString.prefix(8))"
-        try put(bytes, to: directory + [temporary])
+        // One temporary name per file, not a random one: a PUT cut short by a crash or an outage is
+        // overwritten by the retry instead of leaving garbage in the storage.
+        let temporary = ".\(name).uploading"
+        do {
+            try put(bytes, to: directory + [temporary])
+        } catch let error as UploadError where error.status == 409 {
+            // 409: a parent collection is gone (deleted behind our back since we made it): make it again.
+            knownCollections.withLock { $0.removeAll() }
+            try makeCollections(directory)
+            try put(bytes, to: directory + [temporary])
+        }
         let moved = try move(from: directory + [temporary], to: directory + [name])
         if !moved {
             // 412: the name exists (a retry after a lost response). Ours if the size matches.
@@ -35,18 +51,33 @@ public struct WebDAVClient: Sendable {
     private static let pathCharacters = CharacterSet(
         charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
 
-    /// MKCOL each level; 405 means it exists already.
+    /// MKCOL each level not known to exist; 405 means it exists already. Another upload (ours, in
+    /// parallel, or another agent's) may create it at the same moment, and servers answer that race
+    /// differently (Apache: 403), so a failed MKCOL is forgiven when the collection exists afterwards.
     public func makeCollections(_ components: [String]) throws {
         for depth in 1...max(1, components.count) where !components.isEmpty {
             let collection = url(Array(components.prefix(depth)), collection: true)
-            let status = try CurlRequest().perform(method: "MKCOL", url: collection, target: target)
-            guard status == 201 || status == 405 else { throw UploadError.status(status, "MKCOL", collection) }
+            if knownCollections.withLock({ $0.contains(collection) }) { continue }
+            let status = try CurlRequest().perform(method: "MKCOL", url: collection, target: target, abort: abort)
+            let exists = try status == 201 || status == 405 || isCollection(collection)
+            guard exists else {
+                throw UploadError.status(status, "MKCOL", collection)
+            }
+            knownCollections.withLock { _ = $0.insert(collection) }
         }
+    }
+
+    /// PROPFIND Depth 0: 207 means the collection is there.
+    func isCollection(_ collection: String) throws -> Bool {
+        let status = try CurlRequest().perform(
+            method: "PROPFIND", url: collection, headers: ["Depth: 0"], target: target, abort: abort)
+        return status == 207
     }
 
     public func put(_ bytes: [UInt8], to components: [String]) throws {
         let destination = url(components)
-        let status = try CurlRequest().perform(method: "PUT", url: destination, body: bytes, target: target)
+        let status = try CurlRequest().perform(
+            method: "PUT", url: destination, body: bytes, target: target, abort: abort)
         guard status == 201 || status == 204 || status == 200 else {
             throw UploadError.status(status, "PUT", destination)
         }
@@ -56,7 +87,8 @@ public struct WebDAVClient: Sendable {
     public func move(from source: [String], to destination: [String]) throws -> Bool {
         let from = url(source)
         let status = try CurlRequest().perform(
-            method: "MOVE", url: from, headers: ["Destination: \(url(destination))", "Overwrite: F"], target: target)
+            method: "MOVE", url: from, headers: ["Destination: \(url(destination))", "Overwrite: F"], target: target,
+            abort: abort)
         if status == 412 { return false }
         guard status == 201 || status == 204 else { throw UploadError.status(status, "MOVE", from) }
         return true
@@ -66,7 +98,7 @@ public struct WebDAVClient: Sendable {
     public func size(of components: [String]) throws -> Int? {
         let request = CurlRequest()
         let resource = url(components)
-        let status = try request.perform(method: "HEAD", url: resource, target: target)
+        let status = try request.perform(method: "HEAD", url: resource, target: target, abort: abort)
         if status == 404 { return nil }
         guard status == 200 else { throw UploadError.status(status, "HEAD", resource) }
         return Int(request.contentLength)
@@ -74,7 +106,7 @@ public struct WebDAVClient: Sendable {
 
     public func delete(_ components: [String]) throws {
         let resource = url(components)
-        let status = try CurlRequest().perform(method: "DELETE", url: resource, target: target)
+        let status = try CurlRequest().perform(method: "DELETE", url: resource, target: target, abort: abort)
         guard status == 204 || status == 200 || status == 404 else {
             throw UploadError.status(status, "DELETE", resource)
         }
