@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "recorder-bench",
             dependencies: [
-                "RecorderAgent", "RecorderCore",
+                "RecorderAgent", "RecorderCore", "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Draws deterministic X11 scenes for the demo, the tests and the benchmarks (never shipped to agents).

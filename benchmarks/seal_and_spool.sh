@@ -9,5 +9,5 @@ trap 'rm -rf "$KEYS"' EXIT
 for name in current next; do
   openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=$name" -keyout "$KEYS/$name.key" -out "$KEYS/$name.pem" 2>/dev/null
 done
-"$BIN/recorder-bench" --recipient "$KEYS/current.pem" "$@"
-"$BIN/recorder-bench" --recipient "$KEYS/current.pem" --recipient "$KEYS/next.pem" "$@"
+"$BIN/recorder-bench" seal --recipient "$KEYS/current.pem" "$@"
+"$BIN/recorder-bench" seal --recipient "$KEYS/current.pem" --recipient "$KEYS/next.pem" "$@"

@@ -5,10 +5,9 @@ import RecorderCore
 
 /// Measures what each segment costs after encoding: sealing (CMS, AES-256-GCM + RSA-OAEP) and the
 /// durable write (temp file, fsync, rename, fsync dir). Prints figures; asserts nothing.
-@main
 struct SealBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "recorder-bench", abstract: "Sealing and durable-write cost per segment.")
+        commandName: "seal", abstract: "Sealing and durable-write cost per segment.")
 
     @Option(help: "PEM certificate(s) to seal for (repeatable); at least one.")
     var recipient: [String]

@@ -1,8 +1,9 @@
 import CCurl
 import Foundation
 
-/// One libcurl easy handle performing one HTTP request; owned here and cleaned up in `deinit`.
-/// Blocking: callers run it on the uploader's own threads, never on the cooperative pool.
+/// One HTTP request on a pooled libcurl easy handle (`CurlHandlePool`): the handle keeps its
+/// connection and TLS session for the next request, the request's own buffers live here and are
+/// detached from the handle in `deinit`. Blocking: callers run it on the uploader's own threads.
 final class CurlRequest {
     private let handle: UnsafeMutableRawPointer
     private var headers: UnsafeMutablePointer<curl_slist>?
@@ -12,23 +13,22 @@ final class CurlRequest {
     private(set) var responseBody: [UInt8] = []
     /// Checked by the progress callback; set, it ends the transfer at once.
     private var abort: UploadAbort?
-    /// libcurl keeps this pointer until cleanup, so it is allocated, not an Array that could move.
+    /// libcurl keeps this pointer until reset, so it is allocated, not an Array that could move.
     private let errorBuffer: UnsafeMutablePointer<CChar> = {
         let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         buffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         return buffer
     }()
 
-    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
-
-    init() {
-        _ = CurlRequest.globalInit
-        handle = curl_easy_init()!
+    init(on handle: CurlHandle) {
+        self.handle = handle.raw
+        curl_easy_reset(self.handle)
     }
 
     deinit {
+        // Options back to defaults first: the handle must not keep pointers into this object.
+        curl_easy_reset(handle)
         curl_slist_free_all(headers)
-        curl_easy_cleanup(handle)
         errorBuffer.deallocate()
     }
 

@@ -10,6 +10,7 @@ public final class WebDAVClient: Sendable {
 
     /// Collections this client made or found, so a day's directory costs its MKCOLs once per process.
     private let knownCollections = Mutex<Set<String>>([])
+    private let handles = CurlHandlePool()
 
     public init(target: StorageTarget, abort: UploadAbort = UploadAbort()) {
         self.target = target
@@ -58,7 +59,7 @@ public final class WebDAVClient: Sendable {
         for depth in 1...max(1, components.count) where !components.isEmpty {
             let collection = url(Array(components.prefix(depth)), collection: true)
             if knownCollections.withLock({ $0.contains(collection) }) { continue }
-            let status = try CurlRequest().perform(method: "MKCOL", url: collection, target: target, abort: abort)
+            let status = try perform("MKCOL", collection)
             let exists = try status == 201 || status == 405 || isCollection(collection)
             guard exists else {
                 throw UploadError.status(status, "MKCOL", collection)
@@ -69,15 +70,13 @@ public final class WebDAVClient: Sendable {
 
     /// PROPFIND Depth 0: 207 means the collection is there.
     func isCollection(_ collection: String) throws -> Bool {
-        let status = try CurlRequest().perform(
-            method: "PROPFIND", url: collection, headers: ["Depth: 0"], target: target, abort: abort)
+        let status = try perform("PROPFIND", collection, headers: ["Depth: 0"])
         return status == 207
     }
 
     public func put(_ bytes: [UInt8], to components: [String]) throws {
         let destination = url(components)
-        let status = try CurlRequest().perform(
-            method: "PUT", url: destination, body: bytes, target: target, abort: abort)
+        let status = try perform("PUT", destination, body: bytes)
         guard status == 201 || status == 204 || status == 200 else {
             throw UploadError.status(status, "PUT", destination)
         }
@@ -86,9 +85,7 @@ public final class WebDAVClient: Sendable {
     /// Returns false when the destination exists (412 with `Overwrite: F`).
     public func move(from source: [String], to destination: [String]) throws -> Bool {
         let from = url(source)
-        let status = try CurlRequest().perform(
-            method: "MOVE", url: from, headers: ["Destination: \(url(destination))", "Overwrite: F"], target: target,
-            abort: abort)
+        let status = try perform("MOVE", from, headers: ["Destination: \(url(destination))", "Overwrite: F"])
         if status == 412 { return false }
         guard status == 201 || status == 204 else { throw UploadError.status(status, "MOVE", from) }
         return true
@@ -96,17 +93,25 @@ public final class WebDAVClient: Sendable {
 
     /// The stored size, or nil when there is no such file.
     public func size(of components: [String]) throws -> Int? {
-        let request = CurlRequest()
         let resource = url(components)
-        let status = try request.perform(method: "HEAD", url: resource, target: target, abort: abort)
+        let (status, length) = try handles.withRequest { request in
+            (try request.perform(method: "HEAD", url: resource, target: target, abort: abort), request.contentLength)
+        }
         if status == 404 { return nil }
         guard status == 200 else { throw UploadError.status(status, "HEAD", resource) }
-        return Int(request.contentLength)
+        return Int(length)
+    }
+
+    /// One request on a pooled handle (connection reused); returns the HTTP status.
+    private func perform(_ method: String, _ url: String, body: [UInt8]? = nil, headers: [String] = []) throws -> Int {
+        try handles.withRequest {
+            try $0.perform(method: method, url: url, body: body, headers: headers, target: target, abort: abort)
+        }
     }
 
     public func delete(_ components: [String]) throws {
         let resource = url(components)
-        let status = try CurlRequest().perform(method: "DELETE", url: resource, target: target, abort: abort)
+        let status = try perform("DELETE", resource)
         guard status == 204 || status == 200 || status == 404 else {
             throw UploadError.status(status, "DELETE", resource)
         }

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// Benchmarks that print figures side by side with their baseline; they assert nothing (the tests
+/// check correctness).
+@main
+struct RecorderBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recorder-bench", abstract: "Per-segment costs after encoding: sealing, spooling, uploading.",
+        subcommands: [SealBenchmark.self, UploadBenchmark.self], defaultSubcommand: SealBenchmark.self)
+}
