@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "recorder-agent", targets: ["recorder-agent"]),
+        .executable(name: "recorder-collector", targets: ["recorder-collector"]),
         .executable(name: "x11-scene", targets: ["x11-scene"]),
         .library(name: "RecorderCore", targets: ["RecorderCore"]),
         .library(name: "RecorderAgent", targets: ["RecorderAgent"]),
@@ -18,6 +19,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        // Collector: HTTP server, and one SQL code path over two real databases.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
     ],
     targets: [
         // System libraries: each wraps one C library and turns its macros and variadics into typed functions.
@@ -52,6 +59,30 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        .target(
+            name: "CollectorCore",
+            dependencies: [
+                "RecorderCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+        .executableTarget(
+            name: "recorder-collector",
+            dependencies: [
+                "CollectorCore", "RecorderCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         // Benchmarks of the per-segment stages (not shipped).
         .executableTarget(
             name: "recorder-bench",
@@ -73,5 +104,11 @@ let package = Package(
         .testTarget(
             name: "RecorderAgentTests",
             dependencies: ["RecorderAgent", "RecorderCore", "TestSupport", "recorder-agent", "x11-scene"]),
+        .testTarget(
+            name: "CollectorTests",
+            dependencies: [
+                "CollectorCore", "RecorderCore", "TestSupport", "recorder-collector",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
     ]
 )

@@ -1,0 +1,63 @@
+import SQLKit
+
+/// Who changed what, when and from where. Every admin change writes one entry in the same transaction
+/// as the change itself, so there is never a change without its entry (or an entry without its change).
+public struct AuditEntry: Codable, Sendable, Equatable {
+    public var id: Int
+    public var at: String
+    /// `user:alice`, `cli:root`, `agent:ws-0042`, `system`.
+    public var actor: String
+    /// e.g. `node_path.create`, `storage.update`, `user.login_failed`.
+    public var action: String
+    public var target: String
+    public var detail: String
+    /// Client address for API calls, `cli` or `local` otherwise.
+    public var source: String
+}
+
+/// The actor and origin of a change, passed down from the API or the CLI.
+public struct Actor: Sendable, Equatable {
+    public var name: String
+    public var source: String
+
+    public init(name: String, source: String) {
+        self.name = name
+        self.source = source
+    }
+
+    public static let system = Actor(name: "system", source: "local")
+}
+
+public enum AuditLog {
+    public static func record(
+        _ action: String, target: String, detail: String = "", by actor: Actor, in database: any SQLDatabase
+    ) async throws {
+        try await database.raw(
+            """
+            INSERT INTO audit_log (at, actor, action, target, detail, source)
+            VALUES (\(bind: Timestamp.now()), \(bind: actor.name), \(bind: action), \(bind: target), \(bind: detail), \(bind: actor.source))
+            """
+        ).run()
+    }
+
+    /// Newest first.
+    public static func entries(limit: Int = 100, before id: Int? = nil, in database: any SQLDatabase) async throws
+        -> [AuditEntry]
+    {
+        let rows = try await database.raw(
+            """
+            SELECT id, at, actor, action, target, detail, source FROM audit_log
+            WHERE id < \(bind: id ?? Int.max) ORDER BY id DESC LIMIT \(bind: limit)
+            """
+        ).all()
+        return try rows.map { row in
+            AuditEntry(
+                id: try row.decode(column: "id", as: Int.self), at: try row.decode(column: "at", as: String.self),
+                actor: try row.decode(column: "actor", as: String.self),
+                action: try row.decode(column: "action", as: String.self),
+                target: try row.decode(column: "target", as: String.self),
+                detail: try row.decode(column: "detail", as: String.self),
+                source: try row.decode(column: "source", as: String.self))
+        }
+    }
+}

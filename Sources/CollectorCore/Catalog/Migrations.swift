@@ -1,0 +1,111 @@
+import Logging
+import SQLKit
+
+/// The catalog's schema, as numbered steps applied once each and recorded in `schema_migrations`.
+/// A step never changes once released; changes come as new steps. Types are the portable subset
+/// (TEXT, BIGINT); where the two databases differ (identity columns) a step spells out both.
+/// Timestamps are UTC ISO 8601 text with milliseconds (`Timestamp`), which sorts correctly in both.
+enum Migrations {
+    struct Step: Sendable {
+        let version: Int
+        let name: String
+        let statements: @Sendable (_ postgres: Bool) -> [String]
+    }
+
+    static let steps: [Step] = [
+        Step(version: 1, name: "users, sessions, storage targets, node paths, audit log") { postgres in
+            [
+                """
+                CREATE TABLE users (
+                    id TEXT PRIMARY KEY,
+                    username TEXT NOT NULL UNIQUE,
+                    password_hash TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    disabled BIGINT NOT NULL DEFAULT 0
+                )
+                """,
+                """
+                CREATE TABLE sessions (
+                    token_hash TEXT PRIMARY KEY,
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    created_at TEXT NOT NULL,
+                    expires_at TEXT NOT NULL,
+                    source TEXT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE storage_targets (
+                    name TEXT PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    url TEXT,
+                    auth TEXT NOT NULL,
+                    username TEXT,
+                    sealed_secret TEXT,
+                    ca_pem TEXT,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE node_paths (
+                    path TEXT PRIMARY KEY,
+                    storage TEXT NOT NULL REFERENCES storage_targets(name),
+                    description TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE audit_log (
+                    id \(postgres ? "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"),
+                    at TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    source TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX audit_log_at ON audit_log (at)",
+            ]
+        }
+    ]
+
+    /// Applies the missing steps in one transaction. On PostgreSQL an advisory lock makes collectors
+    /// that start together take turns, so each step runs exactly once.
+    static func apply(to catalog: Catalog, logger: Logger) async throws {
+        let postgres = catalog.isPostgres
+        let applied = try await catalog.transaction { database in
+            if postgres {
+                try await database.raw("SELECT pg_advisory_xact_lock(7274171)").run()
+            }
+            try await database.raw(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)
+                """
+            ).run()
+            let done = Set(
+                try await database.raw("SELECT version FROM schema_migrations").all().map {
+                    try $0.decode(column: "version", as: Int.self)
+                })
+            var applied: [Int] = []
+            for step in steps where !done.contains(step.version) {
+                for statement in step.statements(postgres) {
+                    try await database.raw(SQLQueryString(statement)).run()
+                }
+                try await database.raw(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(bind: step.version), \(bind: step.name), \(bind: Timestamp.now()))"
+                ).run()
+                applied.append(step.version)
+            }
+            return applied
+        }
+        for version in applied {
+            logger.notice("catalog schema migrated", metadata: ["version": "\(version)"])
+        }
+    }
+
+    static var latestVersion: Int { steps.map(\.version).max() ?? 0 }
+}

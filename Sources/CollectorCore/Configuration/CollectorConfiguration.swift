@@ -1,0 +1,81 @@
+import Foundation
+
+/// Collector settings from, in rising precedence: built-in defaults, a JSON file (`--config`), the
+/// environment (`RECORDER_COLLECTOR_*`), and command-line flags. The defaults work out of the box.
+public struct CollectorConfiguration: Sendable, Equatable {
+    public var dataDirectory: String
+    public var database: DatabaseLocation?
+    public var host = "127.0.0.1"
+    public var port = 8443
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public let source: String
+        public let problem: String
+        public var description: String { "configuration \(source): \(problem)" }
+    }
+
+    public static let fileKeys: Set<String> = ["version", "data_directory", "database", "host", "port"]
+
+    public static func defaultDataDirectory(environment: [String: String]) -> String {
+        if getuid() == 0 { return "/var/lib/recorder-collector" }
+        let base = environment["XDG_DATA_HOME"] ?? (environment["HOME"].map { "\($0)/.local/share" } ?? "/tmp")
+        return "\(base)/recorder-collector"
+    }
+
+    /// Layers file and environment over the defaults; flags are applied by the caller.
+    public static func load(file: String?, environment: [String: String]) throws -> CollectorConfiguration {
+        var configuration = CollectorConfiguration(dataDirectory: defaultDataDirectory(environment: environment))
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw Invalid(source: file, problem: "cannot read the file")
+            }
+            guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+                throw Invalid(source: file, problem: "not a JSON object")
+            }
+            if let unknown = object.keys.sorted().first(where: { !fileKeys.contains($0) }) {
+                throw Invalid(
+                    source: file,
+                    problem: "unknown key \"\(unknown)\"; known keys: \(fileKeys.sorted().joined(separator: ", "))")
+            }
+            if let version = object["version"], (version as? Int) != 1 {
+                throw Invalid(source: file, problem: "version \(version) is not supported (use 1)")
+            }
+            try configuration.apply(
+                dataDirectory: string(object, "data_directory", file), database: string(object, "database", file),
+                host: string(object, "host", file), port: object["port"].map { "\($0)" }, source: file)
+        }
+        try configuration.apply(
+            dataDirectory: environment["RECORDER_COLLECTOR_DATA_DIR"],
+            database: environment["RECORDER_COLLECTOR_DATABASE"],
+            host: environment["RECORDER_COLLECTOR_HOST"], port: environment["RECORDER_COLLECTOR_PORT"],
+            source: "environment")
+        return configuration
+    }
+
+    public mutating func apply(dataDirectory: String?, database: String?, host: String?, port: String?, source: String)
+        throws
+    {
+        if let dataDirectory { self.dataDirectory = dataDirectory }
+        if let database {
+            do {
+                self.database = try DatabaseLocation(parsing: database)
+            } catch {
+                throw Invalid(source: source, problem: "\(error)")
+            }
+        }
+        if let host { self.host = host }
+        if let port {
+            guard let number = Int(port), (0...65535).contains(number) else {
+                throw Invalid(
+                    source: source, problem: "port \(port) must be a number between 0 (any free port) and 65535")
+            }
+            self.port = number
+        }
+    }
+
+    private static func string(_ object: [String: Any], _ key: String, _ file: String) throws -> String? {
+        guard let value = object[key] else { return nil }
+        guard let string = value as? String else { throw Invalid(source: file, problem: "\(key) must be a string") }
+        return string
+    }
+}

@@ -1,0 +1,154 @@
+import RecorderCore
+import SQLKit
+
+/// A node path (`/emea/paris/sales`) mapped to the storage target its agents upload to.
+public struct NodePathRecord: Codable, Sendable, Equatable {
+    public var path: String
+    public var storage: String
+    public var description: String
+    public var createdAt: String
+    public var updatedAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case path, storage, description
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+}
+
+public struct NodePathInput: Codable, Sendable, Equatable {
+    public var path: String?
+    public var storage: String?
+    public var description: String?
+
+    public init(path: String? = nil, storage: String? = nil, description: String? = nil) {
+        self.path = path
+        self.storage = storage
+        self.description = description
+    }
+}
+
+/// Node paths and the longest-prefix rule: an agent at `/emea/paris/sales` uses the target of
+/// `/emea/paris/sales` if it exists, else `/emea/paris`, else `/emea`, else `/`.
+public struct NodePaths: Sendable {
+    let catalog: Catalog
+
+    public init(catalog: Catalog) {
+        self.catalog = catalog
+    }
+
+    public func list() async throws -> [NodePathRecord] {
+        try await catalog.sql.raw("SELECT * FROM node_paths ORDER BY path").all().map(NodePaths.record)
+    }
+
+    public func get(_ path: String) async throws -> NodePathRecord {
+        try NodePaths.validate(path)
+        guard let row = try await catalog.sql.raw("SELECT * FROM node_paths WHERE path = \(bind: path)").first() else {
+            throw AdminError(.notFound, "no node path \"\(path)\" (list them with GET /api/v1/admin/node-paths)")
+        }
+        return try NodePaths.record(row)
+    }
+
+    public func create(_ input: NodePathInput, by actor: Actor) async throws -> NodePathRecord {
+        guard let path = input.path else { throw AdminError(.invalid, "path is required, e.g. /emea/paris/sales") }
+        try NodePaths.validate(path)
+        guard let storage = input.storage else {
+            throw AdminError(.invalid, "storage is required: the name of a storage target (or \"builtin\")")
+        }
+        let now = Timestamp.now()
+        let record = NodePathRecord(
+            path: path, storage: storage, description: input.description ?? "", createdAt: now, updatedAt: now)
+        try await catalog.transaction { database in
+            try await NodePaths.requireStorage(storage, in: database)
+            guard try await database.raw("SELECT path FROM node_paths WHERE path = \(bind: path)").first() == nil else {
+                throw AdminError(.conflict, "node path \(path) exists already; change it with PUT")
+            }
+            try await database.raw(
+                """
+                INSERT INTO node_paths (path, storage, description, created_at, updated_at)
+                VALUES (\(bind: path), \(bind: storage), \(bind: record.description), \(bind: now), \(bind: now))
+                """
+            ).run()
+            try await AuditLog.record(
+                "node_path.create", target: "node_path:\(path)", detail: "storage \(storage)", by: actor, in: database)
+        }
+        return record
+    }
+
+    public func update(_ path: String, _ input: NodePathInput, by actor: Actor) async throws -> NodePathRecord {
+        guard input.path == nil || input.path == path else {
+            throw AdminError(.invalid, "path cannot be changed (create the new path, then delete the old one)")
+        }
+        var record = try await get(path)
+        record.storage = input.storage ?? record.storage
+        record.description = input.description ?? record.description
+        record.updatedAt = Timestamp.now()
+        try await catalog.transaction { [record] database in
+            try await NodePaths.requireStorage(record.storage, in: database)
+            try await database.raw(
+                """
+                UPDATE node_paths SET storage = \(bind: record.storage), description = \(bind: record.description),
+                    updated_at = \(bind: record.updatedAt) WHERE path = \(bind: path)
+                """
+            ).run()
+            try await AuditLog.record(
+                "node_path.update", target: "node_path:\(path)", detail: "storage \(record.storage)", by: actor,
+                in: database)
+        }
+        return record
+    }
+
+    public func delete(_ path: String, by actor: Actor) async throws {
+        _ = try await get(path)
+        try await catalog.transaction { database in
+            try await database.raw("DELETE FROM node_paths WHERE path = \(bind: path)").run()
+            try await AuditLog.record("node_path.delete", target: "node_path:\(path)", by: actor, in: database)
+        }
+    }
+
+    /// The configured node path that governs `path`: itself or its longest configured ancestor.
+    public func resolve(_ path: String) async throws -> NodePathRecord? {
+        try NodePaths.validate(path)
+        let candidates = NodePaths.ancestors(of: path)
+        let rows = try await catalog.sql.raw(
+            "SELECT * FROM node_paths WHERE path IN (\(binds: candidates))"
+        ).all().map(NodePaths.record)
+        return rows.max { $0.path.count < $1.path.count }
+    }
+
+    /// `/emea/paris/sales` → [`/emea/paris/sales`, `/emea/paris`, `/emea`, `/`].
+    static func ancestors(of path: String) -> [String] {
+        var result = ["/"]
+        var current = ""
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            result.append(current)
+        }
+        return result.reversed()
+    }
+
+    static func validate(_ path: String) throws {
+        do {
+            try NodePath.validate(path)
+        } catch {
+            throw AdminError(.invalid, "\(error)")
+        }
+    }
+
+    static func requireStorage(_ name: String, in database: any SQLDatabase) async throws {
+        guard try await database.raw("SELECT name FROM storage_targets WHERE name = \(bind: name)").first() != nil
+        else {
+            throw AdminError(
+                .invalid, "storage target \"\(name)\" does not exist; create it first (or use \"builtin\")")
+        }
+    }
+
+    static func record(_ row: any SQLRow) throws -> NodePathRecord {
+        NodePathRecord(
+            path: try row.decode(column: "path", as: String.self),
+            storage: try row.decode(column: "storage", as: String.self),
+            description: try row.decode(column: "description", as: String.self),
+            createdAt: try row.decode(column: "created_at", as: String.self),
+            updatedAt: try row.decode(column: "updated_at", as: String.self))
+    }
+}

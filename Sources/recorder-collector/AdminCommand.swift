@@ -1,0 +1,231 @@
+import ArgumentParser
+import CollectorCore
+import Foundation
+
+/// `recorder-collector admin ...`: the admin API's operations, run directly on the catalog (on the
+/// collector's host, as the user who owns its data directory). Same validation, same audit entries
+/// (actor `cli:<unix user>`).
+struct AdminCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "admin", abstract: "Administer node paths, storage targets, users; read the audit log.",
+        subcommands: [NodePathCommand.self, StorageCommand.self, UserCommand.self, AuditCommand.self])
+}
+
+/// Runs `body` with an open collector and the CLI actor; AdminError becomes a clean message and exit 1.
+func withCollector(_ common: CommonOptions, _ body: (Collector, Actor) async throws -> Void) async throws {
+    let collector = try await common.openCollector(try common.configuration())
+    let user = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"]
+    let actor = Actor(name: "cli:\(user ?? "uid\(getuid())")", source: "cli")
+    do {
+        try await body(collector, actor)
+    } catch let error as AdminError {
+        await collector.close()
+        FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+        throw ExitCode.failure
+    } catch {
+        await collector.close()
+        throw error
+    }
+    await collector.close()
+}
+
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// Secrets never come from arguments (visible in `ps` and shell history): stdin or an environment variable.
+func readSecret(stdin: Bool, environment name: String, what: String) throws -> String? {
+    if stdin {
+        guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+            throw ValidationError("expected the \(what) on standard input")
+        }
+        return line
+    }
+    return ProcessInfo.processInfo.environment[name]
+}
+
+struct NodePathCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node-path", abstract: "Node paths and the storage their agents use.",
+        subcommands: [Add.self, Set.self, Remove.self, List.self, Resolve.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Map a node path to a storage target.")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "e.g. /emea/paris/sales") var path: String
+        @Option(help: "Storage target name (\"builtin\" for the collector's own store).") var storage: String
+        @Option(help: "Free text for admins.") var description: String?
+
+        func run() async throws {
+            try await withCollector(common) { collector, actor in
+                try printJSON(
+                    try await collector.nodePaths.create(
+                        NodePathInput(path: path, storage: storage, description: description), by: actor))
+            }
+        }
+    }
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change a node path's storage or description.")
+        @OptionGroup var common: CommonOptions
+        @Argument var path: String
+        @Option var storage: String?
+        @Option var description: String?
+
+        func run() async throws {
+            try await withCollector(common) { collector, actor in
+                try printJSON(
+                    try await collector.nodePaths.update(
+                        path, NodePathInput(storage: storage, description: description), by: actor))
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a node path.")
+        @OptionGroup var common: CommonOptions
+        @Argument var path: String
+
+        func run() async throws {
+            try await withCollector(common) { collector, actor in try await collector.nodePaths.delete(path, by: actor)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List node paths.")
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            try await withCollector(common) { collector, _ in
+                for record in try await collector.nodePaths.list() {
+                    print("\(record.path)\t\(record.storage)\t\(record.description)")
+                }
+            }
+        }
+    }
+
+    struct Resolve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show which node path (longest configured prefix) and storage an agent's path uses.")
+        @OptionGroup var common: CommonOptions
+        @Argument var path: String
+
+        func run() async throws {
+            try await withCollector(common) { collector, _ in
+                guard let record = try await collector.nodePaths.resolve(path) else {
+                    throw AdminError(.notFound, "no node path covers \(path)")
+                }
+                print("\(path) -> \(record.path) -> storage \(record.storage)")
+            }
+        }
+    }
+}
+
+struct StorageCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "storage", abstract: "Storage targets (the built-in store or WebDAV/HTTPS servers).",
+        subcommands: [Add.self, Remove.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a WebDAV/HTTPS storage target. The password or token comes from standard input "
+                + "(--secret-stdin) or RECORDER_COLLECTOR_STORAGE_SECRET, never from an argument.")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Target name, e.g. paris-dav.") var name: String
+        @Option(help: "https:// base URL.") var url: String
+        @Option(help: "none, basic, digest or bearer.") var auth: String = "none"
+        @Option var username: String?
+        @Flag(help: "Read the password or bearer token from standard input.") var secretStdin = false
+        @Option(help: "PEM file of the CA(s) to trust for this server.") var caFile: String?
+
+        func run() async throws {
+            guard let authentication = StorageTargetRecord.Authentication(rawValue: auth) else {
+                throw ValidationError("--auth \(auth): use none, basic, digest or bearer")
+            }
+            let secret = try readSecret(
+                stdin: secretStdin, environment: "RECORDER_COLLECTOR_STORAGE_SECRET", what: "password or token")
+            var caPEM: String?
+            if let caFile {
+                guard let text = try? String(contentsOfFile: caFile, encoding: .utf8) else {
+                    throw ValidationError("--ca-file \(caFile): cannot read it")
+                }
+                caPEM = text
+            }
+            try await withCollector(common) { collector, actor in
+                let input = StorageTargetInput(
+                    name: name, kind: .webdav, url: url, auth: authentication, username: username,
+                    password: authentication == .bearer ? nil : secret,
+                    bearerToken: authentication == .bearer ? secret : nil, caPEM: caPEM)
+                try printJSON(try await collector.storageTargets.create(input, by: actor))
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a storage target no node path uses.")
+        @OptionGroup var common: CommonOptions
+        @Argument var name: String
+
+        func run() async throws {
+            try await withCollector(common) { collector, actor in
+                try await collector.storageTargets.delete(name, by: actor)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List storage targets (secrets never shown).")
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            try await withCollector(common) { collector, _ in
+                for target in try await collector.storageTargets.list() {
+                    print("\(target.name)\t\(target.kind.rawValue)\t\(target.url ?? "-")\t\(target.auth.rawValue)")
+                }
+            }
+        }
+    }
+}
+
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "Admin users.", subcommands: [Add.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Add an admin; the password comes from standard input (--password-stdin) or RECORDER_COLLECTOR_PASSWORD."
+        )
+        @OptionGroup var common: CommonOptions
+        @Argument var username: String
+        @Flag var passwordStdin = false
+
+        func run() async throws {
+            guard
+                let password = try readSecret(
+                    stdin: passwordStdin, environment: "RECORDER_COLLECTOR_PASSWORD", what: "password")
+            else { throw ValidationError("give the password on standard input with --password-stdin") }
+            try await withCollector(common) { collector, actor in
+                try printJSON(try await collector.users.createAdmin(username: username, password: password, by: actor))
+            }
+        }
+    }
+}
+
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "Print the audit log, newest first.")
+    @OptionGroup var common: CommonOptions
+    @Option var limit = 50
+
+    func run() async throws {
+        try await withCollector(common) { collector, _ in
+            for entry in try await AuditLog.entries(limit: limit, in: collector.catalog.sql) {
+                print("\(entry.at)\t\(entry.actor)\t\(entry.source)\t\(entry.action)\t\(entry.target)\t\(entry.detail)")
+            }
+        }
+    }
+}

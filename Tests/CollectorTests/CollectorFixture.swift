@@ -1,0 +1,40 @@
+import CollectorCore
+import Foundation
+import Logging
+import TestSupport
+import Testing
+
+/// The two catalogs every catalog test runs against.
+enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+}
+
+/// One PostgreSQL server for the whole test process (each test gets a database of its own), stopped
+/// when the process exits.
+enum SharedPostgres {
+    static let server: Result<PostgresServer, any Error> = {
+        let result = Result { try PostgresServer() }
+        atexit { SharedPostgres.stop() }
+        return result
+    }()
+
+    static func stop() {
+        if case .success(let server) = server { server.stop() }
+    }
+}
+
+/// A collector on a fresh data directory and a fresh database of the given kind.
+func makeCollector(_ backend: Backend) async throws -> Collector {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("collector-\(UUID().uuidString)")
+    var logger = Logger(label: "test")
+    logger.logLevel = .warning
+    let database: DatabaseLocation? =
+        switch backend {
+        case .sqlite: nil
+        case .postgres: .postgres(url: try SharedPostgres.server.get().makeDatabase())
+        }
+    return try await Collector.open(dataDirectory: directory, database: database, hashing: .fast, logger: logger)
+}
+
+let adminActor = Actor(name: "user:alice", source: "192.0.2.7")
