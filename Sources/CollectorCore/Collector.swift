@@ -20,23 +20,35 @@ public struct Collector: Sendable {
         let location = database ?? .sqlite(path: dataDirectory.appendingPathComponent("catalog.sqlite").path)
         let secrets = try SecretBox.loadOrCreate(at: dataDirectory.appendingPathComponent("secrets.key"))
         let catalog = try await Catalog.open(location, logger: logger)
-        return Collector(
+        let collector = Collector(
             catalog: catalog, users: Users(catalog: catalog, hashing: hashing),
             storageTargets: StorageTargets(catalog: catalog, secrets: secrets), nodePaths: NodePaths(catalog: catalog),
             dataDirectory: dataDirectory)
+        do {
+            try await collector.ensureDefaults()
+        } catch {
+            await catalog.close()
+            throw error
+        }
+        return collector
     }
 
-    /// What a fresh collector needs to work out of the box: the built-in storage target, the root node
-    /// path mapped to it, and a first admin whose generated password is returned (to be shown once).
-    /// Does nothing that is already there; returns nil when an admin exists.
+    /// What a fresh catalog gets, so the collector works out of the box and the CLI can be used before
+    /// the first `serve`: the built-in storage target and the root node path mapped to it. Only on a
+    /// catalog without any storage target: an admin's later removals stay removed. Collectors starting
+    /// together on one PostgreSQL may race here; the loser's duplicate insert is harmless and ignored.
+    func ensureDefaults() async throws {
+        let targets =
+            try await catalog.sql.raw("SELECT COUNT(*) AS n FROM storage_targets").first()?
+            .decode(column: "n", as: Int.self) ?? 0
+        guard targets == 0 else { return }
+        _ = try? await storageTargets.create(
+            StorageTargetInput(name: StorageTargets.builtinName, kind: .builtin), by: .system)
+        _ = try? await nodePaths.create(NodePathInput(path: "/", storage: StorageTargets.builtinName), by: .system)
+    }
+
+    /// A first admin whose generated password is returned (to be shown once); nil when an admin exists.
     public func bootstrap() async throws -> (username: String, password: String)? {
-        if (try? await storageTargets.get(StorageTargets.builtinName)) == nil {
-            _ = try await storageTargets.create(
-                StorageTargetInput(name: StorageTargets.builtinName, kind: .builtin), by: .system)
-        }
-        if try await nodePaths.resolve("/") == nil {
-            _ = try await nodePaths.create(NodePathInput(path: "/", storage: StorageTargets.builtinName), by: .system)
-        }
         guard try await users.count == 0 else { return nil }
         let password = BearerToken.make(prefix: "pw").dropFirst(3).prefix(24)
         try await users.createAdmin(username: "admin", password: String(password), by: .system)

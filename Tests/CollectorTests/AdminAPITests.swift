@@ -1,0 +1,165 @@
+import CollectorCore
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+/// The admin REST API through Hummingbird's router: authentication, JSON errors with precise
+/// messages for bad input, and the node-path/storage operations admins use.
+@Suite(.serialized)
+struct AdminAPITests {
+    struct Reply {
+        let status: Int
+        let json: [String: Any]
+        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+        var errorMessage: String { (json["error"] as? [String: Any])?["message"] as? String ?? "" }
+    }
+
+    /// A client holding the session token after `logIn`.
+    final class Session: @unchecked Sendable {
+        let client: any TestClientProtocol
+        var token: String?
+        init(_ client: any TestClientProtocol) { self.client = client }
+
+        func send(_ method: HTTPRequest.Method, _ uri: String, json: String? = nil, raw: ByteBuffer? = nil)
+            async throws -> Reply
+        {
+            var headers: HTTPFields = [.contentType: "application/json"]
+            if let token { headers[.authorization] = "Bearer \(token)" }
+            return try await client.execute(
+                uri: uri, method: method, headers: headers, body: raw ?? json.map { ByteBuffer(string: $0) }
+            ) { response in
+                let data = Data(buffer: response.body)
+                let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+                return Reply(status: Int(response.status.code), json: object)
+            }
+        }
+
+        func logIn(_ password: String) async throws {
+            let reply = try await send(
+                .post, "/api/v1/auth/login", json: #"{"username":"admin","password":"\#(password)"}"#)
+            token = reply.json["token"] as? String
+        }
+    }
+
+    func withAPI(
+        _ backend: Backend = .sqlite, _ body: @escaping @Sendable (Session, Collector, String) async throws -> Void
+    )
+        async throws
+    {
+        let collector = try await makeCollector(backend)
+        let password = try await collector.bootstrap()!.password
+        let application = CollectorApplication.make(
+            collector: collector, host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
+        do {
+            try await application.test(.router) { client in try await body(Session(client), collector, password) }
+        } catch {
+            await collector.close()
+            throw error
+        }
+        await collector.close()
+    }
+
+    @Test func adminRoutesNeedAValidSession() async throws {
+        try await withAPI { api, _, password in
+            let anonymous = try await api.send(.get, "/api/v1/admin/node-paths")
+            #expect(anonymous.status == 401 && anonymous.errorCode == "unauthorized")
+            #expect(anonymous.errorMessage.contains("POST /api/v1/auth/login"))
+
+            api.token = "rcs_forged"
+            #expect(try await api.send(.get, "/api/v1/admin/node-paths").status == 401)
+
+            let wrong = try await api.send(
+                .post, "/api/v1/auth/login", json: #"{"username":"admin","password":"guess-guess-guess"}"#)
+            #expect(wrong.status == 401 && wrong.errorMessage == "wrong username or password")
+
+            try await api.logIn(password)
+            let me = try await api.send(.get, "/api/v1/admin/me")
+            #expect(me.status == 200 && me.json["username"] as? String == "admin")
+
+            #expect(try await api.send(.post, "/api/v1/auth/logout").status == 204)
+            #expect(try await api.send(.get, "/api/v1/admin/me").status == 401, "a logged-out token is dead at once")
+        }
+    }
+
+    @Test(arguments: [
+        (#"{"path": "/emea/paris", "storage": "builtin""#, 400, "must be a JSON object"),
+        (#"[1, 2]"#, 400, "must be a JSON object"),
+        (#"{"path": 7, "storage": "builtin"}"#, 400, #"field "path" must be a string"#),
+        (#"{"path": "/emea", "storage": "builtin", "stroage": "x"}"#, 400, #"unknown field "stroage""#),
+        (#"{"path": "emea/paris", "storage": "builtin"}"#, 400, "it must start with /"),
+        (#"{"path": "/emea/%2e%2e", "storage": "builtin"}"#, 400, "characters other than"),
+        (#"{"path": "/emea/../etc", "storage": "builtin"}"#, 400, ".. is not allowed"),
+        (#"{"path": "/emea", "storage": "nas-9"}"#, 400, #"storage target "nas-9" does not exist"#),
+        (#"{"storage": "builtin"}"#, 400, "path is required"),
+        (#"{"path": "/", "storage": "builtin"}"#, 409, "exists already"),
+    ])
+    func badNodePathsAreRefusedPrecisely(_ body: String, _ status: Int, _ message: String) async throws {
+        try await withAPI { api, collector, password in
+            try await api.logIn(password)
+            let reply = try await api.send(.post, "/api/v1/admin/node-paths", json: body)
+            #expect(reply.status == status, "\(reply.json)")
+            #expect(reply.errorMessage.contains(message), "\(reply.errorMessage)")
+            #expect(try await collector.nodePaths.list().map(\.path) == ["/"], "nothing half-written")
+        }
+    }
+
+    @Test func oversizedBodiesAndUnknownRoutesAnswerJSON() async throws {
+        try await withAPI { api, _, password in
+            try await api.logIn(password)
+            let huge =
+                #"{"path": "/a", "storage": "builtin", "description": ""# + String(repeating: "x", count: 300_000)
+                + #""}"#
+            let tooLarge = try await api.send(.post, "/api/v1/admin/node-paths", json: huge)
+            #expect(tooLarge.status == 413 && tooLarge.errorCode == "payload_too_large")
+            let missing = try await api.send(.get, "/api/v1/admin/node-paths/emea/nowhere")
+            #expect(missing.status == 404 && missing.errorMessage.contains("no node path \"/emea/nowhere\""))
+            let unknownRoute = try await api.send(.get, "/api/v1/admin/nothing-here")
+            #expect(unknownRoute.status == 404 && unknownRoute.errorCode == "not_found")
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func adminsConfigureStorageAndNodePathsAndEveryChangeIsAudited(_ backend: Backend) async throws {
+        try await withAPI(backend) { api, _, password in
+            try await api.logIn(password)
+            let created = try await api.send(
+                .post, "/api/v1/admin/storage-targets",
+                json:
+                    #"{"name":"paris-dav","url":"https://dav.paris.example/rec","auth":"digest","username":"ws","password":"dav-secret-1"}"#
+            )
+            #expect(created.status == 201, "\(created.json)")
+            #expect(created.json["has_secret"] as? Bool == true && created.json["password"] == nil)
+
+            let listed = try await api.send(.get, "/api/v1/admin/storage-targets")
+            let text = String(describing: listed.json)
+            #expect(!text.contains("dav-secret-1"), "secrets are never returned")
+
+            #expect(
+                try await api.send(
+                    .post, "/api/v1/admin/node-paths", json: #"{"path":"/emea/paris","storage":"paris-dav"}"#
+                ).status == 201)
+            let resolved = try await api.send(.get, "/api/v1/admin/node-path-resolution?path=/emea/paris/sales")
+            #expect((resolved.json["node_path"] as? [String: Any])?["path"] as? String == "/emea/paris")
+            #expect((resolved.json["storage"] as? [String: Any])?["url"] as? String == "https://dav.paris.example/rec")
+
+            let inUse = try await api.send(.delete, "/api/v1/admin/storage-targets/paris-dav")
+            #expect(inUse.status == 409 && inUse.errorMessage.contains("/emea/paris"))
+            let moved = try await api.send(.put, "/api/v1/admin/node-paths/emea/paris", json: #"{"storage":"builtin"}"#)
+            #expect(moved.status == 200 && moved.json["storage"] as? String == "builtin")
+            #expect(try await api.send(.delete, "/api/v1/admin/storage-targets/paris-dav").status == 204)
+            #expect(try await api.send(.delete, "/api/v1/admin/node-paths/emea/paris").status == 204)
+
+            let audit = try await api.send(.get, "/api/v1/admin/audit?limit=6")
+            let entries = audit.json["items"] as? [[String: Any]] ?? []
+            #expect(
+                entries.map { $0["action"] as? String } == [
+                    "node_path.delete", "storage.delete", "node_path.update", "node_path.create", "storage.create",
+                    "user.login",
+                ])
+            #expect(entries.allSatisfy { ($0["actor"] as? String) == "user:admin" })
+            #expect(!String(describing: audit.json).contains("dav-secret-1"))
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import CollectorCore
+import Foundation
+import Glibc
+import TestSupport
+import Testing
+
+/// The `recorder-collector` program itself: the admin CLI on a data directory, and `serve` answering
+/// over HTTP with what the CLI configured, stopping cleanly on SIGTERM.
+@Suite(.serialized)
+struct CollectorCommandTests {
+    let collector = ProcessRunner.product("recorder-collector")
+
+    func admin(_ directory: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult
+    {
+        try ProcessRunner.run(collector, ["admin"] + arguments + ["--data-dir", directory], environment: environment)
+    }
+
+    @Test func theAdminCLIConfiguresAndRefusesPrecisely() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)").path
+        let storage = try admin(
+            directory,
+            [
+                "storage", "add", "paris-dav", "--url", "https://dav.paris.example/rec", "--auth", "basic",
+                "--username", "ws",
+            ],
+            environment: ["RECORDER_COLLECTOR_STORAGE_SECRET": "cli-secret-7"])
+        #expect(storage.status == 0, "\(storage.stderr)")
+        #expect(!storage.stdout.contains("cli-secret-7") && storage.stdout.contains("\"has_secret\" : true"))
+
+        let added = try admin(directory, ["node-path", "add", "/emea/paris", "--storage", "paris-dav"])
+        #expect(added.status == 0, "\(added.stderr)")
+        let resolved = try admin(directory, ["node-path", "resolve", "/emea/paris/sales/team-4"])
+        #expect(resolved.stdout.contains("/emea/paris/sales/team-4 -> /emea/paris -> storage paris-dav"))
+
+        let bad = try admin(directory, ["node-path", "add", "/emea//x", "--storage", "paris-dav"])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("error: invalid node path \"/emea//x\": empty component"), "\(bad.stderr)")
+        let unknown = try admin(directory, ["node-path", "add", "/apac", "--storage", "tokyo"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("storage target \"tokyo\" does not exist"))
+        let inUse = try admin(directory, ["storage", "remove", "paris-dav"])
+        #expect(inUse.status == 1 && inUse.stderr.contains("used by node path(s) /emea/paris"))
+
+        let audit = try admin(directory, ["audit"])
+        #expect(audit.stdout.contains("cli:") && audit.stdout.contains("node_path.create"))
+        #expect(!audit.stdout.contains("cli-secret-7"))
+        let key = try FileManager.default.attributesOfItem(atPath: "\(directory)/secrets.key")
+        #expect((key[.posixPermissions] as? Int) == 0o600)
+    }
+
+    @Test func serveBootstrapsAnswersAndStopsOnSIGTERM() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString)").path
+        let early = try admin(directory, ["node-path", "add", "/emea", "--storage", "builtin"])
+        #expect(early.status == 0, "the CLI works before the first start: \(early.stderr)")
+        let (process, output) = try ProcessRunner.launch(collector, ["serve", "--data-dir", directory, "--port", "0"])
+        defer { ProcessRunner.kill(process) }
+        var printed = ""
+        for _ in 0..<400 where !printed.contains("listening on") {
+            Thread.sleep(forTimeInterval: 0.05)
+            printed = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        }
+        let lines = printed.split(separator: "\n").map(String.init)
+        let password = try #require(lines.firstIndex { $0.hasPrefix("First start") }.map { lines[$0 + 1] })
+            .trimmingCharacters(in: .whitespaces)
+        let address = try #require(printed.firstRange(of: /http:\/\/127\.0\.0\.1:\d+/).map { String(printed[$0]) })
+
+        let login = try ProcessRunner.run(
+            "curl",
+            [
+                "-s", "-X", "POST", "\(address)/api/v1/auth/login", "-d",
+                #"{"username":"admin","password":"\#(password)"}"#,
+            ])
+        let token = try #require(
+            (try JSONSerialization.jsonObject(with: Data(login.stdout.utf8)) as? [String: Any])?["token"] as? String)
+        let created = try ProcessRunner.run(
+            "curl",
+            [
+                "-s", "-X", "POST", "\(address)/api/v1/admin/node-paths", "-H", "Authorization: Bearer \(token)", "-d",
+                #"{"path":"/emea/paris","storage":"builtin"}"#,
+            ])
+        #expect(created.stdout.contains(#""path":"/emea/paris""#), "\(created.stdout)")
+
+        // The CLI sees what the API wrote (same catalog), while the service runs.
+        let listed = try admin(directory, ["node-path", "list"])
+        #expect(listed.stdout.contains("/emea/paris\tbuiltin"), "\(listed.stdout) \(listed.stderr)")
+        #expect(listed.stdout.contains("/emea\tbuiltin"))
+
+        Glibc.kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "graceful stop on SIGTERM")
+
+        // A restart keeps everything and creates no second admin.
+        let (again, againOutput) = try ProcessRunner.launch(
+            collector, ["serve", "--data-dir", directory, "--port", "0"])
+        defer { ProcessRunner.kill(again) }
+        var second = ""
+        for _ in 0..<400 where !second.contains("listening on") {
+            Thread.sleep(forTimeInterval: 0.05)
+            second = (try? String(contentsOf: againOutput, encoding: .utf8)) ?? ""
+        }
+        #expect(second.contains("listening on") && !second.contains("First start"))
+    }
+}
+
+@Suite struct CollectorConfigurationTests {
+    @Test func theShippedExampleLoadsAndFlagsWin() throws {
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Collector/collector.example.json").path
+        var configuration = try CollectorConfiguration.load(
+            file: example, environment: ["RECORDER_COLLECTOR_PORT": "9443"])
+        #expect(configuration.dataDirectory == "/var/lib/recorder-collector")
+        #expect(configuration.port == 9443, "the environment overrides the file")
+        try configuration.apply(dataDirectory: nil, database: nil, host: "127.0.0.1", port: "8000", source: "flags")
+        #expect(configuration.port == 8000 && configuration.host == "127.0.0.1")
+    }
+
+    @Test(arguments: [
+        (#"{"version":1,"prot":1}"#, #"unknown key "prot""#),
+        (#"{"version":2}"#, "version 2 is not supported"),
+        (#"{"version":1,"database":"mysql://x"}"#, "neither sqlite:PATH"),
+        (#"{"version":1,"port":70000}"#, "port 70000 must be a number"),
+        (#"{"version":1,"host":5}"#, "host must be a string"),
+    ])
+    func badFilesNameTheKey(_ json: String, _ message: String) throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("collector-\(UUID().uuidString).json")
+        try json.write(to: path, atomically: true, encoding: .utf8)
+        #expect {
+            try CollectorConfiguration.load(file: path.path, environment: [:])
+        } throws: { error in
+            "\(error)".contains(message) && "\(error)".contains(path.path)
+        }
+    }
+}
