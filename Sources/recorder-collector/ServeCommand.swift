@@ -18,8 +18,29 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (default 8443). Env: RECORDER_COLLECTOR_PORT.")
     var port: Int?
 
+    @Option(help: "PEM certificate chain to serve (default: the collector's own CA in <data>/tls).")
+    var tlsCertificate: String?
+
+    @Option(help: "PEM private key of --tls-certificate.")
+    var tlsKey: String?
+
+    @Option(name: .customLong("tls-hostname"), help: "A name agents use to reach this collector (repeatable).")
+    var tlsHostnames: [String] = []
+
+    @Flag(help: "Serve plain HTTP (only behind a TLS-terminating proxy on this host).")
+    var plainHTTP = false
+
     func run() async throws {
-        let configuration = try common.configuration(host: host, port: port)
+        var configuration = try common.configuration(host: host, port: port)
+        configuration.tlsCertificate = tlsCertificate ?? configuration.tlsCertificate
+        configuration.tlsKey = tlsKey ?? configuration.tlsKey
+        if !tlsHostnames.isEmpty { configuration.tlsHostnames = tlsHostnames }
+        configuration.plainHTTP = plainHTTP || configuration.plainHTTP
+        do {
+            try configuration.validateTLS(source: "flags")
+        } catch {
+            throw ValidationError("\(error)")
+        }
         let logger = try common.logger()
         let collector = try await common.openCollector(configuration)
         if let admin = try await collector.bootstrap() {
@@ -32,13 +53,31 @@ struct ServeCommand: AsyncParsableCommand {
 
                     """.utf8))
         }
-        let application = CollectorApplication.make(
-            collector: collector, host: configuration.host, port: configuration.port, logger: logger
+        let tls: CollectorTLS?
+        if configuration.plainHTTP {
+            tls = nil
+            logger.warning("serving plain HTTP: only safe behind a TLS-terminating proxy on this host")
+        } else if let certificate = configuration.tlsCertificate, let key = configuration.tlsKey {
+            tls = try CollectorTLS.configured(certificate: certificate, key: key)
+        } else {
+            tls = try CollectorTLS.selfManaged(
+                in: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("tls"),
+                hostnames: configuration.tlsHostnames ?? CollectorTLS.defaultHostnames())
+        }
+        if let tls {
+            let ca = tls.caPath.map { "\nCA certificate: \($0)" } ?? ""
+            FileHandle.standardOutput.write(
+                Data("TLS fingerprint (SHA-256; agents pin it at enrolment): \(tls.fingerprint)\(ca)\n".utf8))
+        }
+        let scheme = tls == nil ? "http" : "https"
+        let application = try CollectorApplication.make(
+            collector: collector, host: configuration.host, port: configuration.port, tls: tls, logger: logger
         ) { address in
             // Written straight to the file descriptor: a test or a script waits for this line.
             FileHandle.standardOutput.write(
-                Data("recorder-collector listening on http://\(address) (catalog \(collector.catalog.location))\n".utf8)
-            )
+                Data(
+                    "recorder-collector listening on \(scheme)://\(address) (catalog \(collector.catalog.location))\n"
+                        .utf8))
         }
         do {
             try await application.runService()

@@ -50,7 +50,7 @@ struct AdminAPITests {
     {
         let collector = try await makeCollector(backend)
         let password = try await collector.bootstrap()!.password
-        let application = CollectorApplication.make(
+        let application = try CollectorApplication.make(
             collector: collector, host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
         do {
             try await application.test(.router) { client in try await body(Session(client), collector, password) }

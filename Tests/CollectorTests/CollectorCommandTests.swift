@@ -61,12 +61,22 @@ struct CollectorCommandTests {
         let lines = printed.split(separator: "\n").map(String.init)
         let password = try #require(lines.firstIndex { $0.hasPrefix("First start") }.map { lines[$0 + 1] })
             .trimmingCharacters(in: .whitespaces)
-        let address = try #require(printed.firstRange(of: /http:\/\/127\.0\.0\.1:\d+/).map { String(printed[$0]) })
+        let address = try #require(printed.firstRange(of: /https:\/\/127\.0\.0\.1:\d+/).map { String(printed[$0]) })
+        // The printed fingerprint is the CA's, as openssl computes it; curl trusts that CA and nothing else.
+        let caFile = "\(directory)/tls/ca.pem"
+        let openssl = try ProcessRunner.run("openssl", ["x509", "-in", caFile, "-noout", "-fingerprint", "-sha256"])
+        let fingerprint = try #require(openssl.stdout.split(separator: "=").last).trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        #expect(printed.contains("TLS fingerprint (SHA-256; agents pin it at enrolment): \(fingerprint)"), "\(printed)")
+        let untrusted = try ProcessRunner.run("curl", ["-s", "-o", "/dev/null", "\(address)/healthz"])
+        #expect(untrusted.status == 60, "without the CA, curl refuses the certificate (exit 60)")
+        let key = try FileManager.default.attributesOfItem(atPath: "\(directory)/tls/ca.key")
+        #expect((key[.posixPermissions] as? Int) == 0o600)
 
         let login = try ProcessRunner.run(
             "curl",
             [
-                "-s", "-X", "POST", "\(address)/api/v1/auth/login", "-d",
+                "-s", "--cacert", caFile, "-X", "POST", "\(address)/api/v1/auth/login", "-d",
                 #"{"username":"admin","password":"\#(password)"}"#,
             ])
         let token = try #require(
@@ -74,7 +84,8 @@ struct CollectorCommandTests {
         let created = try ProcessRunner.run(
             "curl",
             [
-                "-s", "-X", "POST", "\(address)/api/v1/admin/node-paths", "-H", "Authorization: Bearer \(token)", "-d",
+                "-s", "--cacert", caFile, "-X", "POST", "\(address)/api/v1/admin/node-paths", "-H",
+                "Authorization: Bearer \(token)", "-d",
                 #"{"path":"/emea/paris","storage":"builtin"}"#,
             ])
         #expect(created.stdout.contains(#""path":"/emea/paris""#), "\(created.stdout)")
@@ -98,6 +109,72 @@ struct CollectorCommandTests {
             second = (try? String(contentsOf: againOutput, encoding: .utf8)) ?? ""
         }
         #expect(second.contains("listening on") && !second.contains("First start"))
+        #expect(second.contains(fingerprint), "the same CA across restarts: agents keep their pin")
+    }
+}
+
+/// The TLS identity: a configured certificate is served as is; the self-made one renews for new names.
+@Suite struct CollectorTLSTests {
+    @Test func aConfiguredCertificateIsServedAndItsFingerprintPrinted() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let made = try ProcessRunner.run(
+            "openssl",
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=collector.test",
+                "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", "\(directory)/key.pem", "-out",
+                "\(directory)/cert.pem",
+            ])
+        #expect(made.status == 0, "\(made.stderr)")
+        let half = try ProcessRunner.run(
+            ProcessRunner.product("recorder-collector"),
+            ["serve", "--data-dir", directory, "--port", "0", "--tls-certificate", "\(directory)/cert.pem"])
+        #expect(half.status != 0 && half.stderr.contains("tls_certificate and tls_key go together"), "\(half.stderr)")
+
+        let (process, output) = try ProcessRunner.launch(
+            ProcessRunner.product("recorder-collector"),
+            [
+                "serve", "--data-dir", directory, "--port", "0", "--tls-certificate", "\(directory)/cert.pem",
+                "--tls-key",
+                "\(directory)/key.pem",
+            ])
+        defer { ProcessRunner.kill(process) }
+        var printed = ""
+        for _ in 0..<400 where !printed.contains("listening on") {
+            Thread.sleep(forTimeInterval: 0.05)
+            printed = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        }
+        let address = try #require(printed.firstRange(of: /https:\/\/127\.0\.0\.1:\d+/).map { String(printed[$0]) })
+        let health = try ProcessRunner.run("curl", ["-s", "--cacert", "\(directory)/cert.pem", "\(address)/healthz"])
+        #expect(health.stdout == "ok", "\(health.stderr)")
+        let openssl = try ProcessRunner.run(
+            "openssl", ["x509", "-in", "\(directory)/cert.pem", "-noout", "-fingerprint", "-sha256"])
+        let fingerprint = String(openssl.stdout.split(separator: "=").last ?? "").trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        #expect(printed.contains(fingerprint) && !fingerprint.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/tls/ca.pem"), "no own CA when one is configured")
+    }
+
+    @Test func theSelfMadeServerCertificateFollowsTheHostNamesUnderTheSameCA() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString)")
+        let first = try CollectorTLS.selfManaged(in: directory, hostnames: ["localhost", "127.0.0.1"])
+        let chain = try String(contentsOfFile: first.certificateChainPath, encoding: .utf8)
+        let again = try CollectorTLS.selfManaged(in: directory, hostnames: ["localhost", "127.0.0.1"])
+        #expect(try String(contentsOfFile: again.certificateChainPath, encoding: .utf8) == chain, "kept while valid")
+        let renamed = try CollectorTLS.selfManaged(in: directory, hostnames: ["collector.example", "127.0.0.1"])
+        #expect(renamed.fingerprint == first.fingerprint, "same CA, so agents keep their pin")
+        let text = try ProcessRunner.run(
+            "openssl", ["x509", "-in", renamed.certificateChainPath, "-noout", "-ext", "subjectAltName"])
+        #expect(text.stdout.contains("DNS:collector.example") && text.stdout.contains("IP Address:127.0.0.1"))
+        let verified = try ProcessRunner.run(
+            "openssl", ["verify", "-CAfile", renamed.caPath!, renamed.certificateChainPath])
+        #expect(verified.status == 0, "\(verified.stdout) \(verified.stderr)")
+        let beforeRenewal = try String(contentsOfFile: renamed.certificateChainPath, encoding: .utf8)
+        // 380 days on, fewer than 30 days remain: the next start renews it, still under the same CA.
+        let later = try CollectorTLS.selfManaged(
+            in: directory, hostnames: ["collector.example", "127.0.0.1"], now: Date().addingTimeInterval(380 * 86_400))
+        #expect(try String(contentsOfFile: later.certificateChainPath, encoding: .utf8) != beforeRenewal)
+        #expect(later.fingerprint == first.fingerprint)
     }
 }
 

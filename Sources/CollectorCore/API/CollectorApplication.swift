@@ -1,5 +1,8 @@
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
+import NIOSSL
 
 /// The collector's HTTP application: the admin API now; agent, storage and player routes join it.
 public enum CollectorApplication {
@@ -11,13 +14,26 @@ public enum CollectorApplication {
         return router
     }
 
-    /// `onListening` receives the bound address ("127.0.0.1:8443"), useful with port 0.
+    /// `onListening` receives the bound address ("127.0.0.1:8443"), useful with port 0. With `tls`
+    /// nil the server speaks plain HTTP (tests through the router, or behind a local TLS proxy).
     public static func make(
-        collector: Collector, host: String, port: Int, logger: Logger,
+        collector: Collector, host: String, port: Int, tls: CollectorTLS? = nil, logger: Logger,
         onListening: @escaping @Sendable (String) -> Void = { _ in }
-    ) -> some ApplicationProtocol {
-        Application(
+    ) throws -> some ApplicationProtocol {
+        var server = HTTPServerBuilder.http1()
+        if let tls {
+            let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateChainPath).map {
+                NIOSSLCertificateSource.certificate($0)
+            }
+            let key = try NIOSSLPrivateKey(file: tls.privateKeyPath, format: .pem)
+            var configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain, privateKey: .privateKey(key))
+            configuration.minimumTLSVersion = .tlsv12
+            server = try .tls(.http1(), tlsConfiguration: configuration)
+        }
+        return Application(
             router: router(collector: collector),
+            server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "recorder-collector"),
             onServerRunning: { channel in
                 if let address = channel.localAddress, let ip = address.ipAddress, let port = address.port {

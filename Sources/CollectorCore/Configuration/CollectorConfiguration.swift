@@ -7,6 +7,13 @@ public struct CollectorConfiguration: Sendable, Equatable {
     public var database: DatabaseLocation?
     public var host = "127.0.0.1"
     public var port = 8443
+    /// An admin-provided certificate chain and key (PEM); nil: the collector's own CA in `<data>/tls`.
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    /// Names the self-made server certificate is valid for (default: loopback and the host name).
+    public var tlsHostnames: [String]?
+    /// HTTP without TLS, only for a collector behind a TLS-terminating proxy on the same host.
+    public var plainHTTP = false
 
     public struct Invalid: Error, CustomStringConvertible {
         public let source: String
@@ -14,7 +21,10 @@ public struct CollectorConfiguration: Sendable, Equatable {
         public var description: String { "configuration \(source): \(problem)" }
     }
 
-    public static let fileKeys: Set<String> = ["version", "data_directory", "database", "host", "port"]
+    public static let fileKeys: Set<String> = [
+        "version", "data_directory", "database", "host", "port", "tls_certificate", "tls_key", "tls_hostnames",
+        "plain_http",
+    ]
 
     public static func defaultDataDirectory(environment: [String: String]) -> String {
         if getuid() == 0 { return "/var/lib/recorder-collector" }
@@ -43,6 +53,20 @@ public struct CollectorConfiguration: Sendable, Equatable {
             try configuration.apply(
                 dataDirectory: string(object, "data_directory", file), database: string(object, "database", file),
                 host: string(object, "host", file), port: object["port"].map { "\($0)" }, source: file)
+            configuration.tlsCertificate = try string(object, "tls_certificate", file) ?? configuration.tlsCertificate
+            configuration.tlsKey = try string(object, "tls_key", file) ?? configuration.tlsKey
+            if let names = object["tls_hostnames"] {
+                guard let list = names as? [String], !list.isEmpty else {
+                    throw Invalid(source: file, problem: "tls_hostnames must be a non-empty list of strings")
+                }
+                configuration.tlsHostnames = list
+            }
+            if let plain = object["plain_http"] {
+                guard let flag = plain as? Bool else {
+                    throw Invalid(source: file, problem: "plain_http must be true or false")
+                }
+                configuration.plainHTTP = flag
+            }
         }
         try configuration.apply(
             dataDirectory: environment["RECORDER_COLLECTOR_DATA_DIR"],
@@ -70,6 +94,13 @@ public struct CollectorConfiguration: Sendable, Equatable {
                     source: source, problem: "port \(port) must be a number between 0 (any free port) and 65535")
             }
             self.port = number
+        }
+    }
+
+    /// The certificate and key come as a pair or not at all.
+    public func validateTLS(source: String) throws {
+        if (tlsCertificate == nil) != (tlsKey == nil) {
+            throw Invalid(source: source, problem: "tls_certificate and tls_key go together: give both or neither")
         }
     }
 
