@@ -8,12 +8,13 @@ public struct Collector: Sendable {
     public let users: Users
     public let storageTargets: StorageTargets
     public let nodePaths: NodePaths
+    public let recordingKeys: RecordingKeys
     public let dataDirectory: URL
 
     /// Opens (and migrates) the catalog and the secrets key of `dataDirectory` (created 0700).
     public static func open(
         dataDirectory: URL, database: DatabaseLocation? = nil, hashing: PasswordHash.Parameters = .standard,
-        logger: Logger
+        recordingKeyBits: Int = 3072, logger: Logger
     ) async throws -> Collector {
         try FileManager.default.createDirectory(
             at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -23,6 +24,8 @@ public struct Collector: Sendable {
         let collector = Collector(
             catalog: catalog, users: Users(catalog: catalog, hashing: hashing),
             storageTargets: StorageTargets(catalog: catalog, secrets: secrets), nodePaths: NodePaths(catalog: catalog),
+            recordingKeys: RecordingKeys(
+                catalog: catalog, directory: dataDirectory.appendingPathComponent("keys"), keyBits: recordingKeyBits),
             dataDirectory: dataDirectory)
         do {
             try await collector.ensureDefaults()
@@ -34,10 +37,14 @@ public struct Collector: Sendable {
     }
 
     /// What a fresh catalog gets, so the collector works out of the box and the CLI can be used before
-    /// the first `serve`: the built-in storage target and the root node path mapped to it. Only on a
+    /// the first `serve`: a recording key (whenever none is active), the built-in storage target and
+    /// the root node path mapped to it. Only on a
     /// catalog without any storage target: an admin's later removals stay removed. Collectors starting
     /// together on one PostgreSQL may race here; the loser's duplicate insert is harmless and ignored.
     func ensureDefaults() async throws {
+        if try await recordingKeys.active().isEmpty {
+            try await recordingKeys.add(by: .system)
+        }
         let targets =
             try await catalog.sql.raw("SELECT COUNT(*) AS n FROM storage_targets").first()?
             .decode(column: "n", as: Int.self) ?? 0

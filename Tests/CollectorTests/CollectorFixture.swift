@@ -34,7 +34,8 @@ func makeCollector(_ backend: Backend) async throws -> Collector {
         case .sqlite: nil
         case .postgres: .postgres(url: try SharedPostgres.server.get().makeDatabase())
         }
-    return try await Collector.open(dataDirectory: directory, database: database, hashing: .fast, logger: logger)
+    return try await Collector.open(
+        dataDirectory: directory, database: database, hashing: .fast, recordingKeyBits: 2048, logger: logger)
 }
 
 let adminActor = Actor(name: "user:alice", source: "192.0.2.7")

@@ -15,6 +15,9 @@ public final class Catalog: Sendable {
     public let sql: any SQLDatabase
     private let shutdownDriver: @Sendable () async -> Void
 
+    /// The schema version this build migrates to.
+    public static var schemaVersion: Int { Migrations.latestVersion }
+
     public var isPostgres: Bool {
         if case .postgres = location { return true }
         return false

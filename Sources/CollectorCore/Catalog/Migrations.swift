@@ -69,7 +69,19 @@ enum Migrations {
                 """,
                 "CREATE INDEX audit_log_at ON audit_log (at)",
             ]
-        }
+        },
+        Step(version: 2, name: "recording keys") { _ in
+            [
+                """
+                CREATE TABLE recording_keys (
+                    id TEXT PRIMARY KEY,
+                    certificate_pem TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    retired_at TEXT
+                )
+                """
+            ]
+        },
     ]
 
     /// Applies the missing steps in one transaction. On PostgreSQL an advisory lock makes collectors
