@@ -49,6 +49,8 @@ let package = Package(
             name: "RecorderAgent",
             dependencies: [
                 "RecorderCore", "CX11", "CVPX", "CYUV", "CCurl",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
@@ -109,7 +111,9 @@ let package = Package(
         .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore", "TestSupport"], exclude: ["Golden"]),
         .testTarget(
             name: "RecorderAgentTests",
-            dependencies: ["RecorderAgent", "RecorderCore", "TestSupport", "recorder-agent", "x11-scene"]),
+            dependencies: [
+                "RecorderAgent", "RecorderCore", "TestSupport", "recorder-agent", "recorder-collector", "x11-scene",
+            ]),
         .testTarget(
             name: "CollectorTests",
             dependencies: [

@@ -9,6 +9,7 @@ public struct Collector: Sendable {
     public let storageTargets: StorageTargets
     public let nodePaths: NodePaths
     public let recordingKeys: RecordingKeys
+    public let agents: Agents
     public let dataDirectory: URL
 
     /// Opens (and migrates) the catalog and the secrets key of `dataDirectory` (created 0700).
@@ -26,7 +27,7 @@ public struct Collector: Sendable {
             storageTargets: StorageTargets(catalog: catalog, secrets: secrets), nodePaths: NodePaths(catalog: catalog),
             recordingKeys: RecordingKeys(
                 catalog: catalog, directory: dataDirectory.appendingPathComponent("keys"), keyBits: recordingKeyBits),
-            dataDirectory: dataDirectory)
+            agents: Agents(catalog: catalog), dataDirectory: dataDirectory)
         do {
             try await collector.ensureDefaults()
         } catch {

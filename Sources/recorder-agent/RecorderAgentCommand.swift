@@ -7,6 +7,6 @@ struct RecorderAgentCommand: AsyncParsableCommand {
         abstract: "Records an X11 screen as VP8/WebM segments for the contact-center recorder.",
         subcommands: [
             RecordCommand.self, MonitorsCommand.self, InspectCommand.self, OpenCommand.self, VerifyCommand.self,
-            StatusCommand.self, UploadCommand.self,
+            StatusCommand.self, UploadCommand.self, EnrollCommand.self,
         ])
 }

@@ -8,7 +8,10 @@ import Foundation
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin", abstract: "Administer node paths, storage targets, users; read the audit log.",
-        subcommands: [NodePathCommand.self, StorageCommand.self, UserCommand.self, AuditCommand.self])
+        subcommands: [
+            NodePathCommand.self, StorageCommand.self, EnrolmentCodeCommand.self, AgentCommand.self, UserCommand.self,
+            AuditCommand.self,
+        ])
 }
 
 /// Runs `body` with an open collector and the CLI actor; AdminError becomes a clean message and exit 1.
@@ -225,6 +228,61 @@ struct AuditCommand: AsyncParsableCommand {
         try await withCollector(common) { collector, _ in
             for entry in try await AuditLog.entries(limit: limit, in: collector.catalog.sql) {
                 print("\(entry.at)\t\(entry.actor)\t\(entry.source)\t\(entry.action)\t\(entry.target)\t\(entry.detail)")
+            }
+        }
+    }
+}
+
+struct EnrolmentCodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enrolment-code", abstract: "One-time codes that enrol a workstation at a node path.",
+        subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a code (give it to whoever installs the agent).")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "The workstation's node path, e.g. /emea/paris/sales.") var nodePath: String
+        @Option(help: "Hours the code stays valid (1–720).") var hours = 24
+
+        func run() async throws {
+            try await withCollector(common) { collector, actor in
+                let code = try await collector.agents.makeCode(nodePath: nodePath, hours: hours, by: actor)
+                print("\(code.code)\t\(code.nodePath)\tvalid until \(code.expiresAt)")
+            }
+        }
+    }
+}
+
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent", abstract: "Enrolled workstations.", subcommands: [List.self, Revoke.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List agents.")
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            try await withCollector(common) { collector, _ in
+                for agent in try await collector.agents.list() {
+                    let state = agent.revokedAt.map { "revoked \($0)" } ?? "active"
+                    print(
+                        "\(agent.id)\t\(agent.nodePath)\t\(agent.hostname)\t\(state)\tlast seen \(agent.lastSeenAt ?? "never")"
+                    )
+                }
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke an agent's token at once.")
+        @OptionGroup var common: CommonOptions
+        @Argument var id: String
+
+        func run() async throws {
+            try await withCollector(common) { collector, actor in
+                try await collector.agents.revoke(id, by: actor)
+                print("revoked agent \(id)")
             }
         }
     }

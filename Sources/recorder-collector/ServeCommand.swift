@@ -27,6 +27,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-hostname"), help: "A name agents use to reach this collector (repeatable).")
     var tlsHostnames: [String] = []
 
+    @Option(help: "How agents reach this collector, e.g. https://collector.example:8443 (default: https://HOST:PORT).")
+    var publicURL: String?
+
     @Flag(help: "Serve plain HTTP (only behind a TLS-terminating proxy on this host).")
     var plainHTTP = false
 
@@ -71,7 +74,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let scheme = tls == nil ? "http" : "https"
         let application = try CollectorApplication.make(
-            collector: collector, host: configuration.host, port: configuration.port, tls: tls, logger: logger
+            collector: collector, host: configuration.host, port: configuration.port, tls: tls, publicURL: publicURL,
+            logger: logger
         ) { address in
             // Written straight to the file descriptor: a test or a script waits for this line.
             FileHandle.standardOutput.write(

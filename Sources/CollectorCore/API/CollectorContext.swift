@@ -7,6 +7,7 @@ public struct CollectorContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var remoteAddress: String
     public var user: Users.User?
+    public var agent: Agents.Agent?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

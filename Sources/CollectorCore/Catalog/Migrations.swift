@@ -82,6 +82,33 @@ enum Migrations {
                 """
             ]
         },
+        Step(version: 3, name: "enrolment codes and agents") { _ in
+            [
+                """
+                CREATE TABLE enrolment_codes (
+                    code_hash TEXT PRIMARY KEY,
+                    node_path TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    expires_at TEXT NOT NULL,
+                    created_by TEXT NOT NULL,
+                    used_at TEXT,
+                    used_by TEXT
+                )
+                """,
+                """
+                CREATE TABLE agents (
+                    id TEXT PRIMARY KEY,
+                    node_path TEXT NOT NULL,
+                    token_hash TEXT NOT NULL UNIQUE,
+                    signing_key TEXT NOT NULL,
+                    hostname TEXT NOT NULL,
+                    enrolled_at TEXT NOT NULL,
+                    revoked_at TEXT,
+                    last_seen_at TEXT
+                )
+                """,
+            ]
+        },
     ]
 
     /// Applies the missing steps in one transaction. On PostgreSQL an advisory lock makes collectors

@@ -159,7 +159,8 @@ extension AgentConfiguration {
         target.maxBytesPerSecond = try keys.integer("max_bytes_per_second")
         if let cap = target.maxBytesPerSecond, cap < 1024 {
             throw InvalidConfiguration(
-                path: path, problem: "storage.max_bytes_per_second must be at least 1024 (or absent: no cap), found \(cap)")
+                path: path,
+                problem: "storage.max_bytes_per_second must be at least 1024 (or absent: no cap), found \(cap)")
         }
         if let parallel = try keys.integer("parallel_uploads") {
             guard (1...8).contains(parallel) else {

@@ -20,7 +20,11 @@ final class CurlRequest {
         return buffer
     }()
 
+    /// Keeps the handle alive for as long as this request uses it.
+    private let owner: CurlHandle
+
     init(on handle: CurlHandle) {
+        owner = handle
         self.handle = handle.raw
         curl_easy_reset(self.handle)
     }
@@ -35,14 +39,16 @@ final class CurlRequest {
     /// Performs `method` on `url` and returns the HTTP status. TLS verification is always on.
     func perform(
         method: String, url: String, body: [UInt8]? = nil, headers extra: [String] = [], target: StorageTarget,
-        abort: UploadAbort? = nil
+        abort: UploadAbort? = nil, verifyPeer: Bool = true
     ) throws -> Int {
         self.abort = abort
         set(CURLOPT_URL, url)
         set(CURLOPT_CUSTOMREQUEST, method)
         setLong(CURLOPT_NOSIGNAL, 1)
-        setLong(CURLOPT_SSL_VERIFYPEER, 1)
-        setLong(CURLOPT_SSL_VERIFYHOST, 2)
+        // Always on, except for the one request that fetches a collector's CA to check it against a
+        // fingerprint the admin gave (`CollectorTrust`): that CA is then trusted only if it matches.
+        setLong(CURLOPT_SSL_VERIFYPEER, verifyPeer ? 1 : 0)
+        setLong(CURLOPT_SSL_VERIFYHOST, verifyPeer ? 2 : 0)
         setLong(CURLOPT_CONNECTTIMEOUT, 15)
         setLong(CURLOPT_LOW_SPEED_LIMIT, 1)
         setLong(CURLOPT_LOW_SPEED_TIME, target.stallTimeoutSeconds)

@@ -1,0 +1,111 @@
+import Foundation
+import Hummingbird
+
+/// The agents' side of the API: the collector's CA (public, for fingerprint pinning), enrolment with a
+/// one-time code, and the agent's configuration (agent token). Admin routes for codes and agents live
+/// here too, behind the session check.
+struct AgentAPI {
+    let collector: Collector
+    let publicURL: String
+    let caPEM: String?
+
+    func register(on router: Router<CollectorContext>) {
+        router.get("api/v1/ca.pem") { _, _ in
+            guard let caPEM else {
+                throw AdminError(.notFound, "this collector serves a configured certificate; trust its issuer instead")
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = "application/x-pem-file"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: caPEM)))
+        }
+        router.post("api/v1/agents/enrol") { request, context in
+            let input = try await request.decodeStrict(EnrolmentRequest.self, context: context)
+            let (token, agent) = try await collector.agents.enrol(
+                code: input.code, agentId: input.agentId, hostname: input.hostname ?? "", signingKey: input.signingKey,
+                source: context.remoteAddress)
+            let configuration = try await collector.configuration(
+                for: agent, builtinURL: publicURL + "/dav", builtinCAPEM: caPEM)
+            return EditedResponse(
+                status: .created, response: EnrolmentResponse(agentToken: token, configuration: configuration))
+        }
+        let agent = router.group("api/v1/agent").add(middleware: AgentAuthentication(agents: collector.agents))
+        agent.get("config") { _, context in
+            try await collector.configuration(
+                for: context.agent!, builtinURL: publicURL + "/dav", builtinCAPEM: caPEM)
+        }
+
+        let admin = router.group("api/v1/admin").add(middleware: SessionAuthentication(users: collector.users))
+        admin.post("enrolment-codes") { request, context in
+            let input = try await request.decodeStrict(CodeRequest.self, context: context)
+            return EditedResponse(
+                status: .created,
+                response: try await collector.agents.makeCode(
+                    nodePath: input.nodePath, hours: input.expiresInHours ?? 24, by: context.actor))
+        }
+        admin.get("agents") { _, _ in Items(items: try await collector.agents.list()) }
+        admin.get("agents/:id") { _, context in try await collector.agents.get(try context.parameters.require("id")) }
+        admin.post("agents/:id/revoke") { _, context in
+            try await collector.agents.revoke(try context.parameters.require("id"), by: context.actor)
+            return HTTPResponse.Status.noContent
+        }
+    }
+}
+
+struct EnrolmentRequest: StrictJSON {
+    static let fields: Set<String> = ["code", "agent_id", "hostname", "signing_key"]
+    var code: String
+    var agentId: String
+    var hostname: String?
+    var signingKey: String
+
+    enum CodingKeys: String, CodingKey {
+        case code, hostname
+        case agentId = "agent_id"
+        case signingKey = "signing_key"
+    }
+}
+
+struct EnrolmentResponse: ResponseEncodable, Sendable {
+    var agentToken: String
+    var configuration: AgentConfigurationDocument
+
+    enum CodingKeys: String, CodingKey {
+        case agentToken = "agent_token"
+        case configuration
+    }
+}
+
+struct CodeRequest: StrictJSON {
+    static let fields: Set<String> = ["node_path", "expires_in_hours"]
+    var nodePath: String
+    var expiresInHours: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case nodePath = "node_path"
+        case expiresInHours = "expires_in_hours"
+    }
+}
+
+extension AgentConfigurationDocument: ResponseEncodable {}
+extension Agents.Agent: ResponseEncodable {}
+extension Agents.EnrolmentCode: ResponseEncodable {}
+
+/// Agent routes: `Authorization: Bearer rca_...` of an enrolled, unrevoked agent, or 401.
+struct AgentAuthentication: RouterMiddleware {
+    typealias Context = CollectorContext
+    let agents: Agents
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        guard let token = SessionAuthentication.bearerToken(request) else {
+            throw AdminError(.unauthorized, "send the agent token: Authorization: Bearer <token from enrolment>")
+        }
+        guard let agent = try await agents.agent(forToken: token) else {
+            throw AdminError(.unauthorized, "this agent token is unknown or revoked; enrol the workstation again")
+        }
+        var context = context
+        context.agent = agent
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,197 @@
+import Crypto
+import Foundation
+import SQLKit
+
+/// Workstations: enrolled with a one-time code an admin made for a node path, identified afterwards
+/// by a per-agent bearer token (stored as SHA-256), revocable at once. The agent's Ed25519 public key,
+/// registered at enrolment, is what its manifests are verified with.
+public struct Agents: Sendable {
+    public struct Agent: Codable, Sendable, Equatable {
+        public var id: String
+        public var nodePath: String
+        public var hostname: String
+        public var signingKey: String
+        public var enrolledAt: String
+        public var revokedAt: String?
+        public var lastSeenAt: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, hostname
+            case nodePath = "node_path"
+            case signingKey = "signing_key"
+            case enrolledAt = "enrolled_at"
+            case revokedAt = "revoked_at"
+            case lastSeenAt = "last_seen_at"
+        }
+    }
+
+    public struct EnrolmentCode: Codable, Sendable {
+        public var code: String
+        public var nodePath: String
+        public var expiresAt: String
+
+        enum CodingKeys: String, CodingKey {
+            case code
+            case nodePath = "node_path"
+            case expiresAt = "expires_at"
+        }
+    }
+
+    let catalog: Catalog
+
+    public init(catalog: Catalog) {
+        self.catalog = catalog
+    }
+
+    /// A one-time code for one workstation at `nodePath`, valid for `hours` (1 h – 30 days).
+    public func makeCode(nodePath: String, hours: Int = 24, by actor: Actor) async throws -> EnrolmentCode {
+        try NodePaths.validate(nodePath)
+        guard (1...720).contains(hours) else {
+            throw AdminError(.invalid, "expires_in_hours must be between 1 and 720, found \(hours)")
+        }
+        let code = Agents.humanCode()
+        let now = Date()
+        let expires = Timestamp.string(now.addingTimeInterval(Double(hours) * 3600))
+        try await catalog.transaction { database in
+            try await database.raw(
+                """
+                INSERT INTO enrolment_codes (code_hash, node_path, created_at, expires_at, created_by)
+                VALUES (\(bind: BearerToken.hash(Agents.normalize(code))), \(bind: nodePath), \(bind: Timestamp.string(now)),
+                        \(bind: expires), \(bind: actor.name))
+                """
+            ).run()
+            try await AuditLog.record(
+                "enrolment_code.create", target: "node_path:\(nodePath)", detail: "expires \(expires)", by: actor,
+                in: database)
+        }
+        return EnrolmentCode(code: code, nodePath: nodePath, expiresAt: expires)
+    }
+
+    /// Exchanges a code for an agent token. The code is spent in the same transaction that registers
+    /// the agent, so a reused, expired or unknown code changes nothing.
+    public func enrol(code: String, agentId: String, hostname: String, signingKey: String, source: String)
+        async throws -> (token: String, agent: Agent)
+    {
+        try Agents.validateAgentId(agentId)
+        guard let raw = Data(base64Encoded: signingKey), raw.count == 32,
+            (try? Curve25519.Signing.PublicKey(rawRepresentation: raw)) != nil
+        else {
+            throw AdminError(.invalid, "signing_key must be the agent's Ed25519 public key, 32 bytes in base64")
+        }
+        let hostname = String(hostname.prefix(253))
+        let token = BearerToken.make(prefix: "rca")
+        let now = Timestamp.now()
+        let codeHash = BearerToken.hash(Agents.normalize(code))
+        let agent = try await catalog.transaction { database -> Agent in
+            guard
+                let row = try await database.raw(
+                    "SELECT node_path, expires_at, used_at FROM enrolment_codes WHERE code_hash = \(bind: codeHash)"
+                ).first()
+            else {
+                throw AdminError(.unauthorized, "unknown enrolment code; ask an admin for a new one")
+            }
+            guard try row.decode(column: "used_at", as: String?.self) == nil else {
+                throw AdminError(.unauthorized, "this enrolment code was used already; ask an admin for a new one")
+            }
+            guard try row.decode(column: "expires_at", as: String.self) > now else {
+                throw AdminError(.unauthorized, "this enrolment code has expired; ask an admin for a new one")
+            }
+            let nodePath = try row.decode(column: "node_path", as: String.self)
+            let existing = try await database.raw("SELECT revoked_at FROM agents WHERE id = \(bind: agentId)").first()
+            if let existing {
+                guard try existing.decode(column: "revoked_at", as: String?.self) != nil else {
+                    throw AdminError(
+                        .conflict,
+                        "agent \(agentId) is enrolled already; an admin must revoke it first (or enrol under another agent id)"
+                    )
+                }
+                try await database.raw("DELETE FROM agents WHERE id = \(bind: agentId)").run()
+            }
+            try await database.raw(
+                """
+                INSERT INTO agents (id, node_path, token_hash, signing_key, hostname, enrolled_at)
+                VALUES (\(bind: agentId), \(bind: nodePath), \(bind: BearerToken.hash(token)), \(bind: signingKey),
+                        \(bind: hostname), \(bind: now))
+                """
+            ).run()
+            try await database.raw(
+                "UPDATE enrolment_codes SET used_at = \(bind: now), used_by = \(bind: agentId) WHERE code_hash = \(bind: codeHash)"
+            ).run()
+            try await AuditLog.record(
+                "agent.enrol", target: "agent:\(agentId)", detail: "node path \(nodePath), host \(hostname)",
+                by: Actor(name: "agent:\(agentId)", source: source), in: database)
+            return Agent(
+                id: agentId, nodePath: nodePath, hostname: hostname, signingKey: signingKey, enrolledAt: now,
+                revokedAt: nil, lastSeenAt: nil)
+        }
+        return (token, agent)
+    }
+
+    /// The active agent holding `token`, or nil (unknown or revoked).
+    public func agent(forToken token: String) async throws -> Agent? {
+        guard
+            let row = try await catalog.sql.raw(
+                "SELECT * FROM agents WHERE token_hash = \(bind: BearerToken.hash(token)) AND revoked_at IS NULL"
+            ).first(),
+            BearerToken.matches(token, hash: try row.decode(column: "token_hash", as: String.self))
+        else { return nil }
+        return try Agents.agent(row)
+    }
+
+    public func list() async throws -> [Agent] {
+        try await catalog.sql.raw("SELECT * FROM agents ORDER BY id").all().map(Agents.agent)
+    }
+
+    public func get(_ id: String) async throws -> Agent {
+        guard let row = try await catalog.sql.raw("SELECT * FROM agents WHERE id = \(bind: id)").first() else {
+            throw AdminError(.notFound, "no agent \(id)")
+        }
+        return try Agents.agent(row)
+    }
+
+    /// Revokes at once: the next request with the agent's token gets 401.
+    public func revoke(_ id: String, by actor: Actor) async throws {
+        let agent = try await get(id)
+        guard agent.revokedAt == nil else { throw AdminError(.conflict, "agent \(id) is revoked already") }
+        try await catalog.transaction { database in
+            try await database.raw("UPDATE agents SET revoked_at = \(bind: Timestamp.now()) WHERE id = \(bind: id)")
+                .run()
+            try await AuditLog.record("agent.revoke", target: "agent:\(id)", by: actor, in: database)
+        }
+    }
+
+    /// Agent ids name storage directories: the same strict alphabet as storage components.
+    static func validateAgentId(_ id: String) throws {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.".unicodeScalars)
+        guard (1...64).contains(id.count), !id.hasPrefix("."), id.unicodeScalars.allSatisfy({ allowed.contains($0) })
+        else {
+            throw AdminError(
+                .invalid,
+                "agent_id \"\(id)\": use 1–64 letters, digits, - _ . (not starting with .), e.g. the host name")
+        }
+    }
+
+    /// 16 characters from an alphabet without look-alikes (80 bits), grouped for reading aloud.
+    static func humanCode() -> String {
+        let alphabet = Array("ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        var generator = SystemRandomNumberGenerator()
+        let characters = (0..<16).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }
+        return stride(from: 0, to: 16, by: 4).map { String(characters[$0..<$0 + 4]) }.joined(separator: "-")
+    }
+
+    /// Codes are compared without dashes, spaces or case, as people type them.
+    static func normalize(_ code: String) -> String {
+        code.uppercased().filter { $0.isLetter || $0.isNumber }
+    }
+
+    static func agent(_ row: any SQLRow) throws -> Agent {
+        Agent(
+            id: try row.decode(column: "id", as: String.self),
+            nodePath: try row.decode(column: "node_path", as: String.self),
+            hostname: try row.decode(column: "hostname", as: String.self),
+            signingKey: try row.decode(column: "signing_key", as: String.self),
+            enrolledAt: try row.decode(column: "enrolled_at", as: String.self),
+            revokedAt: try row.decode(column: "revoked_at", as: String?.self),
+            lastSeenAt: try row.decode(column: "last_seen_at", as: String?.self))
+    }
+}

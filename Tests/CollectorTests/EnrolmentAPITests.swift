@@ -1,0 +1,74 @@
+import CollectorCore
+import Crypto
+import Foundation
+import HummingbirdTesting
+import Testing
+
+/// Enrolment through the API: one code, one agent; every refusal is a precise 4xx and spends nothing.
+@Suite(.serialized)
+struct EnrolmentAPITests {
+    let signingKey = Curve25519.Signing.PrivateKey().publicKey.rawRepresentation.base64EncodedString()
+
+    func enrolBody(code: String, agentId: String = "ws-1", key: String? = nil) -> String {
+        #"{"code":"\#(code)","agent_id":"\#(agentId)","hostname":"ws-1.example","signing_key":"\#(key ?? signingKey)"}"#
+    }
+
+    @Test(arguments: Backend.allCases)
+    func codesAreSingleUseAndRefusalsSpendNothing(_ backend: Backend) async throws {
+        try await AdminAPITests().withAPI(backend) { api, collector, password in
+            try await api.logIn(password)
+            let made = try await api.send(
+                .post, "/api/v1/admin/enrolment-codes", json: #"{"node_path":"/emea/paris/sales"}"#)
+            #expect(made.status == 201, "\(made.json)")
+            let code = try #require(made.json["code"] as? String)
+            #expect(code.count == 19 && code.split(separator: "-").count == 4)
+            api.token = nil
+
+            let refusals: [(String, Int, String)] = [
+                (enrolBody(code: "AAAA-BBBB-CCCC-DDDD"), 401, "unknown enrolment code"),
+                (enrolBody(code: code, agentId: "../etc"), 400, "agent_id \"../etc\""),
+                (enrolBody(code: code, key: "bm90IGEga2V5"), 400, "signing_key must be the agent's Ed25519 public key"),
+                (#"{"code":"\#(code)","agent_id":"ws-1"}"#, 400, #"field "signing_key" is required"#),
+                (
+                    #"{"code":"\#(code)","agent_id":"ws-1","signing_key":"x","role":"admin"}"#, 400,
+                    #"unknown field "role""#
+                ),
+            ]
+            for (body, status, message) in refusals {
+                let reply = try await api.send(.post, "/api/v1/agents/enrol", json: body)
+                #expect(reply.status == status && reply.errorMessage.contains(message), "\(body): \(reply.json)")
+            }
+            #expect(try await collector.agents.list().isEmpty)
+
+            let enrolled = try await api.send(.post, "/api/v1/agents/enrol", json: enrolBody(code: code.lowercased()))
+            #expect(enrolled.status == 201, "\(enrolled.json)")
+            let token = try #require(enrolled.json["agent_token"] as? String)
+            let configuration = try #require(enrolled.json["configuration"] as? [String: Any])
+            #expect(configuration["node_path"] as? String == "/emea/paris/sales")
+            #expect((configuration["storage"] as? [String: Any])?["auth"] as? String == "agent_token", "builtin via /")
+            #expect((configuration["recipient_certificates_pem"] as? [String])?.count == 1)
+
+            let again = try await api.send(.post, "/api/v1/agents/enrol", json: enrolBody(code: code, agentId: "ws-2"))
+            #expect(again.status == 401 && again.errorMessage.contains("used already"))
+
+            api.token = token
+            #expect(try await api.send(.get, "/api/v1/agent/config").status == 200)
+            api.token = "rca_forged"
+            #expect(try await api.send(.get, "/api/v1/agent/config").status == 401)
+
+            // The same agent id cannot enrol twice while active, and can once revoked.
+            try await api.logIn(password)
+            let second = try #require(
+                try await api.send(.post, "/api/v1/admin/enrolment-codes", json: #"{"node_path":"/emea"}"#).json["code"]
+                    as? String)
+            api.token = nil
+            let conflict = try await api.send(.post, "/api/v1/agents/enrol", json: enrolBody(code: second))
+            #expect(conflict.status == 409 && conflict.errorMessage.contains("revoke it first"))
+            try await collector.agents.revoke("ws-1", by: adminActor)
+            let reenrolled = try await api.send(.post, "/api/v1/agents/enrol", json: enrolBody(code: second))
+            #expect(reenrolled.status == 201, "a 409 spent nothing: the same code works after the revocation")
+            api.token = token
+            #expect(try await api.send(.get, "/api/v1/agent/config").status == 401, "the old token stays dead")
+        }
+    }
+}

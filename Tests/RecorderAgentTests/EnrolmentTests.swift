@@ -1,0 +1,133 @@
+import Foundation
+import Glibc
+import TestSupport
+import Testing
+
+/// The whole path from an admin's configuration to segments in storage: a real collector (HTTPS with
+/// its own CA), a real Apache mod_dav as the node path's storage, an agent enrolled with a one-time code
+/// and the CA fingerprint, recording on Xvfb; the collector's key opens what arrived.
+@Suite(.serialized)
+struct EnrolmentTests {
+    let collector = ProcessRunner.product("recorder-collector")
+    let agent = ProcessRunner.product("recorder-agent")
+
+    /// A running collector on a free port; returns its URL and printed fingerprint.
+    func startCollector(_ data: String) throws -> (process: Process, url: String, fingerprint: String) {
+        let (process, output) = try ProcessRunner.launch(collector, ["serve", "--data-dir", data, "--port", "0"])
+        var printed = ""
+        for _ in 0..<600 where !printed.contains("listening on") {
+            Thread.sleep(forTimeInterval: 0.05)
+            printed = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        }
+        guard let url = printed.firstRange(of: /https:\/\/127\.0\.0\.1:\d+/).map({ String(printed[$0]) }),
+            let line = printed.split(separator: "\n").first(where: { $0.hasPrefix("TLS fingerprint") }),
+            let fingerprint = line.split(separator: " ").last.map(String.init)
+        else {
+            ProcessRunner.kill(process)
+            throw TestFailure("the collector did not start: \(printed)")
+        }
+        return (process, url, fingerprint)
+    }
+
+    func admin(_ data: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+        try ProcessRunner.run(collector, ["admin"] + arguments + ["--data-dir", data], environment: environment)
+    }
+
+    func code(_ data: String, _ nodePath: String) throws -> String {
+        let created = try admin(data, ["enrolment-code", "create", nodePath])
+        guard created.status == 0, let code = created.stdout.split(separator: "\t").first else {
+            throw TestFailure("enrolment-code create failed: \(created.stderr)")
+        }
+        return String(code)
+    }
+
+    @Test func anEnrolledAgentUploadsToItsNodePathsStorageAndTheCollectorOpensIt() throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("collector-\(UUID().uuidString)").path
+        let apache = try ApacheDAVServer()
+        let storage = try admin(
+            data,
+            [
+                "storage", "add", "paris-dav", "--url", apache.baseURL, "--auth", "digest", "--username", apache.user,
+                "--ca-file", apache.caFile,
+            ], environment: ["RECORDER_COLLECTOR_STORAGE_SECRET": apache.password])
+        #expect(storage.status == 0, "\(storage.stderr)")
+        #expect(try admin(data, ["node-path", "add", "/emea/paris", "--storage", "paris-dav"]).status == 0)
+        let service = try startCollector(data)
+        defer { ProcessRunner.kill(service.process) }
+
+        let desktop = try LiveDesktop(width: 320, height: 240, seconds: 30)
+        defer { desktop.stop() }
+        let state = "\(desktop.directory)/state"
+
+        // A wrong fingerprint: refused before anything is sent or written.
+        let forged = try ProcessRunner.run(
+            agent,
+            [
+                "enroll", "--collector", service.url, "--code", try code(data, "/emea/paris/sales"), "--fingerprint",
+                String(repeating: "AB:", count: 31) + "AB", "--agent-id", "ws-e2e", "--state-dir", state,
+            ])
+        #expect(forged.status != 0 && forged.stderr.contains("do not enrol"), "\(forged.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(state)/agent.json"))
+
+        let enrolmentCode = try code(data, "/emea/paris/sales")
+        let enrolled = try ProcessRunner.run(
+            agent,
+            [
+                "enroll", "--collector", service.url, "--code", enrolmentCode.lowercased(), "--fingerprint",
+                service.fingerprint, "--agent-id", "ws-e2e", "--state-dir", state,
+            ])
+        #expect(enrolled.status == 0, "\(enrolled.stderr)")
+        #expect(enrolled.stdout.contains("node path /emea/paris/sales (storage paris-dav)"), "\(enrolled.stdout)")
+        let configuration = "\(state)/agent.json"
+        let permissions = try FileManager.default.attributesOfItem(atPath: configuration)[.posixPermissions] as? Int
+        #expect(permissions == 0o600, "it holds the storage password")
+
+        let reused = try ProcessRunner.run(
+            agent,
+            [
+                "enroll", "--collector", service.url, "--code", enrolmentCode, "--fingerprint", service.fingerprint,
+                "--agent-id", "ws-other", "--state-dir", "\(desktop.directory)/other",
+            ])
+        #expect(reused.status != 0 && reused.stderr.contains("HTTP 401: this enrolment code was used already"))
+
+        let recorded = try ProcessRunner.run(
+            agent,
+            [
+                "record", "--config", configuration, "--display", desktop.display, "--duration", "2s",
+                "--segment-length", "1s",
+            ])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let root = apache.documentRoot.appendingPathComponent("dav").path
+        let stored = (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []).filter {
+            $0.hasSuffix(".p7m")
+        }.sorted()
+        #expect(stored.count == 2, "\(stored)")
+        #expect(
+            stored.allSatisfy { $0.hasPrefix("emea/paris/sales/") && $0.contains("/ws-e2e/standalone/") }, "\(stored)")
+
+        let sealed = try #require(stored.first)
+        let opened = "\(desktop.directory)/opened.webm"
+        let decrypted = try ProcessRunner.run(
+            collector, ["decrypt", "\(root)/\(sealed)", "--out", opened, "--data-dir", data])
+        #expect(decrypted.status == 0, "\(decrypted.stderr)")
+        let probe = try ProcessRunner.run(
+            "ffprobe", ["-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", opened])
+        #expect(probe.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "vp8")
+
+        // Revocation takes effect on the next request.
+        let token = try #require(
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(state)/collector.json")))
+                as? [String: Any])?["agent_token"] as? String)
+        func fetchConfig() throws -> ProcessResult {
+            try ProcessRunner.run(
+                "curl",
+                [
+                    "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", "\(state)/collector-ca.pem", "-H",
+                    "Authorization: Bearer \(token)", "\(service.url)/api/v1/agent/config",
+                ])
+        }
+        #expect(try fetchConfig().stdout == "200")
+        #expect(try admin(data, ["agent", "revoke", "ws-e2e"]).status == 0)
+        #expect(try fetchConfig().stdout == "401")
+    }
+}
