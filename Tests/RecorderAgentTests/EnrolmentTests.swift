@@ -131,3 +131,59 @@ struct EnrolmentTests {
         #expect(try fetchConfig().stdout == "401")
     }
 }
+
+extension EnrolmentTests {
+    @Test func withNoStorageConfiguredAgentsUploadToTheCollectorsOwnStoreWithinTheirScope() throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("collector-\(UUID().uuidString)").path
+        let service = try startCollector(data)
+        defer { ProcessRunner.kill(service.process) }
+        let desktop = try LiveDesktop(width: 320, height: 240, seconds: 30)
+        defer { desktop.stop() }
+        let state = "\(desktop.directory)/state"
+        let enrolled = try ProcessRunner.run(
+            agent,
+            [
+                "enroll", "--collector", service.url, "--code", try code(data, "/apac/tokyo"), "--fingerprint",
+                service.fingerprint, "--agent-id", "ws-tokyo-1", "--state-dir", state,
+            ])
+        #expect(enrolled.status == 0, "\(enrolled.stderr)")
+        #expect(enrolled.stdout.contains("(storage builtin)"), "the root node path maps to the built-in store")
+
+        let recorded = try ProcessRunner.run(
+            agent,
+            [
+                "record", "--config", "\(state)/agent.json", "--display", desktop.display, "--duration", "2s",
+                "--segment-length", "1s",
+            ])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let root = "\(data)/store"
+        let stored = (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []).filter {
+            $0.hasSuffix(".p7m") || $0.hasSuffix(".json")
+        }.sorted()
+        #expect(stored.count == 4, "\(stored) \(recorded.stderr)")
+        #expect(stored.allSatisfy { $0.hasPrefix("apac/tokyo/") && $0.contains("/ws-tokyo-1/standalone/") }, "\(stored)")
+        #expect(!stored.contains { ($0 as NSString).lastPathComponent.hasPrefix(".") }, "no temporary names left")
+        let leaf = "\(root)/" + (stored[0] as NSString).deletingLastPathComponent
+        let verified = try ProcessRunner.run(agent, ["verify", leaf])
+        #expect(verified.status == 0, "\(verified.stdout)")
+
+        // The agent's token reaches only its own area.
+        let token = try #require(
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(state)/collector.json")))
+                as? [String: Any])?["agent_token"] as? String)
+        func put(_ path: String) throws -> String {
+            try ProcessRunner.run(
+                "curl",
+                [
+                    "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", "\(state)/collector-ca.pem", "-H",
+                    "Authorization: Bearer \(token)", "-T", "\(state)/agent.json", "\(service.url)/dav/\(path)",
+                ]
+            ).stdout
+        }
+        let day = (stored[0] as NSString).deletingLastPathComponent.split(separator: "/").prefix(5).joined(separator: "/")
+        #expect(try put("\(day)/ws-tokyo-1/standalone/extra.json") == "201")
+        #expect(try put("\(day)/ws-other/standalone/forged.json") == "403", "another agent's directory")
+        #expect(try put("emea/forged.json") == "403", "another node path")
+        #expect(try put("apac/tokyo/%2e%2e/%2e%2e/escape.json") == "403", "encoded traversal")
+    }
+}

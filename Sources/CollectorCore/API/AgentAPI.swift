@@ -6,7 +6,7 @@ import Hummingbird
 /// here too, behind the session check.
 struct AgentAPI {
     let collector: Collector
-    let publicURL: String
+    let publicURL: PublicURL
     let caPEM: String?
 
     func register(on router: Router<CollectorContext>) {
@@ -24,14 +24,14 @@ struct AgentAPI {
                 code: input.code, agentId: input.agentId, hostname: input.hostname ?? "", signingKey: input.signingKey,
                 source: context.remoteAddress)
             let configuration = try await collector.configuration(
-                for: agent, builtinURL: publicURL + "/dav", builtinCAPEM: caPEM)
+                for: agent, builtinURL: publicURL.url + "/dav", builtinCAPEM: caPEM)
             return EditedResponse(
                 status: .created, response: EnrolmentResponse(agentToken: token, configuration: configuration))
         }
         let agent = router.group("api/v1/agent").add(middleware: AgentAuthentication(agents: collector.agents))
         agent.get("config") { _, context in
             try await collector.configuration(
-                for: context.agent!, builtinURL: publicURL + "/dav", builtinCAPEM: caPEM)
+                for: context.agent!, builtinURL: publicURL.url + "/dav", builtinCAPEM: caPEM)
         }
 
         let admin = router.group("api/v1/admin").add(middleware: SessionAuthentication(users: collector.users))

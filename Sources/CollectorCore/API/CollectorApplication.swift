@@ -3,19 +3,31 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOSSL
+import Synchronization
 
-/// The collector's HTTP application: the admin API now; agent, storage and player routes join it.
+/// How agents reach this collector. Set from `--public-url`, or once the server listens (so a port 0
+/// in tests becomes the real one); read when an agent's configuration is built.
+public final class PublicURL: Sendable {
+    private let value: Mutex<String>
+    public init(_ url: String) { value = Mutex(url) }
+    public var url: String { value.withLock { $0 } }
+    func set(_ url: String) { value.withLock { $0 = url } }
+}
+
+/// The collector's HTTP application: admin API, agent API, the built-in store.
 public enum CollectorApplication {
     /// `publicURL`: how agents reach this collector (the built-in store is `publicURL/dav`); `caPEM`:
     /// the CA agents pin, when the collector made its own.
-    public static func router(collector: Collector, publicURL: String = "https://localhost:8443", caPEM: String? = nil)
-        -> Router<CollectorContext>
-    {
+    public static func router(
+        collector: Collector, publicURL: PublicURL = PublicURL("https://localhost:8443"), caPEM: String? = nil
+    ) throws -> Router<CollectorContext> {
         let router = Router(context: CollectorContext.self)
         router.add(middleware: JSONErrorMiddleware())
         router.get("healthz") { _, _ in "ok" }
         AdminAPI(collector: collector).register(on: router)
         AgentAPI(collector: collector, publicURL: publicURL, caPEM: caPEM).register(on: router)
+        let store = try BuiltinStore(root: collector.dataDirectory.appendingPathComponent("store"))
+        StoreAPI(collector: collector, store: store).register(on: router)
         return router
     }
 
@@ -37,17 +49,21 @@ public enum CollectorApplication {
             configuration.minimumTLSVersion = .tlsv12
             server = try .tls(.http1(), tlsConfiguration: configuration)
         }
+        let scheme = tls == nil ? "http" : "https"
+        let reachable = PublicURL(publicURL ?? "\(scheme)://\(host == "0.0.0.0" ? "localhost" : host):\(port)")
         return Application(
-            router: router(
-                collector: collector,
-                publicURL: publicURL
-                    ?? "\(tls == nil ? "http" : "https")://\(host == "0.0.0.0" ? "localhost" : host):\(port)",
+            router: try router(
+                collector: collector, publicURL: reachable,
                 caPEM: try tls?.caPath.map { try String(contentsOfFile: $0, encoding: .utf8) }),
             server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "recorder-collector"),
             onServerRunning: { channel in
-                if let address = channel.localAddress, let ip = address.ipAddress, let port = address.port {
-                    onListening("\(ip):\(port)")
+                if let address = channel.localAddress, let ip = address.ipAddress, let bound = address.port {
+                    if publicURL == nil {
+                        let name = host == "0.0.0.0" ? "localhost" : ip.contains(":") ? "[\(ip)]" : ip
+                        reachable.set("\(scheme)://\(name):\(bound)")
+                    }
+                    onListening("\(ip):\(bound)")
                 }
             },
             logger: logger)

@@ -13,8 +13,13 @@ struct JSONErrorMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as AdminError {
-            return JSONErrorMiddleware.response(
+            var response = JSONErrorMiddleware.response(
                 JSONErrorMiddleware.status(error.kind), error.kind.rawValue, error.message)
+            // WebDAV clients (litmus, davfs, file managers) answer a Basic challenge with credentials.
+            if error.kind == .unauthorized, request.uri.path == "/dav" || request.uri.path.hasPrefix("/dav/") {
+                response.headers[.wwwAuthenticate] = "Basic realm=\"recorder-collector store\""
+            }
+            return response
         } catch let error as HTTPError {
             let message = error.body ?? error.status.reasonPhrase
             return JSONErrorMiddleware.response(error.status, JSONErrorMiddleware.code(error.status), message)

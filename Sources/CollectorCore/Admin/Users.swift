@@ -89,6 +89,16 @@ public struct Users: Sendable {
         return (token, user)
     }
 
+    /// Checks a password without opening a session (HTTP Basic on the store); failures are audited.
+    public func checkPassword(username: String, password: String) async throws -> Bool {
+        let row = try await catalog.sql.raw(
+            "SELECT password_hash, disabled FROM users WHERE username = \(bind: username)"
+        ).first()
+        let stored = try row?.decode(column: "password_hash", as: String.self) ?? Users.decoyHash
+        let valid = PasswordHash.verify(password, against: stored)
+        return try row != nil && valid && row!.decode(column: "disabled", as: Int.self) == 0
+    }
+
     /// The user behind a session token, if the session exists and has not expired.
     public func user(forSessionToken token: String) async throws -> User? {
         let hash = BearerToken.hash(token)
