@@ -212,8 +212,16 @@ struct RecordCommand: AsyncParsableCommand {
 
     private func printSummary(_ paths: [String]) {
         guard !paths.isEmpty else { return }
-        print("Wrote \(paths.count) segment(s):")
-        for path in paths { print("  \(path)") }
-        print("Play one with: ffplay \(paths[0])   (or open it in a web browser)")
+        let sealed = paths[0].hasSuffix(".p7m")
+        let pending = paths.filter { FileManager.default.fileExists(atPath: $0) }
+        if sealed {
+            print("Sealed \(paths.count) segment(s); \(paths.count - pending.count) uploaded, \(pending.count) waiting in the spool:")
+            for path in pending { print("  \(path)") }
+            print("Sealed segments open with the recording key (recorder-collector decrypt, or recorder-agent open).")
+        } else {
+            print("Wrote \(paths.count) segment(s):")
+            for path in paths { print("  \(path)") }
+            print("Play one with: ffplay \(paths[0])   (or open it in a web browser)")
+        }
     }
 }
