@@ -215,7 +215,9 @@ struct RecordCommand: AsyncParsableCommand {
         let sealed = paths[0].hasSuffix(".p7m")
         let pending = paths.filter { FileManager.default.fileExists(atPath: $0) }
         if sealed {
-            print("Sealed \(paths.count) segment(s); \(paths.count - pending.count) uploaded, \(pending.count) waiting in the spool:")
+            print(
+                "Sealed \(paths.count) segment(s); \(paths.count - pending.count) uploaded, \(pending.count) waiting in the spool:"
+            )
             for path in pending { print("  \(path)") }
             print("Sealed segments open with the recording key (recorder-collector decrypt, or recorder-agent open).")
         } else {

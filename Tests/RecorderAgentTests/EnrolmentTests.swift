@@ -161,7 +161,8 @@ extension EnrolmentTests {
             $0.hasSuffix(".p7m") || $0.hasSuffix(".json")
         }.sorted()
         #expect(stored.count == 4, "\(stored) \(recorded.stderr)")
-        #expect(stored.allSatisfy { $0.hasPrefix("apac/tokyo/") && $0.contains("/ws-tokyo-1/standalone/") }, "\(stored)")
+        #expect(
+            stored.allSatisfy { $0.hasPrefix("apac/tokyo/") && $0.contains("/ws-tokyo-1/standalone/") }, "\(stored)")
         #expect(!stored.contains { ($0 as NSString).lastPathComponent.hasPrefix(".") }, "no temporary names left")
         let leaf = "\(root)/" + (stored[0] as NSString).deletingLastPathComponent
         let verified = try ProcessRunner.run(agent, ["verify", leaf])
@@ -180,7 +181,8 @@ extension EnrolmentTests {
                 ]
             ).stdout
         }
-        let day = (stored[0] as NSString).deletingLastPathComponent.split(separator: "/").prefix(5).joined(separator: "/")
+        let day = (stored[0] as NSString).deletingLastPathComponent.split(separator: "/").prefix(5).joined(
+            separator: "/")
         #expect(try put("\(day)/ws-tokyo-1/standalone/extra.json") == "201")
         #expect(try put("\(day)/ws-other/standalone/forged.json") == "403", "another agent's directory")
         #expect(try put("emea/forged.json") == "403", "another node path")
