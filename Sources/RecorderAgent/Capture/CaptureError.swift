@@ -35,4 +35,8 @@ public struct CaptureError: Error, CustomStringConvertible, Sendable {
         .init(.grabFailed, "screen grab failed: \(detail)")
     }
     public static let displayLost = CaptureError(.displayLost, "the connection to the X server was lost")
+
+    /// A grab can fail because the screen shrank between our geometry check and the request (BadMatch);
+    /// the recording loop then re-checks the geometry before giving up.
+    public var isGrabFailure: Bool { code == .grabFailed }
 }

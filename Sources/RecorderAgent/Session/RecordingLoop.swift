@@ -114,7 +114,19 @@ final class RecordingLoop {
         let startsSegment = segment == nil
         let keyframe = startsSegment || (keyframeInterval > 0 && tick - lastKeyframeMono >= keyframeInterval)
 
-        guard try pipeline.update(changes: changes, keyframe: keyframe) else {
+        let updated: Bool
+        do {
+            updated = try pipeline.update(changes: changes, keyframe: keyframe)
+        } catch let error as CaptureError where error.isGrabFailure {
+            // The screen may have changed size after this tick's event check (RandR events arrive a
+            // moment later): a grab of the old area then fails with BadMatch. A new geometry is a new
+            // segment, not a failed recording; anything else still fails.
+            let area = try display.captureArea(monitor: settings.monitor)
+            guard area != pipeline.area else { throw error }
+            try handleGeometryChange(at: tick, deliver: deliver)
+            return
+        }
+        guard updated else {
             statistics.ticksSkippedUnchanged += 1
             return
         }
