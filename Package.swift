@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "x11-scene", targets: ["x11-scene"]),
         .library(name: "RecorderCore", targets: ["RecorderCore"]),
         .library(name: "RecorderAgent", targets: ["RecorderAgent"]),
+        .library(name: "StorageClient", targets: ["StorageClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -45,10 +46,12 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "X509", package: "swift-certificates"),
             ]),
+        // WebDAV over libcurl: the agent uploads with it, the collector checks, reads back and probes storage.
+        .target(name: "StorageClient", dependencies: ["CCurl"]),
         .target(
             name: "RecorderAgent",
             dependencies: [
-                "RecorderCore", "CX11", "CVPX", "CYUV", "CCurl",
+                "RecorderCore", "StorageClient", "CX11", "CVPX", "CYUV", "CCurl",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
@@ -57,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "recorder-agent",
             dependencies: [
-                "RecorderAgent", "RecorderCore",
+                "RecorderAgent", "RecorderCore", "StorageClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -65,7 +68,7 @@ let package = Package(
         .target(
             name: "CollectorCore",
             dependencies: [
-                "RecorderCore",
+                "RecorderCore", "StorageClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -95,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "recorder-bench",
             dependencies: [
-                "RecorderAgent", "RecorderCore", "TestSupport",
+                "RecorderAgent", "RecorderCore", "StorageClient", "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Draws deterministic X11 scenes for the demo, the tests and the benchmarks (never shipped to agents).
@@ -112,12 +115,12 @@ let package = Package(
         .testTarget(
             name: "RecorderAgentTests",
             dependencies: [
-                "RecorderAgent", "RecorderCore", "TestSupport", "recorder-agent", "recorder-collector", "x11-scene",
+                "RecorderAgent", "RecorderCore", "StorageClient", "TestSupport", "recorder-agent", "recorder-collector", "x11-scene",
             ]),
         .testTarget(
             name: "CollectorTests",
             dependencies: [
-                "CollectorCore", "RecorderCore", "TestSupport", "recorder-collector",
+                "CollectorCore", "RecorderCore", "StorageClient", "TestSupport", "recorder-collector",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
     ]

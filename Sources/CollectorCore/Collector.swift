@@ -10,6 +10,8 @@ public struct Collector: Sendable {
     public let nodePaths: NodePaths
     public let recordingKeys: RecordingKeys
     public let agents: Agents
+    public let segments: Segments
+    public let heartbeats: Heartbeats
     public let dataDirectory: URL
 
     /// Opens (and migrates) the catalog and the secrets key of `dataDirectory` (created 0700).
@@ -27,7 +29,9 @@ public struct Collector: Sendable {
             storageTargets: StorageTargets(catalog: catalog, secrets: secrets), nodePaths: NodePaths(catalog: catalog),
             recordingKeys: RecordingKeys(
                 catalog: catalog, directory: dataDirectory.appendingPathComponent("keys"), keyBits: recordingKeyBits),
-            agents: Agents(catalog: catalog), dataDirectory: dataDirectory)
+            agents: Agents(catalog: catalog), segments: Segments(catalog: catalog),
+            heartbeats: Heartbeats(catalog: catalog),
+            dataDirectory: dataDirectory)
         do {
             try await collector.ensureDefaults()
         } catch {
@@ -61,6 +65,18 @@ public struct Collector: Sendable {
         let password = BearerToken.make(prefix: "pw").dropFirst(3).prefix(24)
         try await users.createAdmin(username: "admin", password: String(password), by: .system)
         return ("admin", String(password))
+    }
+
+    /// Every agent with its last heartbeat (judged now) and its segments' chain counts: the admin's view.
+    public func agentOverview(now: Date = Date()) async throws -> [Agents.Agent] {
+        let health = try await heartbeats.all(now: now)
+        let chains = try await segments.chainSummary()
+        return try await agents.list().map { agent in
+            var agent = agent
+            agent.health = health[agent.id]
+            agent.segments = chains[agent.id] ?? .init()
+            return agent
+        }
     }
 
     public func close() async {

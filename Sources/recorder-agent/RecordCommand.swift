@@ -4,6 +4,7 @@ import Logging
 import RecorderAgent
 import RecorderCore
 import ServiceLifecycle
+import StorageClient
 
 /// `recorder-agent record`: records a display into plain WebM segments (the debugging sink).
 struct RecordCommand: AsyncParsableCommand {
@@ -184,9 +185,18 @@ struct RecordCommand: AsyncParsableCommand {
                 recorder.stop()
             })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        // Shutdown runs in reverse order: recorder, then the spool writer, then a last upload pass.
+        // An enrolled agent reports to its collector: manifests after upload, and heartbeats.
+        let collector = try CollectorLink.load(stateDirectory: stateDirectory)
+        // Shutdown runs in reverse order: recorder, then the spool writer, then a last upload pass,
+        // then the heartbeat that says "stopping".
+        if let collector {
+            services.append(
+                .init(
+                    service: HeartbeatService(link: collector, spool: directory.url, status: status, logger: logger)))
+        }
         if let storage = configuration.storage, chain != nil {
-            let uploader = SpoolUploader(spool: directory.url, client: WebDAVClient(target: storage), logger: logger)
+            let uploader = SpoolUploader(
+                spool: directory.url, client: WebDAVClient(target: storage), collector: collector, logger: logger)
             services.append(
                 .init(
                     service: UploadService(uploader: uploader, logger: logger) { pass in

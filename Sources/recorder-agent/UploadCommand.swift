@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RecorderAgent
+import StorageClient
 
 /// `recorder-agent upload`: one upload pass over the spool (what the running agent does in the
 /// background), for operators draining a spool or checking storage settings.
@@ -24,9 +25,11 @@ struct UploadCommand: AsyncParsableCommand {
         guard let spool = out ?? file.outputDirectory else {
             throw ValidationError("no spool directory: pass --out DIR or set output_directory in \(config)")
         }
+        // An enrolled agent's segments leave the spool only once its collector has recorded them too.
+        let collector = try file.stateDirectory.flatMap(CollectorLink.load)
         let uploader = SpoolUploader(
-            spool: URL(fileURLWithPath: spool, isDirectory: true), client: WebDAVClient(target: storage), logger: logger
-        )
+            spool: URL(fileURLWithPath: spool, isDirectory: true), client: WebDAVClient(target: storage),
+            collector: collector, logger: logger)
         let pass = await UploadService.onOwnThread { uploader.uploadPending() }
         print("uploaded \(pass.uploaded) segment(s), \(pass.remaining) left in \(spool)")
         if let error = pass.stoppedBy {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RecorderAgent
 import RecorderCore
+import StorageClient
 import TestSupport
 
 /// Upload throughput to a real Apache mod_dav over HTTPS (Digest) on loopback, started here: the full

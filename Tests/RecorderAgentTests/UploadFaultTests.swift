@@ -1,5 +1,6 @@
 import Foundation
 import RecorderCore
+import StorageClient
 import TestSupport
 import Testing
 

@@ -42,7 +42,7 @@ struct AgentAPI {
                 response: try await collector.agents.makeCode(
                     nodePath: input.nodePath, hours: input.expiresInHours ?? 24, by: context.actor))
         }
-        admin.get("agents") { _, _ in Items(items: try await collector.agents.list()) }
+        admin.get("agents") { _, _ in Items(items: try await collector.agentOverview()) }
         admin.get("agents/:id") { _, context in try await collector.agents.get(try context.parameters.require("id")) }
         admin.post("agents/:id/revoke") { _, context in
             try await collector.agents.revoke(try context.parameters.require("id"), by: context.actor)

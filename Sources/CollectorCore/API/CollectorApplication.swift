@@ -26,6 +26,7 @@ public enum CollectorApplication {
         router.get("healthz") { _, _ in "ok" }
         AdminAPI(collector: collector).register(on: router)
         AgentAPI(collector: collector, publicURL: publicURL, caPEM: caPEM).register(on: router)
+        SegmentAPI(collector: collector).register(on: router)
         let store = try BuiltinStore(root: collector.dataDirectory.appendingPathComponent("store"))
         StoreAPI(collector: collector, store: store).register(on: router)
         return router

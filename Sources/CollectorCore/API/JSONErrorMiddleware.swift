@@ -41,6 +41,7 @@ struct JSONErrorMiddleware: RouterMiddleware {
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
         case .tooLarge: .contentTooLarge
+        case .unprocessable: .unprocessableContent
         }
     }
 

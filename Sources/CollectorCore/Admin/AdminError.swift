@@ -8,6 +8,8 @@ public struct AdminError: Error, CustomStringConvertible, Sendable, Equatable {
         case unauthorized = "unauthorized"
         case forbidden = "forbidden"
         case tooLarge = "payload_too_large"
+        /// Well-formed, but its content does not check out (a manifest whose signature or stored file is wrong).
+        case unprocessable = "unprocessable"
     }
 
     public let kind: Kind

@@ -14,9 +14,13 @@ public struct Agents: Sendable {
         public var enrolledAt: String
         public var revokedAt: String?
         public var lastSeenAt: String?
+        /// Filled in the admin's agent list: the last heartbeat, judged.
+        public var health: AgentHealth?
+        /// Filled in the admin's agent list: how its segments chain.
+        public var segments: Segments.ChainSummary?
 
         enum CodingKeys: String, CodingKey {
-            case id, hostname
+            case id, hostname, health, segments
             case nodePath = "node_path"
             case signingKey = "signing_key"
             case enrolledAt = "enrolled_at"

@@ -1,5 +1,6 @@
 import Foundation
 import RecorderCore
+import StorageClient
 
 /// The agent's configuration file (JSON). Every key is optional; command-line flags override it.
 ///

@@ -32,6 +32,9 @@ public final class AgentStatusFile: Sendable {
         return try? JSONDecoder().decode(AgentStatus.self, from: data)
     }
 
+    /// The status as last updated (for the heartbeat).
+    public var current: AgentStatus { state.withLock { $0 } }
+
     public func stored() { update { $0.segmentsStored += 1 } }
 
     public func refused(_ reason: String) {

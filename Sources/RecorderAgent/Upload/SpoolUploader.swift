@@ -1,21 +1,25 @@
 import Foundation
 import Logging
 import RecorderCore
+import StorageClient
 import Synchronization
 
 /// Moves sealed segments from the spool to the node path's storage, oldest first, and deletes them
 /// locally only once the storage holds them (size checked). Up to `parallelUploads` segments travel at
 /// once, taken in order; the arrival order does not matter to anyone, because each manifest names its
 /// predecessor's hash (the chain is checked by content, not by upload time). Blocking calls, on threads
-/// of the uploader's own, never in the capture loop.
+/// of the uploader's own, never in the capture loop. An enrolled agent also reports each manifest to
+/// its collector, and a segment leaves the spool only once both the storage and the collector have it.
 public final class SpoolUploader: Sendable {
     public let spool: URL
     public let client: WebDAVClient
+    public let collector: CollectorLink?
     private let logger: Logger
 
-    public init(spool: URL, client: WebDAVClient, logger: Logger) {
+    public init(spool: URL, client: WebDAVClient, collector: CollectorLink? = nil, logger: Logger) {
         self.spool = spool
         self.client = client
+        self.collector = collector
         self.logger = logger
     }
 
@@ -84,8 +88,9 @@ public final class SpoolUploader: Sendable {
             .filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted()
     }
 
-    /// Segment first, manifest second (the collector looks for the manifest), then local deletion in
-    /// the same order; a crash in between only repeats an idempotent upload.
+    /// Segment first, manifest second (reindexing finds segments by their manifests), then the report
+    /// to the collector (which checks the stored object), then local deletion in the same order; a
+    /// crash or a refusal in between keeps both files and only repeats idempotent steps.
     private func upload(manifestName: String) throws {
         let manifestURL = spool.appendingPathComponent(manifestName)
         let manifestBytes = try Data(contentsOf: manifestURL)
@@ -101,6 +106,14 @@ public final class SpoolUploader: Sendable {
             throw UploadError(.rejected, "\(manifest.segmentFile) is neither in the spool nor in storage")
         }
         try client.store([UInt8](manifestBytes), in: directory, name: StorageLayout.sanitize(manifestName))
+        if let collector {
+            do {
+                _ = try collector.reportManifest([UInt8](manifestBytes), abort: client.abort)
+            } catch {
+                throw UploadError(
+                    error.kind, "\(manifest.segmentFile) is stored but not recorded: \(error)", status: error.status)
+            }
+        }
         try? FileManager.default.removeItem(at: segmentURL)
         try FileManager.default.removeItem(at: manifestURL)
         logger.info("uploaded", metadata: ["segment": "\(manifest.segmentFile)", "to": "\(client.url(directory))"])

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import ServiceLifecycle
+import StorageClient
 
 /// Runs upload passes in the background while the agent records: a pass whenever there may be work,
 /// exponential backoff with jitter after errors (longer for a full storage or refused credentials), and

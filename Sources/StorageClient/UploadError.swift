@@ -24,7 +24,7 @@ public struct UploadError: Error, CustomStringConvertible, Sendable, Equatable {
         self.status = status
     }
 
-    static func status(_ code: Int, _ method: String, _ url: String) -> UploadError {
+    package static func status(_ code: Int, _ method: String, _ url: String) -> UploadError {
         let error = classify(code, method, url)
         return UploadError(error.kind, error.description, status: code)
     }

@@ -5,12 +5,12 @@ import Synchronization
 /// reused: the upload of one segment is several requests (PUT, MOVE, HEAD, and the manifest's), and a
 /// fresh handle for each paid a TLS handshake every time (measured: 29 ms per segment against 11 ms
 /// for a bare PUT, see benchmarks/upload.sh). Used by one thread at a time, through the pool.
-final class CurlHandle: @unchecked Sendable {
+package final class CurlHandle: @unchecked Sendable {
     let raw: UnsafeMutableRawPointer
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
-    init() {
+    package init() {
         _ = CurlHandle.globalInit
         raw = curl_easy_init()!
     }
@@ -20,10 +20,12 @@ final class CurlHandle: @unchecked Sendable {
 
 /// The idle handles of one `WebDAVClient`: a request takes one (or makes one) and gives it back.
 /// At most as many handles exist as requests ever ran at once (the parallel-upload threads).
-final class CurlHandlePool: Sendable {
+package final class CurlHandlePool: Sendable {
     private let idle = Mutex<[CurlHandle]>([])
 
-    func withRequest<T>(_ body: (CurlRequest) throws -> T) rethrows -> T {
+    package init() {}
+
+    package func withRequest<T, Failure: Error>(_ body: (CurlRequest) throws(Failure) -> T) throws(Failure) -> T {
         let handle = idle.withLock { $0.popLast() } ?? CurlHandle()
         defer { idle.withLock { $0.append(handle) } }
         return try body(CurlRequest(on: handle))

@@ -1,8 +1,10 @@
 import Foundation
 import Synchronization
 
-/// The WebDAV subset the agent needs (RFC 4918): MKCOL, PUT, MOVE, HEAD, DELETE, over libcurl.
-/// Every call blocks; the uploader runs them on its own threads.
+/// The WebDAV subset the agent and the collector need (RFC 4918): MKCOL, PUT, MOVE, HEAD, DELETE for
+/// uploads; GET and PROPFIND for the collector, which checks stored segments, reads manifests back
+/// for reindexing and probes a storage target for an admin. Over libcurl; every call blocks, so
+/// callers run them on threads of their own.
 public final class WebDAVClient: Sendable {
     public let target: StorageTarget
     /// Shared by every request of this client; see `UploadAbort`.
@@ -106,6 +108,44 @@ public final class WebDAVClient: Sendable {
     private func perform(_ method: String, _ url: String, body: [UInt8]? = nil, headers: [String] = []) throws -> Int {
         try handles.withRequest {
             try $0.perform(method: method, url: url, body: body, headers: headers, target: target, abort: abort)
+        }
+    }
+
+    /// Streams the file into `sink` piece by piece (a segment is hashed as it arrives, never held
+    /// whole); returns the number of bytes, or nil when there is no such file.
+    public func get(_ components: [String], into sink: @escaping (UnsafeRawBufferPointer) -> Void) throws -> Int? {
+        let resource = url(components)
+        var received = 0
+        let status = try handles.withRequest { request in
+            request.responseSink = { piece in
+                received += piece.count
+                sink(piece)
+            }
+            return try request.perform(method: "GET", url: resource, target: target, abort: abort)
+        }
+        if status == 404 { return nil }
+        guard status == 200 else { throw UploadError.status(status, "GET", resource) }
+        return received
+    }
+
+    /// PROPFIND with `Depth` 0 or 1 asking for kinds and sizes (RFC 4918 §9.1); returns the status and
+    /// the raw multistatus body (up to 32 MiB: a busy day's directory lists thousands of files).
+    public func propfind(_ components: [String], depth: Int, collection: Bool = true) throws -> (
+        status: Int, body: [UInt8]
+    ) {
+        let resource = url(components, collection: collection)
+        let body = Array(
+            """
+            <?xml version="1.0" encoding="utf-8"?>
+            <D:propfind xmlns:D="DAV:"><D:prop><D:resourcetype/><D:getcontentlength/></D:prop></D:propfind>
+            """.utf8)
+        return try handles.withRequest { request in
+            request.responseLimit = 32 << 20
+            let status = try request.perform(
+                method: "PROPFIND", url: resource, body: body,
+                headers: ["Depth: \(depth)", "Content-Type: application/xml; charset=utf-8"], target: target,
+                abort: abort)
+            return (status, request.responseBody)
         }
     }
 

@@ -4,13 +4,17 @@ import Foundation
 /// One HTTP request on a pooled libcurl easy handle (`CurlHandlePool`): the handle keeps its
 /// connection and TLS session for the next request, the request's own buffers live here and are
 /// detached from the handle in `deinit`. Blocking: callers run it on the uploader's own threads.
-final class CurlRequest {
+package final class CurlRequest {
     private let handle: UnsafeMutableRawPointer
     private var headers: UnsafeMutablePointer<curl_slist>?
     /// Body being sent; read by `readCallback` through an Unmanaged pointer to this object.
     private var body: [UInt8] = []
     private var bodyOffset = 0
-    private(set) var responseBody: [UInt8] = []
+    package private(set) var responseBody: [UInt8] = []
+    /// How much of the response body `responseBody` keeps (error pages, PROPFIND answers).
+    package var responseLimit = 64 * 1024
+    /// When set, the response body goes here in pieces instead (a GET hashed as it arrives).
+    package var responseSink: ((UnsafeRawBufferPointer) -> Void)?
     /// Checked by the progress callback; set, it ends the transfer at once.
     private var abort: UploadAbort?
     /// libcurl keeps this pointer until reset, so it is allocated, not an Array that could move.
@@ -23,7 +27,7 @@ final class CurlRequest {
     /// Keeps the handle alive for as long as this request uses it.
     private let owner: CurlHandle
 
-    init(on handle: CurlHandle) {
+    package init(on handle: CurlHandle) {
         owner = handle
         self.handle = handle.raw
         curl_easy_reset(self.handle)
@@ -37,10 +41,10 @@ final class CurlRequest {
     }
 
     /// Performs `method` on `url` and returns the HTTP status. TLS verification is always on.
-    func perform(
+    package func perform(
         method: String, url: String, body: [UInt8]? = nil, headers extra: [String] = [], target: StorageTarget,
         abort: UploadAbort? = nil, verifyPeer: Bool = true
-    ) throws -> Int {
+    ) throws(UploadError) -> Int {
         self.abort = abort
         set(CURLOPT_URL, url)
         set(CURLOPT_CUSTOMREQUEST, method)
@@ -128,7 +132,7 @@ final class CurlRequest {
         return status
     }
 
-    var contentLength: Int64 {
+    package var contentLength: Int64 {
         var length: curl_off_t = -1
         _ = ccurl_getinfo_off_t(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length)
         return Int64(length)
@@ -141,8 +145,12 @@ final class CurlRequest {
     private static let writeCallback: ccurl_io_callback = { buffer, size, count, user in
         let request = Unmanaged<CurlRequest>.fromOpaque(user!).takeUnretainedValue()
         let length = size * count
-        if let buffer, request.responseBody.count < 64 * 1024 {
-            request.responseBody.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: length))
+        guard let buffer else { return length }
+        let piece = UnsafeRawBufferPointer(start: buffer, count: length)
+        if let sink = request.responseSink {
+            sink(piece)
+        } else if request.responseBody.count < request.responseLimit {
+            request.responseBody.append(contentsOf: piece.prefix(request.responseLimit - request.responseBody.count))
         }
         return length
     }

@@ -1,0 +1,98 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Agents report here: each stored segment's manifest (`POST /api/v1/agent/manifests`, the manifest
+/// file's bytes as the body, since the chain hashes exactly those bytes) and a heartbeat every minute.
+/// Admins search the catalog: `GET /api/v1/admin/segments?agent_id=&call_id=&chain=&from=&to=&limit=`.
+struct SegmentAPI {
+    let collector: Collector
+
+    func register(on router: Router<CollectorContext>) {
+        let agent = router.group("api/v1/agent").add(middleware: AgentAuthentication(agents: collector.agents))
+        agent.post("manifests") { request, context in
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: Collector.maximumManifestBytes)
+            } catch is NIOTooManyBytesError {
+                throw AdminError(.tooLarge, "a manifest is at most \(Collector.maximumManifestBytes) bytes")
+            }
+            switch try await collector.acceptManifest(
+                Data(buffer: body), from: context.agent!, source: context.remoteAddress)
+            {
+            case .added(let segment): return EditedResponse(status: .created, response: segment)
+            case .duplicate(let segment): return EditedResponse(status: .ok, response: segment)
+            }
+        }
+        agent.post("heartbeat") { request, context in
+            let receivedAt = Date()
+            let input = try await request.decodeStrict(HeartbeatInput.self, context: context)
+            let offset = try await collector.heartbeats.record(
+                input.report, agentId: context.agent!.id, receivedAt: receivedAt)
+            return HeartbeatAnswer(receivedAt: Timestamp.string(receivedAt), clockOffsetMs: offset)
+        }
+
+        let admin = router.group("api/v1/admin").add(middleware: SessionAuthentication(users: collector.users))
+        admin.get("segments") { request, _ in
+            let parameters = request.uri.queryParameters
+            func text(_ name: Substring) -> String? { parameters[name].map(String.init) }
+            var query = Segments.Query(
+                agentId: text("agent_id"), callId: text("call_id"), from: text("from"), to: text("to"))
+            if let chain = text("chain") {
+                guard let state = SegmentRecord.ChainState(rawValue: chain) else {
+                    throw AdminError(.invalid, "chain must be first, linked, pending or broken, found \"\(chain)\"")
+                }
+                query.chain = state
+            }
+            if let limit = text("limit") {
+                guard let value = Int(limit) else { throw AdminError(.invalid, "limit must be a whole number") }
+                query.limit = value
+            }
+            return Items(items: try await collector.segments.list(query))
+        }
+    }
+}
+
+extension SegmentRecord: ResponseEncodable {}
+
+struct HeartbeatInput: StrictJSON {
+    static let fields: Set<String> = [
+        "agent_version", "sent_at", "round_trip_ms", "state", "spool_segments", "spool_bytes", "last_error",
+        "last_error_at",
+    ]
+    var agentVersion: String
+    var sentAt: String
+    var roundTripMs: Int?
+    var state: String
+    var spoolSegments: Int
+    var spoolBytes: Int
+    var lastError: String?
+    var lastErrorAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case state
+        case agentVersion = "agent_version"
+        case sentAt = "sent_at"
+        case roundTripMs = "round_trip_ms"
+        case spoolSegments = "spool_segments"
+        case spoolBytes = "spool_bytes"
+        case lastError = "last_error"
+        case lastErrorAt = "last_error_at"
+    }
+
+    var report: HeartbeatReport {
+        HeartbeatReport(
+            agentVersion: agentVersion, sentAt: sentAt, roundTripMs: roundTripMs, state: state,
+            spoolSegments: spoolSegments, spoolBytes: spoolBytes, lastError: lastError, lastErrorAt: lastErrorAt)
+    }
+}
+
+struct HeartbeatAnswer: ResponseEncodable {
+    var receivedAt: String
+    var clockOffsetMs: Int
+
+    enum CodingKeys: String, CodingKey {
+        case receivedAt = "received_at"
+        case clockOffsetMs = "clock_offset_ms"
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import RecorderCore
+
+/// Manifest intake: what an agent posts after its segment is stored. Nothing is recorded unless the
+/// manifest is signed by the key the agent enrolled with, names this agent and its node path, and the
+/// storage holds a file of exactly the size and SHA-256 it states. The chain is judged, not enforced:
+/// a break is recorded and flagged (and audited), the segment is still catalogued.
+extension Collector {
+    /// The largest manifest accepted (they are ~1 KB; call ids and pause gaps make them grow a little).
+    public static let maximumManifestBytes = 64 * 1024
+
+    public func acceptManifest(_ bytes: Data, from agent: Agents.Agent, source: String) async throws
+        -> Segments.Recorded
+    {
+        let manifest = try Collector.parseManifest(bytes)
+        guard manifest.agentId == agent.id else {
+            throw AdminError(
+                .forbidden, "the manifest is agent \(manifest.agentId)'s; this token belongs to agent \(agent.id)")
+        }
+        guard manifest.nodePath == agent.nodePath else {
+            throw AdminError(
+                .forbidden,
+                "the manifest names node path \(manifest.nodePath); agent \(agent.id) is enrolled at \(agent.nodePath) (fix node_path in the agent's configuration, or enrol it again)"
+            )
+        }
+        let manifestSha256 = ManifestVerification.sha256Hex(bytes)
+        // A retry of a report whose answer was lost: the same bytes were verified before.
+        if let existing = try await segments.find(
+            agentId: agent.id, sequence: manifest.sequence, manifestSha256: manifestSha256)
+        {
+            return .duplicate(existing)
+        }
+        do {
+            try ManifestVerification.verifySignature(manifest, expectedPublicKey: agent.signingKey)
+        } catch {
+            throw AdminError(.unprocessable, "manifest \(manifest.segmentFile): \(error)")
+        }
+        guard let nodePath = try await nodePaths.resolve(agent.nodePath) else {
+            throw AdminError(.notFound, "no node path covers \(agent.nodePath); an admin must add one (or /)")
+        }
+        let objectPath = Collector.objectPath(of: manifest)
+        let storage = try await storage(named: nodePath.storage)
+        let stored = try await Collector.onThreadPool { try storage.digest(objectPath) }
+        let location = storage.describe(objectPath)
+        guard let stored else {
+            throw AdminError(
+                .unprocessable,
+                "\(manifest.segmentFile) is not in storage target \(nodePath.storage) at \(location); upload the segment before its manifest"
+            )
+        }
+        guard stored.size == manifest.sealedSize else {
+            throw AdminError(
+                .unprocessable,
+                "\(location) holds \(stored.size) bytes, the manifest says \(manifest.sealedSize): the stored segment is not the one that was sealed (upload it again)"
+            )
+        }
+        guard stored.sha256 == manifest.sealedSha256 else {
+            throw AdminError(
+                .unprocessable,
+                "\(location) has SHA-256 \(stored.sha256), the manifest says \(manifest.sealedSha256): the stored segment was altered or damaged (upload it again)"
+            )
+        }
+        let record = SegmentRecord(
+            manifest: manifest, manifestSha256: manifestSha256, storageTarget: nodePath.storage,
+            objectPath: objectPath.joined(separator: "/"), indexedAt: Timestamp.now())
+        return try await segments.record(
+            record, manifestText: String(decoding: bytes, as: UTF8.self),
+            by: Actor(name: "agent:\(agent.id)", source: source))
+    }
+
+    /// Where the agent stored the segment (the storage layout contract, `StorageLayout`).
+    static func objectPath(of manifest: SegmentManifest) -> [String] {
+        StorageLayout.directory(
+            nodePath: manifest.nodePath, firstFrameTime: manifest.firstFrameTime, agentId: manifest.agentId,
+            callId: manifest.callIds.first) + [StorageLayout.sanitize(manifest.segmentFile)]
+    }
+
+    private static let manifestFields: Set<String> = [
+        "version", "agentId", "nodePath", "callIds", "sequence", "segmentFile", "firstFrameTime", "lastFrameTime",
+        "durationMs", "frameCount", "width", "height", "pauseGaps", "endReason", "sealedSize", "sealedSha256",
+        "previousManifestSha256", "signature",
+    ]
+
+    /// A version 1 manifest with sane values, or a 400 that names the problem. Unknown fields are
+    /// refused: the signature covers only the known ones, so anything else would be unsigned.
+    static func parseManifest(_ bytes: Data) throws -> SegmentManifest {
+        guard bytes.count <= maximumManifestBytes else {
+            throw AdminError(
+                .tooLarge, "a manifest is at most \(maximumManifestBytes) bytes; this one is \(bytes.count)")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any] else {
+            throw AdminError(.invalid, "the body is not a JSON object (send the manifest file as written by the agent)")
+        }
+        if let unknown = object.keys.filter({ !manifestFields.contains($0) }).sorted().first {
+            throw AdminError(.invalid, "unknown manifest field \"\(unknown)\" (contract version 1)")
+        }
+        guard object["version"] as? Int == 1 else {
+            throw AdminError(.invalid, "manifest version \(object["version"] ?? "none") is not supported; expected 1")
+        }
+        let manifest: SegmentManifest
+        do {
+            manifest = try JSONDecoder().decode(SegmentManifest.self, from: bytes)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw AdminError(.invalid, "manifest field \"\(key.stringValue)\" is missing")
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw AdminError(
+                .invalid,
+                "manifest field \"\(context.codingPath.map(\.stringValue).joined(separator: "."))\" has the wrong type")
+        } catch {
+            throw AdminError(.invalid, "not a segment manifest: \(error)")
+        }
+        let hex = Set("0123456789abcdef")
+        func check(_ condition: Bool, _ message: String) throws {
+            if !condition { throw AdminError(.invalid, message) }
+        }
+        try check(manifest.sequence >= 1, "sequence must be 1 or more, found \(manifest.sequence)")
+        try check(
+            manifest.segmentFile.hasSuffix(".webm.p7m")
+                && StorageLayout.sanitize(manifest.segmentFile) == manifest.segmentFile,
+            "segmentFile \"\(manifest.segmentFile)\" is not a sealed segment's file name")
+        try check(
+            manifest.sealedSha256.count == 64 && manifest.sealedSha256.allSatisfy(hex.contains),
+            "sealedSha256 must be 64 lower-case hex digits")
+        try check(manifest.sealedSize > 0, "sealedSize must be positive")
+        try check(
+            manifest.previousManifestSha256.map { $0.count == 64 && $0.allSatisfy(hex.contains) } ?? true,
+            "previousManifestSha256 must be 64 lower-case hex digits or absent")
+        for (name, time) in [("firstFrameTime", manifest.firstFrameTime), ("lastFrameTime", manifest.lastFrameTime)] {
+            try check(Timestamp.date(time) != nil, "\(name) \"\(time)\" is not an RFC 3339 time")
+        }
+        try check(
+            [manifest.durationMs, manifest.frameCount, manifest.width, manifest.height].allSatisfy { $0 >= 0 },
+            "durations, frame counts and sizes cannot be negative")
+        try check(manifest.callIds.count <= 100, "at most 100 call ids per segment")
+        return manifest
+    }
+}

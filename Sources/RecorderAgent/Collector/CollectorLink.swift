@@ -1,0 +1,140 @@
+import Foundation
+import RecorderCore
+import StorageClient
+
+/// An enrolled agent's line to its collector, read from the state directory `recorder-agent enroll`
+/// wrote (`collector.json`, `collector-ca.pem`): it reports each stored segment's manifest and sends
+/// heartbeats. Blocking (libcurl); callers run it on threads of their own.
+public struct CollectorLink: Sendable {
+    public let client: CollectorClient
+
+    public init(client: CollectorClient) {
+        self.client = client
+    }
+
+    /// The link of an enrolled agent, or nil when this state directory was never enrolled (a
+    /// stand-alone agent uploads to its configured storage and reports to nobody).
+    public static func load(stateDirectory: String) throws -> CollectorLink? {
+        let directory = URL(fileURLWithPath: stateDirectory, isDirectory: true)
+        let file = directory.appendingPathComponent("collector.json")
+        guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+            let url = object["collector_url"] as? String, let token = object["agent_token"] as? String
+        else {
+            throw CollectorClient.Failure(
+                description:
+                    "\(file.path) is not an enrolment record (collector_url, agent_token); enrol again with recorder-agent enroll"
+            )
+        }
+        let ca = directory.appendingPathComponent("collector-ca.pem").path
+        return CollectorLink(
+            client: CollectorClient(
+                baseURL: url, caFile: FileManager.default.fileExists(atPath: ca) ? ca : nil, token: token))
+    }
+
+    public enum ManifestReport: Sendable, Equatable {
+        /// The collector recorded the segment now.
+        case added
+        /// It already had it (a retry after a lost answer).
+        case duplicate
+    }
+
+    /// Posts a manifest exactly as stored (the chain hashes those bytes). 401 means the token was
+    /// revoked, 5xx/408/429 and network failures are worth retrying, and any other refusal carries the
+    /// collector's reason (a bad signature, an object whose hash differs) for the admin.
+    public func reportManifest(_ bytes: [UInt8], abort: UploadAbort? = nil) throws(UploadError) -> ManifestReport {
+        let path = "/api/v1/agent/manifests"
+        let (status, body) = try client.send("POST", path, payload: bytes, abort: abort)
+        switch status {
+        case 201: return .added
+        case 200: return .duplicate
+        case 401:
+            throw UploadError(
+                .unauthorized,
+                "POST \(client.baseURL)\(path): HTTP 401: the collector no longer accepts this agent's token (revoked?); enrol the workstation again",
+                status: status)
+        default:
+            let base = UploadError.status(status, "POST", client.baseURL + path)
+            let reason = CollectorClient.errorMessage(in: body)
+            throw UploadError(
+                base.kind == .unauthorized ? .rejected : base.kind,
+                reason.map { "POST \(client.baseURL)\(path): HTTP \(status): \($0)" } ?? base.description,
+                status: status)
+        }
+    }
+
+    public struct HeartbeatAnswer: Sendable, Equatable {
+        /// Agent clock minus collector clock, as the collector measured it.
+        public var clockOffsetMs: Int
+        /// How long the request took, for the next heartbeat's offset correction.
+        public var roundTripMs: Int
+    }
+
+    /// Sends one heartbeat; any failure is an `UploadError` the caller logs (heartbeats never stop
+    /// a recording).
+    public func heartbeat(_ report: AgentHeartbeat, abort: UploadAbort? = nil) throws(UploadError) -> HeartbeatAnswer {
+        let path = "/api/v1/agent/heartbeat"
+        let payload: [UInt8]
+        do {
+            payload = try [UInt8](JSONEncoder().encode(report))
+        } catch {
+            throw UploadError(.rejected, "cannot encode a heartbeat: \(error)")
+        }
+        let started = ContinuousClock.now
+        let (status, body) = try client.send("POST", path, payload: payload, abort: abort)
+        let elapsed = ContinuousClock.now - started
+        guard status == 200 else {
+            let base = UploadError.status(status, "POST", client.baseURL + path)
+            let reason = CollectorClient.errorMessage(in: body)
+            throw UploadError(
+                base.kind, reason.map { "POST \(client.baseURL)\(path): HTTP \(status): \($0)" } ?? base.description,
+                status: status)
+        }
+        let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
+        let millis = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        return HeartbeatAnswer(clockOffsetMs: object?["clock_offset_ms"] as? Int ?? 0, roundTripMs: millis)
+    }
+}
+
+/// The heartbeat document (`POST /api/v1/agent/heartbeat`), in the collector's field names.
+public struct AgentHeartbeat: Codable, Sendable, Equatable {
+    public var agentVersion = ProductVersion.current
+    /// This workstation's wall clock when sending, RFC 3339 with milliseconds.
+    public var sentAt: String
+    /// The previous heartbeat's round trip, so the collector can take half of it off the offset.
+    public var roundTripMs: Int?
+    /// idle, recording, paused or stopping.
+    public var state: String
+    public var spoolSegments: Int
+    public var spoolBytes: Int
+    public var lastError: String?
+    public var lastErrorAt: String?
+
+    public init(
+        sentAt: Date = Date(), roundTripMs: Int?, state: String, spoolSegments: Int, spoolBytes: Int,
+        lastError: String?, lastErrorAt: String?
+    ) {
+        self.sentAt = AgentHeartbeat.timestamp(sentAt)
+        self.roundTripMs = roundTripMs
+        self.state = state
+        self.spoolSegments = spoolSegments
+        self.spoolBytes = spoolBytes
+        self.lastError = lastError
+        self.lastErrorAt = lastErrorAt
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        SegmentManifest.timestamp(unixNanos: Int64((date.timeIntervalSince1970 * 1000).rounded()) * 1_000_000)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case state
+        case agentVersion = "agent_version"
+        case sentAt = "sent_at"
+        case roundTripMs = "round_trip_ms"
+        case spoolSegments = "spool_segments"
+        case spoolBytes = "spool_bytes"
+        case lastError = "last_error"
+        case lastErrorAt = "last_error_at"
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import StorageClient
+
+/// Tells the collector every minute that this agent lives: its version, state, spool depth and last
+/// error, and its wall clock (the collector derives the clock offset QA needs to line screen up with
+/// voice). One heartbeat at start, one per interval, a last one saying "stopping". A failed heartbeat
+/// is logged and never touches the recording.
+public struct HeartbeatService: Service {
+    let link: CollectorLink
+    let spool: URL
+    let status: AgentStatusFile
+    let interval: Duration
+    let logger: Logger
+
+    public init(
+        link: CollectorLink, spool: URL, status: AgentStatusFile, interval: Duration = .seconds(60), logger: Logger
+    ) {
+        self.link = link
+        self.spool = spool
+        self.status = status
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var roundTrip: Int?
+        var failing = false
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let outcome = await send(state: "recording", roundTrip: roundTrip, abort: nil)
+            switch outcome {
+            case .success(let answer):
+                roundTrip = answer.roundTripMs
+                if failing { logger.notice("heartbeats reach the collector again") }
+                failing = false
+            case .failure(let error):
+                // One warning per outage, not one a minute.
+                if !failing { logger.warning("heartbeat failed", metadata: ["error": "\(error)"]) }
+                failing = true
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+        // Best effort and brief: a collector that does not answer must not delay the stop.
+        let abort = UploadAbort()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 5) { abort.abort() }
+        _ = await send(state: "stopping", roundTrip: roundTrip, abort: abort)
+    }
+
+    private func send(state: String, roundTrip: Int?, abort: UploadAbort?) async -> Result<
+        CollectorLink.HeartbeatAnswer, UploadError
+    > {
+        let report = heartbeat(state: state, roundTrip: roundTrip)
+        return await UploadService.onOwnThread { [link] in
+            Result { () throws(UploadError) in try link.heartbeat(report, abort: abort) }
+        }
+    }
+
+    func heartbeat(state: String, roundTrip: Int?) -> AgentHeartbeat {
+        let depth = SpoolDepth.measure(spool)
+        let current = status.current
+        return AgentHeartbeat(
+            roundTripMs: roundTrip, state: state, spoolSegments: depth.segments, spoolBytes: depth.bytes,
+            lastError: current.lastError, lastErrorAt: current.lastErrorTime)
+    }
+}
+
+/// Sealed segments waiting in the spool, and their size.
+public struct SpoolDepth: Sendable, Equatable {
+    public var segments = 0
+    public var bytes = 0
+
+    public static func measure(_ spool: URL) -> SpoolDepth {
+        var depth = SpoolDepth()
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: spool.path)) ?? []
+        for name in names where name.hasSuffix(".p7m") && !name.hasPrefix(".") {
+            depth.segments += 1
+            let attributes = try? FileManager.default.attributesOfItem(atPath: spool.appendingPathComponent(name).path)
+            depth.bytes += (attributes?[.size] as? Int) ?? 0
+        }
+        return depth
+    }
+}
