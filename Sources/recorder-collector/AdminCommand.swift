@@ -130,7 +130,7 @@ struct NodePathCommand: AsyncParsableCommand {
 struct StorageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "storage", abstract: "Storage targets (the built-in store or WebDAV/HTTPS servers).",
-        subcommands: [Add.self, Remove.self, List.self])
+        subcommands: [Add.self, Remove.self, List.self, Test.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -189,6 +189,28 @@ struct StorageCommand: AsyncParsableCommand {
                     print("\(target.name)\t\(target.kind.rawValue)\t\(target.url ?? "-")\t\(target.auth.rawValue)")
                 }
             }
+        }
+    }
+
+    struct Test: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Probe a storage target with its own credentials: MKCOL, PUT, PROPFIND, GET, DELETE.",
+            discussion: "Prints each step and what it saw; exits 1 when a step failed.")
+        @OptionGroup var common: CommonOptions
+        @Argument var name: String
+
+        func run() async throws {
+            var passed = true
+            try await withCollector(common) { collector, actor in
+                let report = try await collector.testStorage(named: name, by: actor)
+                print("storage target \(report.target) (\(report.location)):")
+                for step in report.steps {
+                    print("  \(step.ok ? "ok    " : "FAILED") \(step.name)\t\(step.milliseconds) ms\t\(step.detail)")
+                }
+                print(report.ok ? "passed" : "failed")
+                passed = report.ok
+            }
+            if !passed { throw ExitCode.failure }
         }
     }
 }

@@ -25,8 +25,16 @@ enum SharedPostgres {
 }
 
 /// A collector on a fresh data directory and a fresh database of the given kind.
-func makeCollector(_ backend: Backend) async throws -> Collector {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("collector-\(UUID().uuidString)")
+/// With `directory`, a collector on an existing data directory (its store and keys) and a new database:
+/// what an admin has after losing the catalog.
+func makeCollector(_ backend: Backend, directory: URL? = nil) async throws -> Collector {
+    let directory =
+        directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("collector-\(UUID().uuidString)")
+    if backend == .sqlite {
+        for suffix in ["", "-wal", "-shm"] {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent("catalog.sqlite" + suffix))
+        }
+    }
     var logger = Logger(label: "test")
     logger.logLevel = .warning
     let database: DatabaseLocation? =

@@ -2,6 +2,7 @@ import CollectorCore
 import Crypto
 import Foundation
 import RecorderCore
+import StorageClient
 
 /// Makes what a real agent sends, without a screen: signed, chained manifests over opaque "sealed"
 /// bytes (the collector checks their size and hash, never decrypts them at intake). The end-to-end
@@ -57,12 +58,29 @@ final class SimulatedAgent: @unchecked Sendable {
         return formatter.string(from: date)
     }
 
-    /// Puts the sealed bytes where the agent's upload would have put them in the built-in store.
+    /// Puts the sealed bytes and the manifest file where the agent's upload would have put them in the
+    /// built-in store.
     func upload(_ segment: Segment, to collector: Collector, bytes: Data? = nil) throws {
         let url = try collector.builtinStore().url(StorePath(components: segment.objectPath))
         try FileManager.default.createDirectory(
             at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try (bytes ?? segment.sealed).write(to: url)
+        try segment.manifestBytes.write(to: SimulatedAgent.manifestURL(of: url))
+    }
+
+    /// Uploads like the agent does to an external WebDAV target: segment, then manifest.
+    func upload(_ segment: Segment, with client: WebDAVClient) throws {
+        let directory = Array(segment.objectPath.dropLast())
+        try client.store([UInt8](segment.sealed), in: directory, name: segment.manifest.segmentFile)
+        try client.store(
+            [UInt8](segment.manifestBytes), in: directory,
+            name: String(segment.manifest.segmentFile.dropLast(".webm.p7m".count)) + ".json")
+    }
+
+    /// The agent stores `X.json` next to `X.webm.p7m`.
+    static func manifestURL(of segmentURL: URL) -> URL {
+        segmentURL.deletingLastPathComponent().appendingPathComponent(
+            String(segmentURL.lastPathComponent.dropLast(".webm.p7m".count)) + ".json")
     }
 
     /// Enrols through the collector's own code path (a one-time code for the node path).

@@ -28,6 +28,10 @@ struct AdminAPI {
             return try await collector.storageTargets.update(
                 try context.parameters.require("name"), input, by: context.actor)
         }
+        // Probes the target with its own credentials; 200 with the per-step report either way.
+        admin.post("storage-targets/:name/test") { _, context in
+            try await collector.testStorage(named: try context.parameters.require("name"), by: context.actor)
+        }
         admin.delete("storage-targets/:name") { _, context in
             try await collector.storageTargets.delete(try context.parameters.require("name"), by: context.actor)
             return HTTPResponse.Status.noContent
@@ -137,3 +141,5 @@ struct LoginResponse: ResponseEncodable, Sendable {
 extension StorageTargetRecord: ResponseEncodable {}
 extension NodePathRecord: ResponseEncodable {}
 extension Users.User: ResponseEncodable {}
+
+extension StorageProbeReport: ResponseEncodable {}
