@@ -9,8 +9,8 @@ struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin", abstract: "Administer node paths, storage targets, users; read the audit log.",
         subcommands: [
-            NodePathCommand.self, StorageCommand.self, EnrolmentCodeCommand.self, AgentCommand.self, UserCommand.self,
-            AuditCommand.self,
+            NodePathCommand.self, StorageCommand.self, EnrolmentCodeCommand.self, AgentCommand.self,
+            SegmentCommand.self, UserCommand.self, AuditCommand.self,
         ])
 }
 
@@ -281,16 +281,33 @@ struct AgentCommand: AsyncParsableCommand {
         commandName: "agent", abstract: "Enrolled workstations.", subcommands: [List.self, Revoke.self])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List agents.")
+        static let configuration = CommandConfiguration(
+            abstract: "List agents with their health (last heartbeat judged) and segment chain counts.")
         @OptionGroup var common: CommonOptions
+        @Flag(help: "Print JSON (what GET /api/v1/admin/agents answers).") var json = false
 
         func run() async throws {
             try await withCollector(common) { collector, _ in
-                for agent in try await collector.agents.list() {
-                    let state = agent.revokedAt.map { "revoked \($0)" } ?? "active"
+                let agents = try await collector.agentOverview()
+                if json { return try printJSON(agents) }
+                print(
+                    "AGENT\tNODE PATH\tHOST\tSTATUS\tHEALTH\tVERSION\tSTATE\tSPOOL\tCLOCK OFFSET\tSEGMENTS\tLAST SEEN")
+                for agent in agents {
+                    let status = agent.revokedAt.map { "revoked \($0)" } ?? "active"
+                    let health = agent.health
+                    let segments = agent.segments ?? Segments.ChainSummary()
                     print(
-                        "\(agent.id)\t\(agent.nodePath)\t\(agent.hostname)\t\(state)\tlast seen \(agent.lastSeenAt ?? "never")"
-                    )
+                        [
+                            agent.id, agent.nodePath, agent.hostname, status, health?.verdict ?? "no heartbeat",
+                            health?.agentVersion ?? "-", health?.state ?? "-",
+                            health.map { "\($0.spoolSegments)" } ?? "-",
+                            health.map { "\($0.clockOffsetMs) ms" } ?? "-",
+                            "\(segments.segments) (\(segments.broken) broken, \(segments.pending) pending)",
+                            agent.lastSeenAt ?? "never",
+                        ].joined(separator: "\t"))
+                    if let error = health?.lastError {
+                        print("\tlast error \(health?.lastErrorAt ?? ""): \(error)")
+                    }
                 }
             }
         }

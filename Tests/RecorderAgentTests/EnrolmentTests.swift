@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import RecorderCore
 import TestSupport
 import Testing
 
@@ -105,6 +106,18 @@ struct EnrolmentTests {
         #expect(
             stored.allSatisfy { $0.hasPrefix("emea/paris/sales/") && $0.contains("/ws-e2e/standalone/") }, "\(stored)")
 
+        // The collector catalogued exactly what storage holds, and heard the agent's heartbeats.
+        let rows = try catalogue(data)
+        #expect(rows.map { $0["object_path"] as? String ?? "" }.sorted() == stored, "\(rows)")
+        #expect(rows.allSatisfy { $0["storage_target"] as? String == "paris-dav" })
+        #expect(rows.map { $0["chain"] as? String ?? "" } == ["first", "linked"])
+        let listed = try #require(try agents(data).first { $0["id"] as? String == "ws-e2e" })
+        let health = try #require(listed["health"] as? [String: Any], "\(listed)")
+        #expect(health["agent_version"] as? String == ProductVersion.current)
+        #expect(health["state"] as? String == "stopping", "the last heartbeat says the agent stopped")
+        #expect(health["verdict"] as? String == "ok", "\(health)")
+        #expect(health["spool_segments"] as? Int == 0)
+
         let sealed = try #require(stored.first)
         let opened = "\(desktop.directory)/opened.webm"
         let decrypted = try ProcessRunner.run(
@@ -129,6 +142,27 @@ struct EnrolmentTests {
         #expect(try fetchConfig().stdout == "200")
         #expect(try admin(data, ["agent", "revoke", "ws-e2e"]).status == 0)
         #expect(try fetchConfig().stdout == "401")
+
+        // A revoked agent still records; what the collector will not catalogue stays in the spool.
+        let afterRevocation = try ProcessRunner.run(
+            agent, ["record", "--config", configuration, "--display", desktop.display, "--duration", "1s"])
+        #expect(afterRevocation.status == 0, "\(afterRevocation.stderr)")
+        #expect(afterRevocation.stderr.contains("no longer accepts this agent's token"), "\(afterRevocation.stderr)")
+        #expect(afterRevocation.stdout.contains("0 uploaded, 1 waiting in the spool"), "\(afterRevocation.stdout)")
+        #expect(try catalogue(data).count == 2)
+    }
+
+    /// The catalog's rows as `recorder-collector admin segment list --json` prints them.
+    func catalogue(_ data: String) throws -> [[String: Any]] {
+        let listed = try admin(data, ["segment", "list", "--json"])
+        guard listed.status == 0 else { throw TestFailure("segment list: \(listed.stderr)") }
+        return try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]] ?? []
+    }
+
+    func agents(_ data: String) throws -> [[String: Any]] {
+        let listed = try admin(data, ["agent", "list", "--json"])
+        guard listed.status == 0 else { throw TestFailure("agent list: \(listed.stderr)") }
+        return try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]] ?? []
     }
 }
 
@@ -164,6 +198,11 @@ extension EnrolmentTests {
         #expect(
             stored.allSatisfy { $0.hasPrefix("apac/tokyo/") && $0.contains("/ws-tokyo-1/standalone/") }, "\(stored)")
         #expect(!stored.contains { ($0 as NSString).lastPathComponent.hasPrefix(".") }, "no temporary names left")
+        let catalogued = try catalogue(data)
+        #expect(
+            catalogued.map { $0["object_path"] as? String ?? "" }.sorted() == stored.filter { $0.hasSuffix(".p7m") },
+            "\(catalogued)")
+        #expect(catalogued.allSatisfy { $0["storage_target"] as? String == "builtin" })
         let leaf = "\(root)/" + (stored[0] as NSString).deletingLastPathComponent
         let verified = try ProcessRunner.run(agent, ["verify", leaf])
         #expect(verified.status == 0, "\(verified.stdout)")

@@ -181,6 +181,8 @@ public struct Segments: Sendable {
         public var segments = 0
         public var broken = 0
         public var pending = 0
+
+        public init() {}
     }
 
     static func json<T: Encodable>(_ value: T) -> String {
