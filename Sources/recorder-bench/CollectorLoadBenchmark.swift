@@ -40,11 +40,14 @@ struct CollectorLoadBenchmark: ParsableCommand {
         }
         reports.print("manifest intake (verify + catalog)", megabytesEach: nil)
         if reports.completed < uploads.completed {
-            Swift.print("  (\(uploads.completed - reports.completed) uploaded segments left unreported when time ran out)")
+            Swift.print(
+                "  (\(uploads.completed - reports.completed) uploaded segments left unreported when time ran out)")
         }
         let usage = collector.resourceUsage()
         Swift.print(
-            String(format: "collector process: %.1f s CPU over both phases, peak RSS %d MB", usage.cpuSeconds, usage.peakRSSKB / 1024))
+            String(
+                format: "collector process: %.1f s CPU over both phases, peak RSS %d MB", usage.cpuSeconds,
+                usage.peakRSSKB / 1024))
 
         let apache = try ApacheDAVServer()
         defer { apache.stop() }

@@ -5,6 +5,8 @@ import ArgumentParser
 @main
 struct RecorderBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "recorder-bench", abstract: "Per-segment costs after encoding (sealing, spooling, uploading) and the collector's load capacity.",
-        subcommands: [SealBenchmark.self, UploadBenchmark.self, CollectorLoadBenchmark.self], defaultSubcommand: SealBenchmark.self)
+        commandName: "recorder-bench",
+        abstract: "Per-segment costs after encoding (sealing, spooling, uploading) and the collector's load capacity.",
+        subcommands: [SealBenchmark.self, UploadBenchmark.self, CollectorLoadBenchmark.self],
+        defaultSubcommand: SealBenchmark.self)
 }

@@ -7,11 +7,7 @@ import Testing
 /// covered by the other tests; the store's semantics are the same either way.
 @Suite(.serialized)
 struct LitmusTests {
-    /// Tests that fail for a documented reason (see Collector/README.md, "Built-in store"): dead
-    /// properties (PROPPATCH) are not stored yet; every other litmus test must pass.
-    static let knownFailures: Set<String> = ["props/propset", "props/propmanyns", "props/propget"]
-
-    @Test func basicCopymovePropsAndHttpSuitesPass() throws {
+    @Test func basicCopymovePropsAndHttpSuitesPassCompletely() throws {
         let litmus = try ProcessRunner.which("litmus")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("litmus-\(UUID().uuidString)")
             .path
@@ -54,7 +50,8 @@ struct LitmusTests {
             }
         }
         #expect(Set(summaries.keys) == ["basic", "copymove", "props", "http"], "\(transcript)")
-        #expect(failures == LitmusTests.knownFailures, "\(transcript)")
+        #expect(failures.isEmpty, "\(transcript)")
+        #expect(summaries["props"].map { $0.run == $0.passed && $0.run >= 30 } == true, "nothing skipped")
         #expect(summaries["basic"].map { $0.run == $0.passed && $0.run >= 16 } == true)
         #expect(summaries["copymove"].map { $0.run == $0.passed && $0.run >= 13 } == true)
         #expect(summaries["http"].map { $0.run == $0.passed && $0.run >= 4 } == true)

@@ -1,6 +1,8 @@
 import CollectorCore
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
+import NIOCore
 import Testing
 
 /// The built-in store's edges that litmus does not try: symlinks, traversal, ranges, overwrite rules.
@@ -61,6 +63,75 @@ struct StoreTests {
             ) { $0.status.code }
             #expect(infinite == 403)
             #expect(try await api.send(.delete, "/dav/").status == 403, "the root stays")
+        }
+    }
+
+    /// Dead properties on both catalogs: values come back exactly (namespaces, markup, characters
+    /// beyond the BMP), follow a collection's MOVE and COPY with everything under it, vanish with
+    /// DELETE, and a request touching a live property changes nothing.
+    @Test(arguments: Backend.allCases)
+    func deadPropertiesFollowTheirResources(_ backend: Backend) async throws {
+        try await AdminAPITests().withAPI(backend) { api, _, password in
+            try await api.logIn(password)
+            func send(_ method: String, _ uri: String, _ body: String = "", headers: HTTPFields = [:]) async throws
+                -> (Int, String)
+            {
+                var fields = headers
+                fields[.authorization] = "Bearer \(api.token!)"
+                return try await api.client.execute(
+                    uri: uri, method: .init(method)!, headers: fields, body: ByteBuffer(string: body)
+                ) { (Int($0.status.code), String(buffer: $0.body)) }
+            }
+            #expect(try await send("MKCOL", "/dav/case/").0 == 201)
+            #expect(try await send("MKCOL", "/dav/case/inner/").0 == 201)
+            #expect(try await send("PUT", "/dav/case/inner/note.txt", "x").0 == 201)
+            let value = #"<q:quality xmlns:q="urn:qa">score &amp; <q:b>9</q:b> 😀</q:quality>"#
+            // Stored and returned with each element declaring its own namespace.
+            let returned = #"<ns:quality xmlns:ns="urn:qa">score &amp; <ns:b xmlns:ns="urn:qa">9</ns:b> 😀</ns:quality>"#
+            let patch = """
+                <?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:R="urn:recorder">
+                <D:set><D:prop><R:reviewer>Ana</R:reviewer><R:verdict>\(value)</R:verdict><plain xmlns="">1</plain></D:prop></D:set>
+                <D:remove><D:prop><R:never-set/></D:prop></D:remove></D:propertyupdate>
+                """
+            let patched = try await send("PROPPATCH", "/dav/case/inner/note.txt", patch)
+            #expect(patched.0 == 207 && patched.1.contains("200 OK"), "\(patched)")
+
+            let ask = """
+                <D:propfind xmlns:D="DAV:" xmlns:R="urn:recorder"><D:prop><R:reviewer/><R:verdict/><R:absent/><D:getcontentlength/></D:prop></D:propfind>
+                """
+            func properties(_ uri: String) async throws -> String {
+                return try await send("PROPFIND", uri, ask, headers: [.init("Depth")!: "0"]).1
+            }
+            let before = try await properties("/dav/case/inner/note.txt")
+            #expect(before.contains(">Ana</ns:reviewer>") && before.contains(returned), "\(before)")
+            #expect(
+                before.contains("<ns:absent xmlns:ns=\"urn:recorder\"/></D:prop><D:status>HTTP/1.1 404"), "\(before)")
+            #expect(before.contains("<D:getcontentlength>1</D:getcontentlength>"), "\(before)")
+
+            let moved = try await send("MOVE", "/dav/case/", headers: [.init("Destination")!: "/dav/archive/"])
+            #expect(moved.0 == 201)
+            #expect(try await properties("/dav/archive/inner/note.txt").contains(">Ana</ns:reviewer>"))
+            #expect(try await send("PROPFIND", "/dav/case/inner/note.txt", headers: [.init("Depth")!: "0"]).0 == 404)
+            #expect(try await send("COPY", "/dav/archive/", headers: [.init("Destination")!: "/dav/copy/"]).0 == 201)
+            #expect(try await properties("/dav/copy/inner/note.txt").contains(returned))
+            #expect(try await send("DELETE", "/dav/archive/").0 == 204)
+            #expect(try await send("MKCOL", "/dav/archive/").0 == 201)
+            #expect(try await send("MKCOL", "/dav/archive/inner/").0 == 201)
+            #expect(try await send("PUT", "/dav/archive/inner/note.txt", "y").0 == 201)
+            #expect(
+                !(try await properties("/dav/archive/inner/note.txt")).contains("Ana"),
+                "a new resource under an old name starts without the old one's properties")
+
+            let live = """
+                <D:propertyupdate xmlns:D="DAV:" xmlns:R="urn:recorder"><D:set><D:prop><R:reviewer>Bo</R:reviewer><D:getcontentlength>9</D:getcontentlength></D:prop></D:set></D:propertyupdate>
+                """
+            let refused = try await send("PROPPATCH", "/dav/copy/inner/note.txt", live)
+            #expect(
+                refused.0 == 207 && refused.1.contains("403 Forbidden") && refused.1.contains("424 Failed Dependency"))
+            #expect(try await properties("/dav/copy/inner/note.txt").contains(">Ana</ns:reviewer>"), "all or nothing")
+            let malformed = try await send(
+                "PROPPATCH", "/dav/copy/inner/note.txt", "<D:propertyupdate xmlns:D=\"DAV:\">")
+            #expect(malformed.0 == 400)
         }
     }
 }

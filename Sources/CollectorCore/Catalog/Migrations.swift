@@ -166,6 +166,19 @@ enum Migrations {
                 """,
             ]
         },
+        Step(version: 5, name: "WebDAV dead properties of the built-in store") { _ in
+            [
+                """
+                CREATE TABLE dav_properties (
+                    path TEXT NOT NULL,
+                    namespace TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    PRIMARY KEY (path, namespace, name)
+                )
+                """
+            ]
+        },
     ]
 
     /// Applies the missing steps in one transaction. On PostgreSQL an advisory lock makes collectors

@@ -6,20 +6,21 @@ import Synchronization
     import FoundationXML
 #endif
 
-/// `/dav/...`: the built-in store over the WebDAV subset agents and admins use (RFC 4918 class 1
-/// without dead properties): OPTIONS, PROPFIND (depth 0 and 1), MKCOL, PUT, GET/HEAD (with a byte
-/// range), DELETE, MOVE, COPY. Admins (session token, or HTTP Basic with their password) see
+/// `/dav/...`: the built-in store over the WebDAV subset agents and admins use (RFC 4918 class 1):
+/// OPTIONS, PROPFIND (depth 0 and 1; allprop, prop, propname), PROPPATCH (dead properties, kept in the
+/// catalog), MKCOL, PUT, GET/HEAD (with a byte range), DELETE, MOVE, COPY. Admins (session token, or HTTP Basic with their password) see
 /// everything; an agent (its token) writes only under `{its node path}/{yyyy}/{mm}/{dd}/{its id}/`.
 struct StoreAPI {
     let collector: Collector
     let store: BuiltinStore
     let basicCache = BasicCredentialCache()
     static let maxFileBytes: Int64 = 1 << 30
+    var properties: DeadProperties { DeadProperties(catalog: collector.catalog) }
 
     func register(on router: Router<CollectorContext>) {
         let methods: [HTTPRequest.Method] = [
-            .options, .get, .head, .put, .delete, .init("PROPFIND")!, .init("MKCOL")!, .init("MOVE")!,
-            .init("COPY")!,
+            .options, .get, .head, .put, .delete, .init("PROPFIND")!, .init("PROPPATCH")!, .init("MKCOL")!,
+            .init("MOVE")!, .init("COPY")!,
         ]
         for method in methods {
             for pattern in ["dav", "dav/**"] {
@@ -44,11 +45,12 @@ struct StoreAPI {
             return Response(
                 status: .ok,
                 headers: [
-                    .init("DAV")!: "1", .allow: "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, MKCOL, MOVE, COPY",
+                    .init("DAV")!: "1",
+                    .allow: "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, MOVE, COPY",
                     .contentLength: "0",
                 ])
         }
-        let writes = ["PUT", "DELETE", "MOVE", "COPY", "MKCOL"].contains(method)
+        let writes = ["PUT", "DELETE", "MOVE", "COPY", "MKCOL", "PROPPATCH"].contains(method)
         try authorize(access, path, write: writes && method != "MKCOL", ancestorsAllowed: !writes || method == "MKCOL")
         switch method {
         case "GET", "HEAD": return try get(request, path, headOnly: method == "HEAD")
@@ -58,9 +60,11 @@ struct StoreAPI {
             guard try store.kind(path) != .missing else { throw AdminError(.notFound, "\(path) does not exist") }
             guard !path.components.isEmpty else { throw AdminError(.forbidden, "the store's root cannot be deleted") }
             try store.remove(path)
+            try await properties.removeTree(path)
             return Response(status: .noContent)
-        case "MOVE", "COPY": return try transfer(request, path, access: access, move: method == "MOVE")
+        case "MOVE", "COPY": return try await transfer(request, path, access: access, move: method == "MOVE")
         case "PROPFIND": return try await propfind(request, path)
+        case "PROPPATCH": return try await proppatch(request, path)
         default: throw HTTPError(.methodNotAllowed)
         }
     }
@@ -187,7 +191,9 @@ struct StoreAPI {
         return Response(status: .created, headers: [.contentLength: "0"])
     }
 
-    private func transfer(_ request: Request, _ source: StorePath, access: Access, move: Bool) throws -> Response {
+    private func transfer(_ request: Request, _ source: StorePath, access: Access, move: Bool) async throws
+        -> Response
+    {
         guard let header = request.headers[.init("Destination")!],
             let destinationPath = StoreAPI.davPath(fromDestination: header)
         else { throw AdminError(.invalid, "Destination must be a URL under /dav/ on this server") }
@@ -207,21 +213,23 @@ struct StoreAPI {
             }
             try store.remove(destination)
         }
-        if move { try store.move(source, to: destination) } else { try store.copy(source, to: destination) }
+        if move {
+            try store.move(source, to: destination)
+            try await properties.moveTree(source, to: destination)
+        } else {
+            try store.copy(source, to: destination)
+            try await properties.copyTree(source, to: destination)
+        }
         return Response(status: existed ? .noContent : .created, headers: [.contentLength: "0"])
     }
 
     private func propfind(_ request: Request, _ path: StorePath) async throws -> Response {
-        // The answer is always allprop-like, but a body that is not well-formed XML is refused (RFC 4918 9.1).
         let requestBody = try await request.body.collect(upTo: 1 << 20)
-        if requestBody.readableBytes > 0 {
-            let parser = XMLParser(data: Data(buffer: requestBody))
-            parser.shouldProcessNamespaces = true
-            // On Linux parse() can return true after an error: parserError is the reliable signal.
-            guard parser.parse(), parser.parserError == nil else {
-                throw AdminError(
-                    .invalid, "the PROPFIND body is not well-formed XML: \(parser.parserError.map { "\($0)" } ?? "")")
-            }
+        let wanted: PropertyXML.PropfindRequest
+        do {
+            wanted = try PropertyXML.propfindRequest(Data(buffer: requestBody))
+        } catch let error as PropertyXML.Malformed {
+            throw AdminError(.invalid, "the PROPFIND body is \(error.description)")
         }
         let depth = request.headers[.init("Depth")!] ?? "infinity"
         guard depth == "0" || depth == "1" else {
@@ -229,13 +237,55 @@ struct StoreAPI {
         }
         let kind = try store.kind(path)
         guard kind != .missing else { throw AdminError(.notFound, "\(path) does not exist") }
-        var entries = [StoreAPI.propEntry(path, kind)]
+        var resources = [(path, kind)]
         if depth == "1", case .collection = kind {
             for name in try store.children(path) {
                 let child = StorePath(components: path.components + [name])
-                entries.append(StoreAPI.propEntry(child, try store.kind(child)))
+                resources.append((child, try store.kind(child)))
             }
         }
+        var entries: [String] = []
+        for (resource, kind) in resources {
+            entries.append(StoreAPI.propEntry(resource, kind, dead: try await properties.all(resource), wanted: wanted))
+        }
+        return StoreAPI.multistatus(entries)
+    }
+
+    /// Sets and removes dead properties, all or none (RFC 4918 §9.2): a request naming a live
+    /// property gets 403 for it and 424 for the rest, and changes nothing.
+    private func proppatch(_ request: Request, _ path: StorePath) async throws -> Response {
+        let requestBody = try await request.body.collect(upTo: 1 << 20)
+        let updates: [DeadProperties.Update]
+        do {
+            updates = try PropertyXML.propertyUpdates(Data(buffer: requestBody))
+        } catch let error as PropertyXML.Malformed {
+            throw AdminError(.invalid, "the PROPPATCH body is \(error.description)")
+        }
+        let kind = try store.kind(path)
+        guard kind != .missing else { throw AdminError(.notFound, "\(path) does not exist") }
+        let names = updates.map { update -> PropertyName in
+            switch update {
+            case .set(let name, _), .remove(let name): name
+            }
+        }
+        let protected = names.filter(\.isProtected)
+        var propstats: [(names: [PropertyName], status: String)]
+        if protected.isEmpty {
+            try await properties.apply(updates, to: path)
+            propstats = [(names, "200 OK")]
+        } else {
+            propstats = [(protected, "403 Forbidden")]
+            let others = names.filter { !$0.isProtected }
+            if !others.isEmpty { propstats.append((others, "424 Failed Dependency")) }
+        }
+        let href = StoreAPI.xmlEscape(path.href(collection: StoreAPI.isCollection(kind)))
+        let body = propstats.map { propstat in
+            "<D:propstat><D:prop>\(propstat.names.map { PropertyXML.element($0, value: nil) }.joined())</D:prop><D:status>HTTP/1.1 \(propstat.status)</D:status></D:propstat>"
+        }.joined()
+        return StoreAPI.multistatus(["<D:response><D:href>\(href)</D:href>\(body)</D:response>"])
+    }
+
+    static func multistatus(_ entries: [String]) -> Response {
         let body = """
             <?xml version="1.0" encoding="utf-8"?>
             <D:multistatus xmlns:D="DAV:">\(entries.joined())</D:multistatus>
@@ -246,21 +296,62 @@ struct StoreAPI {
             body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
-    static func propEntry(_ path: StorePath, _ kind: BuiltinStore.Kind) -> String {
-        let href = xmlEscape(path.href(collection: { if case .collection = kind { true } else { false } }()))
-        let props: String
+    static func isCollection(_ kind: BuiltinStore.Kind) -> Bool {
+        if case .collection = kind { true } else { false }
+    }
+
+    /// One resource's `D:response`: live properties (resourcetype, getcontentlength, getlastmodified)
+    /// and dead ones, as the request asked — all, only names, or the named ones with a 404 propstat
+    /// for those the resource lacks.
+    static func propEntry(
+        _ path: StorePath, _ kind: BuiltinStore.Kind, dead: [PropertyName: String] = [:],
+        wanted: PropertyXML.PropfindRequest = .allprop
+    ) -> String {
+        var live: [(String, String)] = []
         switch kind {
         case .collection(let modified):
-            props =
-                "<D:resourcetype><D:collection/></D:resourcetype><D:getlastmodified>\(httpDate(modified))</D:getlastmodified>"
+            live = [
+                ("resourcetype", "<D:resourcetype><D:collection/></D:resourcetype>"),
+                ("getlastmodified", "<D:getlastmodified>\(httpDate(modified))</D:getlastmodified>"),
+            ]
         case .file(let size, let modified):
-            props =
-                "<D:resourcetype/><D:getcontentlength>\(size)</D:getcontentlength><D:getlastmodified>\(httpDate(modified))</D:getlastmodified>"
+            live = [
+                ("resourcetype", "<D:resourcetype/>"),
+                ("getcontentlength", "<D:getcontentlength>\(size)</D:getcontentlength>"),
+                ("getlastmodified", "<D:getlastmodified>\(httpDate(modified))</D:getlastmodified>"),
+            ]
         case .missing:
-            props = ""
+            break
         }
-        return
-            "<D:response><D:href>\(href)</D:href><D:propstat><D:prop>\(props)</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"
+        let deadSorted = dead.sorted { ($0.key.namespace, $0.key.name) < ($1.key.namespace, $1.key.name) }
+        var found: [String] = []
+        var missing: [String] = []
+        switch wanted {
+        case .allprop:
+            found = live.map(\.1) + deadSorted.map { PropertyXML.element($0.key, value: $0.value) }
+        case .propname:
+            found = live.map { "<D:\($0.0)/>" } + deadSorted.map { PropertyXML.element($0.key, value: nil) }
+        case .prop(let names):
+            for name in names {
+                if name.namespace == "DAV:", let value = live.first(where: { $0.0 == name.name }) {
+                    found.append(value.1)
+                } else if let value = dead[name] {
+                    found.append(PropertyXML.element(name, value: value))
+                } else {
+                    missing.append(PropertyXML.element(name, value: nil))
+                }
+            }
+        }
+        let href = xmlEscape(path.href(collection: isCollection(kind)))
+        var body = "<D:response><D:href>\(href)</D:href>"
+        if !found.isEmpty || missing.isEmpty {
+            body += "<D:propstat><D:prop>\(found.joined())</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>"
+        }
+        if !missing.isEmpty {
+            body +=
+                "<D:propstat><D:prop>\(missing.joined())</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>"
+        }
+        return body + "</D:response>"
     }
 
     static func xmlEscape(_ text: String) -> String {

@@ -1,0 +1,110 @@
+import Foundation
+import SQLKit
+
+/// A property's name: namespace URI ("" for none) and local name.
+struct PropertyName: Hashable, Sendable {
+    var namespace: String
+    var name: String
+
+    /// Live properties the store computes; PROPPATCH may not change them (403).
+    var isProtected: Bool { namespace == "DAV:" }
+}
+
+/// WebDAV dead properties (RFC 4918 §4) of the built-in store, kept in the catalog: set and removed by
+/// PROPPATCH (all of one request or none, in one transaction), returned by PROPFIND, and carried along
+/// when a resource is deleted, moved or copied (with everything under a collection). Values are stored
+/// as self-contained XML fragments (every element declares its namespace), so they come back exactly.
+struct DeadProperties: Sendable {
+    let catalog: Catalog
+
+    enum Update: Sendable, Equatable {
+        case set(PropertyName, valueXML: String)
+        case remove(PropertyName)
+    }
+
+    /// Every dead property of `path`.
+    func all(_ path: StorePath) async throws -> [PropertyName: String] {
+        var found: [PropertyName: String] = [:]
+        for row in try await catalog.sql.raw(
+            "SELECT namespace, name, value FROM dav_properties WHERE path = \(bind: path.description)"
+        ).all() {
+            found[
+                PropertyName(
+                    namespace: try row.decode(column: "namespace", as: String.self),
+                    name: try row.decode(column: "name", as: String.self))] = try row.decode(
+                    column: "value", as: String.self)
+        }
+        return found
+    }
+
+    /// Applies the updates in document order, atomically.
+    func apply(_ updates: [Update], to path: StorePath) async throws {
+        let key = path.description
+        try await catalog.transaction { database in
+            for update in updates {
+                switch update {
+                case .set(let property, let value):
+                    try await database.raw(
+                        """
+                        DELETE FROM dav_properties WHERE path = \(bind: key) AND namespace = \(bind: property.namespace)
+                        AND name = \(bind: property.name)
+                        """
+                    ).run()
+                    try await database.raw(
+                        """
+                        INSERT INTO dav_properties (path, namespace, name, value)
+                        VALUES (\(bind: key), \(bind: property.namespace), \(bind: property.name), \(bind: value))
+                        """
+                    ).run()
+                case .remove(let property):
+                    try await database.raw(
+                        """
+                        DELETE FROM dav_properties WHERE path = \(bind: key) AND namespace = \(bind: property.namespace)
+                        AND name = \(bind: property.name)
+                        """
+                    ).run()
+                }
+            }
+        }
+    }
+
+    /// `path` itself or anything below it (SQL that SQLite and PostgreSQL read alike; `substr` and
+    /// the bound length count code points in both; PostgreSQL needs the CASTs to type `||` operands).
+    private static func tree(_ path: StorePath) -> SQLQueryString {
+        let key = path.description
+        let prefix = key + "/"
+        return
+            "(path = \(bind: key) OR substr(path, 1, CAST(\(bind: prefix.unicodeScalars.count) AS INTEGER)) = \(bind: prefix))"
+    }
+
+    func removeTree(_ path: StorePath) async throws {
+        try await catalog.sql.raw("DELETE FROM dav_properties WHERE " + DeadProperties.tree(path)).run()
+    }
+
+    /// After a MOVE: the properties follow the resource (the destination's old ones are gone).
+    func moveTree(_ source: StorePath, to destination: StorePath) async throws {
+        let skip = source.description.unicodeScalars.count + 1
+        try await catalog.transaction { database in
+            try await database.raw("DELETE FROM dav_properties WHERE " + DeadProperties.tree(destination)).run()
+            try await database.raw(
+                "UPDATE dav_properties SET path = CAST(\(bind: destination.description) AS TEXT) || substr(path, CAST(\(bind: skip) AS INTEGER)) WHERE "
+                    + DeadProperties.tree(source)
+            ).run()
+        }
+    }
+
+    /// After a COPY: the destination gets copies of the source's properties.
+    func copyTree(_ source: StorePath, to destination: StorePath) async throws {
+        let skip = source.description.unicodeScalars.count + 1
+        try await catalog.transaction { database in
+            try await database.raw("DELETE FROM dav_properties WHERE " + DeadProperties.tree(destination)).run()
+            try await database.raw(
+                """
+                INSERT INTO dav_properties (path, namespace, name, value)
+                SELECT CAST(\(bind: destination.description) AS TEXT) || substr(path, CAST(\(bind: skip) AS INTEGER)), namespace, name, value
+                FROM dav_properties WHERE
+                """ + " " + DeadProperties.tree(source)
+            ).run()
+        }
+    }
+}
