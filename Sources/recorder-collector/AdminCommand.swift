@@ -60,28 +60,33 @@ struct NodePathCommand: AsyncParsableCommand {
         @Argument(help: "e.g. /emea/paris/sales") var path: String
         @Option(help: "Storage target name (\"builtin\" for the collector's own store).") var storage: String
         @Option(help: "Free text for admins.") var description: String?
+        @Option(name: .customLong("quota-mb"), help: "Most the built-in store may hold under this path, in MB.")
+        var quotaMB: Int?
 
         func run() async throws {
             try await withCollector(common) { collector, actor in
                 try printJSON(
                     try await collector.nodePaths.create(
-                        NodePathInput(path: path, storage: storage, description: description), by: actor))
+                        NodePathInput(path: path, storage: storage, description: description, quotaMB: quotaMB),
+                        by: actor))
             }
         }
     }
 
     struct Set: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change a node path's storage or description.")
+        static let configuration = CommandConfiguration(
+            abstract: "Change a node path's storage, description or quota.")
         @OptionGroup var common: CommonOptions
         @Argument var path: String
         @Option var storage: String?
         @Option var description: String?
+        @Option(name: .customLong("quota-mb"), help: "Built-in store quota in MB; 0 removes it.") var quotaMB: Int?
 
         func run() async throws {
             try await withCollector(common) { collector, actor in
                 try printJSON(
                     try await collector.nodePaths.update(
-                        path, NodePathInput(storage: storage, description: description), by: actor))
+                        path, NodePathInput(storage: storage, description: description, quotaMB: quotaMB), by: actor))
             }
         }
     }
@@ -104,7 +109,8 @@ struct NodePathCommand: AsyncParsableCommand {
         func run() async throws {
             try await withCollector(common) { collector, _ in
                 for record in try await collector.nodePaths.list() {
-                    print("\(record.path)\t\(record.storage)\t\(record.description)")
+                    let quota = record.quotaMB.map { "quota \($0) MB" } ?? "no quota"
+                    print("\(record.path)\t\(record.storage)\t\(quota)\t\(record.description)")
                 }
             }
         }

@@ -134,4 +134,57 @@ struct StoreTests {
             #expect(malformed.0 == 400)
         }
     }
+
+    /// A node path's quota bounds what the built-in store holds under it: a write that would pass it
+    /// is a 507 naming the node path and what to do, an overwrite counts only its growth, a move inside
+    /// the directory costs nothing, and deleting frees room at once.
+    @Test func nodePathQuotasAnswer507() async throws {
+        try await AdminAPITests().withAPI { api, collector, password in
+            try await api.logIn(password)
+            let made = try await api.send(
+                .post, "/api/v1/admin/node-paths", json: #"{"path":"/q","storage":"builtin","quota_mb":1}"#)
+            #expect(made.status == 201 && made.json["quota_mb"] as? Int == 1, "\(made.json)")
+            let external = try await api.send(
+                .post, "/api/v1/admin/storage-targets",
+                json: #"{"name":"ext","kind":"webdav","url":"https://dav.example/r","auth":"none"}"#)
+            #expect(external.status == 201)
+            let refused = try await api.send(
+                .post, "/api/v1/admin/node-paths", json: #"{"path":"/x","storage":"ext","quota_mb":5}"#)
+            #expect(refused.status == 400 && refused.errorMessage.contains("enforces its own quota"))
+
+            func put(_ uri: String, kilobytes: Int) async throws -> AdminAPITests.Reply {
+                try await api.send(.put, uri, raw: ByteBuffer(repeating: 0x61, count: kilobytes * 1024))
+            }
+            for collection in ["/dav/q/", "/dav/q/a/", "/dav/other/"] {
+                #expect(try await api.send(.init("MKCOL")!, collection).status == 201)
+            }
+            #expect(try await put("/dav/q/a/one.bin", kilobytes: 600).status == 201)
+            let over = try await put("/dav/q/a/two.bin", kilobytes: 600)
+            #expect(over.status == 507 && over.errorCode == "quota_exceeded", "\(over.json)")
+            #expect(
+                over.errorMessage.contains("node path /q is at its quota: 0.6 of 1.0 MB used"), "\(over.errorMessage)")
+            #expect(
+                !FileManager.default.fileExists(
+                    atPath: collector.dataDirectory.appendingPathComponent("store/q/a/two.bin").path),
+                "nothing half-written")
+            #expect(try await put("/dav/q/a/one.bin", kilobytes: 900).status == 204, "an overwrite counts its growth")
+            #expect(try await put("/dav/other/big.bin", kilobytes: 900).status == 201, "outside /q: no quota")
+
+            func transfer(_ method: String, _ from: String, _ to: String) async throws -> Int {
+                try await api.client.execute(
+                    uri: from, method: .init(method)!,
+                    headers: [.authorization: "Bearer \(api.token!)", .init("Destination")!: to]
+                ) { Int($0.status.code) }
+            }
+            #expect(try await transfer("COPY", "/dav/q/a/one.bin", "/dav/q/a/copy.bin") == 507)
+            #expect(try await transfer("MOVE", "/dav/other/big.bin", "/dav/q/a/big.bin") == 507)
+            #expect(try await transfer("MOVE", "/dav/q/a/one.bin", "/dav/q/moved.bin") == 201, "inside /q: free")
+            #expect(try await api.send(.delete, "/dav/q/moved.bin").status == 204)
+            #expect(try await transfer("MOVE", "/dav/other/big.bin", "/dav/q/a/big.bin") == 201, "room again")
+
+            let cleared = try await api.send(.put, "/api/v1/admin/node-paths/q", json: #"{"quota_mb":0}"#)
+            #expect(cleared.status == 200 && cleared.json["quota_mb"] == nil, "\(cleared.json)")
+            #expect(try await put("/dav/q/a/two.bin", kilobytes: 600).status == 201)
+        }
+    }
 }

@@ -65,5 +65,5 @@ extension StorageTargetInput: StrictJSON {
 }
 
 extension NodePathInput: StrictJSON {
-    static let fields: Set<String> = ["path", "storage", "description"]
+    static let fields: Set<String> = ["path", "storage", "description", "quota_mb"]
 }

@@ -179,6 +179,9 @@ enum Migrations {
                 """
             ]
         },
+        Step(version: 6, name: "built-in store quota per node path") { _ in
+            ["ALTER TABLE node_paths ADD COLUMN quota_mb BIGINT"]
+        },
     ]
 
     /// Applies the missing steps in one transaction. On PostgreSQL an advisory lock makes collectors

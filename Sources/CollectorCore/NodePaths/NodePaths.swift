@@ -6,11 +6,14 @@ public struct NodePathRecord: Codable, Sendable, Equatable {
     public var path: String
     public var storage: String
     public var description: String
+    /// Most the built-in store may hold under this node path (its whole subtree), in MB; nil: no quota.
+    public var quotaMB: Int?
     public var createdAt: String
     public var updatedAt: String
 
     enum CodingKeys: String, CodingKey {
         case path, storage, description
+        case quotaMB = "quota_mb"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
     }
@@ -20,11 +23,19 @@ public struct NodePathInput: Codable, Sendable, Equatable {
     public var path: String?
     public var storage: String?
     public var description: String?
+    /// Built-in store quota in MB; 0 removes it, absent leaves it as it is.
+    public var quotaMB: Int?
 
-    public init(path: String? = nil, storage: String? = nil, description: String? = nil) {
+    public init(path: String? = nil, storage: String? = nil, description: String? = nil, quotaMB: Int? = nil) {
         self.path = path
         self.storage = storage
         self.description = description
+        self.quotaMB = quotaMB
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case path, storage, description
+        case quotaMB = "quota_mb"
     }
 }
 
@@ -56,8 +67,10 @@ public struct NodePaths: Sendable {
             throw AdminError(.invalid, "storage is required: the name of a storage target (or \"builtin\")")
         }
         let now = Timestamp.now()
+        let quota = try NodePaths.quota(input.quotaMB, storage: storage)
         let record = NodePathRecord(
-            path: path, storage: storage, description: input.description ?? "", createdAt: now, updatedAt: now)
+            path: path, storage: storage, description: input.description ?? "", quotaMB: quota, createdAt: now,
+            updatedAt: now)
         try await catalog.transaction { database in
             try await NodePaths.requireStorage(storage, in: database)
             guard try await database.raw("SELECT path FROM node_paths WHERE path = \(bind: path)").first() == nil else {
@@ -65,8 +78,9 @@ public struct NodePaths: Sendable {
             }
             try await database.raw(
                 """
-                INSERT INTO node_paths (path, storage, description, created_at, updated_at)
-                VALUES (\(bind: path), \(bind: storage), \(bind: record.description), \(bind: now), \(bind: now))
+                INSERT INTO node_paths (path, storage, description, quota_mb, created_at, updated_at)
+                VALUES (\(bind: path), \(bind: storage), \(bind: record.description), \(bind: quota), \(bind: now),
+                    \(bind: now))
                 """
             ).run()
             try await AuditLog.record(
@@ -82,17 +96,20 @@ public struct NodePaths: Sendable {
         var record = try await get(path)
         record.storage = input.storage ?? record.storage
         record.description = input.description ?? record.description
+        if let quota = input.quotaMB { record.quotaMB = quota == 0 ? nil : quota }
+        record.quotaMB = try NodePaths.quota(record.quotaMB, storage: record.storage)
         record.updatedAt = Timestamp.now()
         try await catalog.transaction { [record] database in
             try await NodePaths.requireStorage(record.storage, in: database)
             try await database.raw(
                 """
                 UPDATE node_paths SET storage = \(bind: record.storage), description = \(bind: record.description),
-                    updated_at = \(bind: record.updatedAt) WHERE path = \(bind: path)
+                    quota_mb = \(bind: record.quotaMB), updated_at = \(bind: record.updatedAt) WHERE path = \(bind: path)
                 """
             ).run()
             try await AuditLog.record(
-                "node_path.update", target: "node_path:\(path)", detail: "storage \(record.storage)", by: actor,
+                "node_path.update", target: "node_path:\(path)",
+                detail: "storage \(record.storage), quota \(record.quotaMB.map { "\($0) MB" } ?? "none")", by: actor,
                 in: database)
         }
         return record
@@ -135,6 +152,31 @@ public struct NodePaths: Sendable {
         }
     }
 
+    /// Quotas are the built-in store's: an external server enforces its own.
+    static func quota(_ megabytes: Int?, storage: String) throws -> Int? {
+        guard let megabytes, megabytes != 0 else { return nil }
+        guard megabytes > 0 else {
+            throw AdminError(.invalid, "quota_mb must be a positive number of MB (0 removes it)")
+        }
+        guard storage == StorageTargets.builtinName else {
+            throw AdminError(
+                .invalid,
+                "quota_mb applies to the built-in store; storage \(storage) is external and its server enforces its own quota"
+            )
+        }
+        return megabytes
+    }
+
+    /// Node paths with a quota, for the store's checks.
+    func quotas() async throws -> [(path: String, bytes: Int64)] {
+        try await catalog.sql.raw("SELECT path, quota_mb FROM node_paths WHERE quota_mb IS NOT NULL").all().map {
+            (
+                try $0.decode(column: "path", as: String.self),
+                Int64(try $0.decode(column: "quota_mb", as: Int.self)) << 20
+            )
+        }
+    }
+
     static func requireStorage(_ name: String, in database: any SQLDatabase) async throws {
         guard try await database.raw("SELECT name FROM storage_targets WHERE name = \(bind: name)").first() != nil
         else {
@@ -148,6 +190,7 @@ public struct NodePaths: Sendable {
             path: try row.decode(column: "path", as: String.self),
             storage: try row.decode(column: "storage", as: String.self),
             description: try row.decode(column: "description", as: String.self),
+            quotaMB: try row.decode(column: "quota_mb", as: Int?.self),
             createdAt: try row.decode(column: "created_at", as: String.self),
             updatedAt: try row.decode(column: "updated_at", as: String.self))
     }

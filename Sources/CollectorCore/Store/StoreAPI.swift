@@ -16,6 +16,13 @@ struct StoreAPI {
     let basicCache = BasicCredentialCache()
     static let maxFileBytes: Int64 = 1 << 30
     var properties: DeadProperties { DeadProperties(catalog: collector.catalog) }
+    let usage: StoreUsage
+
+    init(collector: Collector, store: BuiltinStore) {
+        self.collector = collector
+        self.store = store
+        usage = StoreUsage(store: store)
+    }
 
     func register(on router: Router<CollectorContext>) {
         let methods: [HTTPRequest.Method] = [
@@ -59,7 +66,9 @@ struct StoreAPI {
         case "DELETE":
             guard try store.kind(path) != .missing else { throw AdminError(.notFound, "\(path) does not exist") }
             guard !path.components.isEmpty else { throw AdminError(.forbidden, "the store's root cannot be deleted") }
+            let size = StoreUsage.treeSize(store.url(path))
             try store.remove(path)
+            usage.adjust(path, by: -size)
             try await properties.removeTree(path)
             return Response(status: .noContent)
         case "MOVE", "COPY": return try await transfer(request, path, access: access, move: method == "MOVE")
@@ -152,22 +161,66 @@ struct StoreAPI {
             throw AdminError(.conflict, "\(parent) does not exist; MKCOL it first")
         }
         let existed: Bool
+        var previousSize: Int64 = 0
         switch try store.kind(path) {
         case .collection: throw AdminError(.conflict, "\(path) is a collection")
-        case .file: existed = true
+        case .file(let size, _):
+            existed = true
+            previousSize = size
         case .missing: existed = false
         }
         let declared = request.headers[.contentLength].flatMap { Int64($0) } ?? 0
         guard store.availableBytes > declared else {
             return insufficientStorage()
         }
+        let quota = try await quotaRoom(for: path, freed: previousSize)
+        if let quota, declared > quota.room { return quotaExceeded(quota) }
+        let written: Int64
         do {
-            _ = try await store.write(
-                path, chunks: request.body.map { [UInt8](buffer: $0) }, maxBytes: StoreAPI.maxFileBytes)
+            written = try await store.write(
+                path, chunks: request.body.map { [UInt8](buffer: $0) },
+                maxBytes: min(StoreAPI.maxFileBytes, quota?.room ?? .max))
         } catch is StoreFull {
             return insufficientStorage()
+        } catch let error as AdminError where error.kind == .tooLarge {
+            if let quota, quota.room < StoreAPI.maxFileBytes { return quotaExceeded(quota) }
+            throw error
         }
+        usage.adjust(path, by: written - previousSize)
         return Response(status: existed ? .noContent : .created, headers: [.contentLength: "0"])
+    }
+
+    /// The tightest quota among the node paths whose directory holds `path`: how many more bytes may
+    /// go there (counting `freed` bytes the write replaces), or nil when no quota applies.
+    private func quotaRoom(for path: StorePath, freed: Int64 = 0, alreadyCounted: StorePath? = nil) async throws
+        -> QuotaRoom?
+    {
+        var tightest: QuotaRoom?
+        for (nodePath, bytes) in try await collector.nodePaths.quotas() where StoreUsage.covers(nodePath, path) {
+            // A move inside one quota's directory adds nothing to it.
+            if let alreadyCounted, StoreUsage.covers(nodePath, alreadyCounted) { continue }
+            let used = usage.bytes(under: nodePath)
+            let room = bytes - used + freed
+            if tightest.map({ room < $0.room }) ?? true {
+                tightest = QuotaRoom(nodePath: nodePath, quota: bytes, used: used, room: max(0, room))
+            }
+        }
+        return tightest
+    }
+
+    struct QuotaRoom {
+        var nodePath: String
+        var quota: Int64
+        var used: Int64
+        var room: Int64
+    }
+
+    private func quotaExceeded(_ quota: QuotaRoom) -> Response {
+        let megabytes = { (bytes: Int64) in String(format: "%.1f", Double(bytes) / 1_048_576) }
+        return JSONErrorMiddleware.response(
+            .init(code: 507, reasonPhrase: "Insufficient Storage"), "quota_exceeded",
+            "node path \(quota.nodePath) is at its quota: \(megabytes(quota.used)) of \(megabytes(quota.quota)) MB used; an admin must raise it (recorder-collector admin node-path set \(quota.nodePath) --quota-mb N) or free space"
+        )
     }
 
     private func insufficientStorage() -> Response {
@@ -206,20 +259,30 @@ struct StoreAPI {
         }
         let overwrite = request.headers[.init("Overwrite")!]?.uppercased() != "F"
         let existed = try store.kind(destination) != .missing
+        if existed && !overwrite {
+            return JSONErrorMiddleware.response(
+                .preconditionFailed, "exists", "\(destination) exists and Overwrite is F")
+        }
+        let size = StoreUsage.treeSize(store.url(source))
+        let replaced = existed ? StoreUsage.treeSize(store.url(destination)) : 0
+        if let quota = try await quotaRoom(for: destination, freed: replaced, alreadyCounted: move ? source : nil),
+            size > quota.room
+        {
+            return quotaExceeded(quota)
+        }
         if existed {
-            guard overwrite else {
-                return JSONErrorMiddleware.response(
-                    .preconditionFailed, "exists", "\(destination) exists and Overwrite is F")
-            }
             try store.remove(destination)
+            usage.adjust(destination, by: -replaced)
         }
         if move {
             try store.move(source, to: destination)
+            usage.adjust(source, by: -size)
             try await properties.moveTree(source, to: destination)
         } else {
             try store.copy(source, to: destination)
             try await properties.copyTree(source, to: destination)
         }
+        usage.adjust(destination, by: size)
         return Response(status: existed ? .noContent : .created, headers: [.contentLength: "0"])
     }
 
