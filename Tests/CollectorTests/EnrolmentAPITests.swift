@@ -71,4 +71,26 @@ struct EnrolmentAPITests {
             #expect(try await api.send(.get, "/api/v1/agent/config").status == 401, "the old token stays dead")
         }
     }
+
+    /// Time runs out: an enrolment code past its expiry and an admin session past its lifetime are
+    /// refused with a message that says so, and the code stays unspent.
+    @Test(arguments: Backend.allCases)
+    func expiredCodesAndSessionsAreRefused(_ backend: Backend) async throws {
+        try await AdminAPITests().withAPI(backend) { api, collector, password in
+            try await api.logIn(password)
+            let code = try #require(
+                try await api.send(.post, "/api/v1/admin/enrolment-codes", json: #"{"node_path":"/emea"}"#).json["code"]
+                    as? String)
+            let past = "2020-01-01T00:00:00.000Z"
+            try await collector.catalog.sql.raw("UPDATE enrolment_codes SET expires_at = \(bind: past)").run()
+            try await collector.catalog.sql.raw("UPDATE sessions SET expires_at = \(bind: past)").run()
+
+            let admin = try await api.send(.get, "/api/v1/admin/node-paths")
+            #expect(admin.status == 401, "an expired session is no session: \(admin.json)")
+            api.token = nil
+            let late = try await api.send(.post, "/api/v1/agents/enrol", json: enrolBody(code: code))
+            #expect(late.status == 401 && late.errorMessage.contains("has expired"), "\(late.json)")
+            #expect(try await collector.agents.list().isEmpty)
+        }
+    }
 }
