@@ -140,22 +140,8 @@ extension Collector {
                 "agent \(manifest.agentId) is not enrolled here and its manifests carry different signing keys: enrol it, then reindex again"
             )
         }
-        do {
-            try ManifestVerification.verifySignature(manifest, expectedPublicKey: expectedKey)
-        } catch {
-            throw AdminError(.unprocessable, "\(error)")
-        }
-        let objectPath = Collector.objectPath(of: manifest)
-        let storage = candidate.storage
-        guard let stored = try await Collector.onThreadPool({ try storage.digest(objectPath) }) else {
-            throw AdminError(.unprocessable, "its segment \(storage.describe(objectPath)) is missing")
-        }
-        guard stored.size == manifest.sealedSize, stored.sha256 == manifest.sealedSha256 else {
-            throw AdminError(
-                .unprocessable,
-                "its segment \(storage.describe(objectPath)) is \(stored.size) bytes with SHA-256 \(stored.sha256), the manifest says \(manifest.sealedSize) bytes, \(manifest.sealedSha256): altered or damaged"
-            )
-        }
+        let objectPath = try await Collector.verify(
+            manifest, signedBy: expectedKey, storedIn: candidate.storage, target: candidate.target)
         let record = SegmentRecord(
             manifest: manifest, manifestSha256: candidate.sha256, storageTarget: candidate.target,
             objectPath: objectPath.joined(separator: "/"), indexedAt: Timestamp.now())

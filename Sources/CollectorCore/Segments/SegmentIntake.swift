@@ -30,22 +30,40 @@ extension Collector {
         {
             return .duplicate(existing)
         }
-        do {
-            try ManifestVerification.verifySignature(manifest, expectedPublicKey: agent.signingKey)
-        } catch {
-            throw AdminError(.unprocessable, "manifest \(manifest.segmentFile): \(error)")
-        }
         guard let nodePath = try await nodePaths.resolve(agent.nodePath) else {
             throw AdminError(.notFound, "no node path covers \(agent.nodePath); an admin must add one (or /)")
         }
+        let objectPath = try await Collector.verify(
+            manifest, signedBy: agent.signingKey, storedIn: try await storage(named: nodePath.storage),
+            target: nodePath.storage)
+        let record = SegmentRecord(
+            manifest: manifest, manifestSha256: manifestSha256, storageTarget: nodePath.storage,
+            objectPath: objectPath.joined(separator: "/"), indexedAt: Timestamp.now())
+        return try await segments.record(
+            record, manifestText: String(decoding: bytes, as: UTF8.self),
+            by: Actor(name: "agent:\(agent.id)", source: source))
+    }
+
+    /// What every catalogued segment passed, at intake and at reindex: the manifest is signed by `key`,
+    /// and `storage` holds, where the layout puts it, a file of exactly the stated size and SHA-256
+    /// (read as a stream). Returns that file's path; a 422 says what is wrong.
+    static func verify(
+        _ manifest: SegmentManifest, signedBy key: String, storedIn storage: any TargetStorage, target: String
+    )
+        async throws -> [String]
+    {
+        do {
+            try ManifestVerification.verifySignature(manifest, expectedPublicKey: key)
+        } catch {
+            throw AdminError(.unprocessable, "manifest \(manifest.segmentFile): \(error)")
+        }
         let objectPath = Collector.objectPath(of: manifest)
-        let storage = try await storage(named: nodePath.storage)
         let stored = try await Collector.onThreadPool { try storage.digest(objectPath) }
         let location = storage.describe(objectPath)
         guard let stored else {
             throw AdminError(
                 .unprocessable,
-                "\(manifest.segmentFile) is not in storage target \(nodePath.storage) at \(location); upload the segment before its manifest"
+                "\(manifest.segmentFile) is not in storage target \(target) at \(location); upload the segment before its manifest"
             )
         }
         guard stored.size == manifest.sealedSize else {
@@ -60,12 +78,7 @@ extension Collector {
                 "\(location) has SHA-256 \(stored.sha256), the manifest says \(manifest.sealedSha256): the stored segment was altered or damaged (upload it again)"
             )
         }
-        let record = SegmentRecord(
-            manifest: manifest, manifestSha256: manifestSha256, storageTarget: nodePath.storage,
-            objectPath: objectPath.joined(separator: "/"), indexedAt: Timestamp.now())
-        return try await segments.record(
-            record, manifestText: String(decoding: bytes, as: UTF8.self),
-            by: Actor(name: "agent:\(agent.id)", source: source))
+        return objectPath
     }
 
     /// Where the agent stored the segment (the storage layout contract, `StorageLayout`).
