@@ -108,6 +108,14 @@ struct StoreTests {
                 before.contains("<ns:absent xmlns:ns=\"urn:recorder\"/></D:prop><D:status>HTTP/1.1 404"), "\(before)")
             #expect(before.contains("<D:getcontentlength>1</D:getcontentlength>"), "\(before)")
 
+            // A Depth 1 listing (here of the store's root) shows each member's own dead properties.
+            let tag = """
+                <D:propertyupdate xmlns:D="DAV:" xmlns:R="urn:recorder"><D:set><D:prop><R:site>Lyon</R:site></D:prop></D:set></D:propertyupdate>
+                """
+            #expect(try await send("PROPPATCH", "/dav/case/", tag).0 == 207)
+            let listing = try await send("PROPFIND", "/dav/", headers: [.init("Depth")!: "1"]).1
+            #expect(listing.contains(">Lyon</ns:site>") && !listing.contains("Ana"), "\(listing)")
+
             let moved = try await send("MOVE", "/dav/case/", headers: [.init("Destination")!: "/dav/archive/"])
             #expect(moved.0 == 201)
             #expect(try await properties("/dav/archive/inner/note.txt").contains(">Ana</ns:reviewer>"))

@@ -22,17 +22,22 @@ struct DeadProperties: Sendable {
         case remove(PropertyName)
     }
 
-    /// Every dead property of `path`.
-    func all(_ path: StorePath) async throws -> [PropertyName: String] {
-        var found: [PropertyName: String] = [:]
+    /// The dead properties of `path` and, with depth 1, of its members, keyed by path: one query for a
+    /// whole PROPFIND however many members it lists.
+    func all(_ path: StorePath, depth: Int) async throws -> [String: [PropertyName: String]] {
+        let condition: SQLQueryString = depth == 0 ? "path = \(bind: path.description)" : DeadProperties.tree(path)
+        let deepest = path.components.count + depth
+        var found: [String: [PropertyName: String]] = [:]
         for row in try await catalog.sql.raw(
-            "SELECT namespace, name, value FROM dav_properties WHERE path = \(bind: path.description)"
-        ).all() {
-            found[
-                PropertyName(
-                    namespace: try row.decode(column: "namespace", as: String.self),
-                    name: try row.decode(column: "name", as: String.self))] = try row.decode(
-                    column: "value", as: String.self)
+            "SELECT path, namespace, name, value FROM dav_properties WHERE " + condition
+        )
+        .all() {
+            let owner = try row.decode(column: "path", as: String.self)
+            guard owner.split(separator: "/").count <= deepest else { continue }
+            let name = PropertyName(
+                namespace: try row.decode(column: "namespace", as: String.self),
+                name: try row.decode(column: "name", as: String.self))
+            found[owner, default: [:]][name] = try row.decode(column: "value", as: String.self)
         }
         return found
     }
@@ -72,7 +77,7 @@ struct DeadProperties: Sendable {
     /// the bound length count code points in both; PostgreSQL needs the CASTs to type `||` operands).
     private static func tree(_ path: StorePath) -> SQLQueryString {
         let key = path.description
-        let prefix = key + "/"
+        let prefix = path.components.isEmpty ? key : key + "/"
         return
             "(path = \(bind: key) OR substr(path, 1, CAST(\(bind: prefix.unicodeScalars.count) AS INTEGER)) = \(bind: prefix))"
     }

@@ -307,11 +307,11 @@ struct StoreAPI {
                 resources.append((child, try store.kind(child)))
             }
         }
-        var entries: [String] = []
-        for (resource, kind) in resources {
-            entries.append(StoreAPI.propEntry(resource, kind, dead: try await properties.all(resource), wanted: wanted))
-        }
-        return StoreAPI.multistatus(entries)
+        let dead = try await properties.all(path, depth: depth == "0" ? 0 : 1)
+        return StoreAPI.multistatus(
+            resources.map { resource, kind in
+                StoreAPI.propEntry(resource, kind, dead: dead[resource.description] ?? [:], wanted: wanted)
+            })
     }
 
     /// Sets and removes dead properties, all or none (RFC 4918 §9.2): a request naming a live
