@@ -52,9 +52,3 @@ struct SealBenchmark: ParsableCommand {
                 segmentMB / (writeMs / 1000), directory))
     }
 }
-
-extension Duration {
-    var milliseconds: Double {
-        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
-    }
-}

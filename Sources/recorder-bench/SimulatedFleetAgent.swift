@@ -132,10 +132,9 @@ struct LoadPhase {
                     do {
                         try body(worker)
                         let took = ContinuousClock.now - begin
-                        let ms = Double(took.components.seconds) * 1000 + Double(took.components.attoseconds) / 1e15
                         lock.withLock {
                             phase.completed += 1
-                            phase.latenciesMs.append(ms)
+                            phase.latenciesMs.append(took.milliseconds)
                         }
                     } catch is SimulatedFleetAgent.Finished {
                         return
@@ -152,7 +151,7 @@ struct LoadPhase {
         group.wait()
         let elapsed = ContinuousClock.now - started
         return lock.withLock {
-            phase.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            phase.seconds = elapsed.timeInterval
             return phase
         }
     }

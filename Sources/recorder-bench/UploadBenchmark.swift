@@ -69,7 +69,7 @@ struct UploadBenchmark: ParsableCommand {
                 }
                 group.wait()
             }
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.timeInterval
             guard failure.value == 0 else { throw ValidationError("\(failure.value) uploads failed in \(label)") }
             print(
                 label.padding(toLength: 26, withPad: " ", startingAt: 0)

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import RecorderCore
 
 /// Agents report here: each stored segment's manifest (`POST /api/v1/agent/manifests`, the manifest
 /// file's bytes as the body, since the chain hashes exactly those bytes) and a heartbeat every minute.
@@ -26,9 +27,9 @@ struct SegmentAPI {
         }
         agent.post("heartbeat") { request, context in
             let receivedAt = Date()
-            let input = try await request.decodeStrict(HeartbeatInput.self, context: context)
+            let report = try await request.decodeStrict(AgentHeartbeat.self, context: context)
             let offset = try await collector.heartbeats.record(
-                input.report, agentId: context.agent!.id, receivedAt: receivedAt)
+                report, agentId: context.agent!.id, receivedAt: receivedAt)
             return HeartbeatAnswer(receivedAt: Timestamp.string(receivedAt), clockOffsetMs: offset)
         }
 
@@ -55,36 +56,11 @@ struct SegmentAPI {
 
 extension SegmentRecord: ResponseEncodable {}
 
-struct HeartbeatInput: StrictJSON {
+extension AgentHeartbeat: StrictJSON {
     static let fields: Set<String> = [
         "agent_version", "sent_at", "round_trip_ms", "state", "spool_segments", "spool_bytes", "last_error",
         "last_error_at",
     ]
-    var agentVersion: String
-    var sentAt: String
-    var roundTripMs: Int?
-    var state: String
-    var spoolSegments: Int
-    var spoolBytes: Int
-    var lastError: String?
-    var lastErrorAt: String?
-
-    enum CodingKeys: String, CodingKey {
-        case state
-        case agentVersion = "agent_version"
-        case sentAt = "sent_at"
-        case roundTripMs = "round_trip_ms"
-        case spoolSegments = "spool_segments"
-        case spoolBytes = "spool_bytes"
-        case lastError = "last_error"
-        case lastErrorAt = "last_error_at"
-    }
-
-    var report: HeartbeatReport {
-        HeartbeatReport(
-            agentVersion: agentVersion, sentAt: sentAt, roundTripMs: roundTripMs, state: state,
-            spoolSegments: spoolSegments, spoolBytes: spoolBytes, lastError: lastError, lastErrorAt: lastErrorAt)
-    }
 }
 
 struct HeartbeatAnswer: ResponseEncodable {

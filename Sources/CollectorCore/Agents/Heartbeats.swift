@@ -1,4 +1,5 @@
 import Foundation
+import RecorderCore
 import SQLKit
 
 /// What an agent reports about itself every minute, and what the collector makes of it: the agent's
@@ -54,25 +55,11 @@ public struct AgentHealth: Codable, Sendable, Equatable {
     }
 }
 
-/// The heartbeat an agent sends (`POST /api/v1/agent/heartbeat`).
-public struct HeartbeatReport: Sendable, Equatable {
-    public var agentVersion: String
-    /// The agent's wall clock when it sent the request (RFC 3339 with milliseconds).
-    public var sentAt: String
-    /// The agent's round trip of its previous heartbeat, to correct the offset for network delay.
-    public var roundTripMs: Int?
-    public var state: String
-    public var spoolSegments: Int
-    public var spoolBytes: Int
-    public var lastError: String?
-    public var lastErrorAt: String?
-}
-
 public struct Heartbeats: Sendable {
     let catalog: Catalog
 
     /// Stores the report with the measured clock offset and returns that offset (ms).
-    public func record(_ report: HeartbeatReport, agentId: String, receivedAt: Date = Date()) async throws -> Int {
+    public func record(_ report: AgentHeartbeat, agentId: String, receivedAt: Date = Date()) async throws -> Int {
         guard let sent = Timestamp.date(report.sentAt) else {
             throw AdminError(.invalid, "sent_at \"\(report.sentAt)\" is not an RFC 3339 time with milliseconds")
         }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import RecorderCore
 import StorageClient
 
 /// The "test" action on a storage target: does, with the target's own credentials, what agents and
@@ -68,8 +69,7 @@ extension Collector {
             report.steps.append(
                 .init(
                     name: name, ok: outcome.0, detail: outcome.1,
-                    milliseconds: Int(elapsed.components.seconds) * 1000
-                        + Int(elapsed.components.attoseconds / 1_000_000_000_000_000)))
+                    milliseconds: Int(elapsed.milliseconds)))
             if !outcome.0 { report.ok = false }
             return outcome.0
         }

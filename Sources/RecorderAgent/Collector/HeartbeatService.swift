@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RecorderCore
 import ServiceLifecycle
 import StorageClient
 

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Logging
+import RecorderCore
 import ServiceLifecycle
 import StorageClient
 
@@ -80,11 +81,5 @@ public struct UploadService: Service {
             thread.name = "spool-uploader"
             thread.start()
         }
-    }
-}
-
-extension Duration {
-    fileprivate var timeInterval: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }
