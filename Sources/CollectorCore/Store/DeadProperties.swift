@@ -82,12 +82,22 @@ struct DeadProperties: Sendable {
             "(path = \(bind: key) OR substr(path, 1, CAST(\(bind: prefix.unicodeScalars.count) AS INTEGER)) = \(bind: prefix))"
     }
 
+    /// Whether any of these subtrees has a dead property. Agents' uploads never set any, so their
+    /// MOVEs and DELETEs cost this one read instead of a write transaction.
+    private func anyProperties(_ paths: StorePath...) async throws -> Bool {
+        let condition = paths.map(DeadProperties.tree).joined(separator: " OR ")
+        return try await catalog.sql.raw("SELECT 1 AS found FROM dav_properties WHERE " + condition + " LIMIT 1")
+            .first() != nil
+    }
+
     func removeTree(_ path: StorePath) async throws {
+        guard try await anyProperties(path) else { return }
         try await catalog.sql.raw("DELETE FROM dav_properties WHERE " + DeadProperties.tree(path)).run()
     }
 
     /// After a MOVE: the properties follow the resource (the destination's old ones are gone).
     func moveTree(_ source: StorePath, to destination: StorePath) async throws {
+        guard try await anyProperties(source, destination) else { return }
         let skip = source.description.unicodeScalars.count + 1
         try await catalog.transaction { database in
             try await database.raw("DELETE FROM dav_properties WHERE " + DeadProperties.tree(destination)).run()
@@ -100,6 +110,7 @@ struct DeadProperties: Sendable {
 
     /// After a COPY: the destination gets copies of the source's properties.
     func copyTree(_ source: StorePath, to destination: StorePath) async throws {
+        guard try await anyProperties(source, destination) else { return }
         let skip = source.description.unicodeScalars.count + 1
         try await catalog.transaction { database in
             try await database.raw("DELETE FROM dav_properties WHERE " + DeadProperties.tree(destination)).run()
