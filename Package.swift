@@ -37,6 +37,8 @@ let package = Package(
         // Debian's libyuv-dev ships no pkg-config file: the module map links it by name.
         .systemLibrary(name: "CYUV", providers: [.apt(["libyuv-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // glibc's malloc tuning (mallopt), which Swift's Glibc module does not export.
+        .systemLibrary(name: "CMalloc"),
 
         .target(
             name: "RecorderCore",
@@ -88,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "recorder-collector",
             dependencies: [
-                "CollectorCore", "RecorderCore",
+                "CollectorCore", "RecorderCore", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -115,7 +117,8 @@ let package = Package(
         .testTarget(
             name: "RecorderAgentTests",
             dependencies: [
-                "RecorderAgent", "RecorderCore", "StorageClient", "TestSupport", "recorder-agent", "recorder-collector", "x11-scene",
+                "RecorderAgent", "RecorderCore", "StorageClient", "TestSupport", "recorder-agent", "recorder-collector",
+                "x11-scene",
             ]),
         .testTarget(
             name: "CollectorTests",

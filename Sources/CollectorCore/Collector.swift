@@ -24,8 +24,9 @@ public struct Collector: Sendable {
         let location = database ?? .sqlite(path: dataDirectory.appendingPathComponent("catalog.sqlite").path)
         let secrets = try SecretBox.loadOrCreate(at: dataDirectory.appendingPathComponent("secrets.key"))
         let catalog = try await Catalog.open(location, logger: logger)
+        Collector.tighten(dataDirectory)
         let collector = Collector(
-            catalog: catalog, users: Users(catalog: catalog, hashing: hashing),
+            catalog: catalog, users: Users(catalog: catalog, hasher: PasswordHasher(parameters: hashing)),
             storageTargets: StorageTargets(catalog: catalog, secrets: secrets), nodePaths: NodePaths(catalog: catalog),
             recordingKeys: RecordingKeys(
                 catalog: catalog, directory: dataDirectory.appendingPathComponent("keys"), keyBits: recordingKeyBits),
@@ -39,6 +40,17 @@ public struct Collector: Sendable {
             throw error
         }
         return collector
+    }
+
+    /// The data directory holds the catalog, keys and recordings: 0700, and the SQLite files (which
+    /// SQLite creates with the umask's mode, world-readable by default) 0600. Also applied to a data
+    /// directory that existed before, with whatever modes it had.
+    static func tighten(_ dataDirectory: URL) {
+        chmod(dataDirectory.path, 0o700)
+        for name in ["catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm", "catalog.sqlite-journal"] {
+            let path = dataDirectory.appendingPathComponent(name).path
+            if FileManager.default.fileExists(atPath: path) { chmod(path, 0o600) }
+        }
     }
 
     /// What a fresh catalog gets, so the collector works out of the box and the CLI can be used before

@@ -25,8 +25,9 @@ public final class WebDAVClient: Sendable {
     public func store(_ bytes: [UInt8], in directory: [String], name: String) throws {
         try makeCollections(directory)
         // One temporary name per file, not a random one: a PUT cut short by a crash or an outage is
-        // overwritten by the retry instead of leaving garbage in the storage.
-        let temporary = ".\(name).uploading"
+        // overwritten by the retry instead of leaving garbage in the storage. Not hidden (no leading
+        // dot): the collector's store refuses hidden names from agents, and an admin should see it.
+        let temporary = "\(name).uploading"
         do {
             try put(bytes, to: directory + [temporary])
         } catch let error as UploadError where error.status == 409 {

@@ -65,6 +65,7 @@ struct CollectorLoadBenchmark: ParsableCommand {
 
 /// `recorder-collector serve` on a free port, with its printed URL and its CA on disk.
 final class RunningCollector: @unchecked Sendable {
+    let running: CollectorProcess
     let process: Process
     let url: String
     let caFile: String
@@ -72,20 +73,10 @@ final class RunningCollector: @unchecked Sendable {
 
     init(data: String) throws {
         self.data = data
-        let output: URL
-        (process, output) = try ProcessRunner.launch(
-            ProcessRunner.product("recorder-collector"), ["serve", "--data-dir", data, "--port", "0"])
-        var printed = ""
-        for _ in 0..<600 where !printed.contains("listening on") {
-            Thread.sleep(forTimeInterval: 0.05)
-            printed = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-        }
-        guard let range = printed.firstRange(of: /https:\/\/127\.0\.0\.1:\d+/) else {
-            ProcessRunner.kill(process)
-            throw ValidationError("the collector did not start: \(printed)")
-        }
-        url = String(printed[range])
-        caFile = data + "/tls/ca.pem"
+        running = try CollectorProcess(dataDirectory: data)
+        process = running.process
+        url = running.url
+        caFile = running.caFile
     }
 
     func stop() { ProcessRunner.kill(process) }

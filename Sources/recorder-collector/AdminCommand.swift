@@ -1,6 +1,7 @@
 import ArgumentParser
 import CollectorCore
 import Foundation
+import RecorderCore
 
 /// `recorder-collector admin ...`: the admin API's operations, run directly on the catalog (on the
 /// collector's host, as the user who owns its data directory). Same validation, same audit entries
@@ -36,6 +37,13 @@ func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// One tab-separated table row. Every field may hold outside data (host names, call ids, user names
+/// from failed logins, paths): control characters (tabs included, which would shift the columns)
+/// and bidi overrides are printed escaped, never passed to the admin's terminal.
+func printRow(_ fields: [String]) {
+    print(fields.map(OutsideText.printable).joined(separator: "\t"))
 }
 
 /// Secrets never come from arguments (visible in `ps` and shell history): stdin or an environment variable.
@@ -110,7 +118,7 @@ struct NodePathCommand: AsyncParsableCommand {
             try await withCollector(common) { collector, _ in
                 for record in try await collector.nodePaths.list() {
                     let quota = record.quotaMB.map { "quota \($0) MB" } ?? "no quota"
-                    print("\(record.path)\t\(record.storage)\t\(quota)\t\(record.description)")
+                    printRow([record.path, record.storage, quota, record.description])
                 }
             }
         }
@@ -192,7 +200,7 @@ struct StorageCommand: AsyncParsableCommand {
         func run() async throws {
             try await withCollector(common) { collector, _ in
                 for target in try await collector.storageTargets.list() {
-                    print("\(target.name)\t\(target.kind.rawValue)\t\(target.url ?? "-")\t\(target.auth.rawValue)")
+                    printRow([target.name, target.kind.rawValue, target.url ?? "-", target.auth.rawValue])
                 }
             }
         }
@@ -255,7 +263,7 @@ struct AuditCommand: AsyncParsableCommand {
     func run() async throws {
         try await withCollector(common) { collector, _ in
             for entry in try await AuditLog.entries(limit: limit, in: collector.catalog.sql) {
-                print("\(entry.at)\t\(entry.actor)\t\(entry.source)\t\(entry.action)\t\(entry.target)\t\(entry.detail)")
+                printRow([entry.at, entry.actor, entry.source, entry.action, entry.target, entry.detail])
             }
         }
     }
@@ -302,7 +310,7 @@ struct AgentCommand: AsyncParsableCommand {
                     let status = agent.revokedAt.map { "revoked \($0)" } ?? "active"
                     let health = agent.health
                     let segments = agent.segments ?? Segments.ChainSummary()
-                    print(
+                    printRow(
                         [
                             agent.id, agent.nodePath, agent.hostname, status, health?.verdict ?? "no heartbeat",
                             health?.agentVersion ?? "-", health?.state ?? "-",
@@ -310,9 +318,9 @@ struct AgentCommand: AsyncParsableCommand {
                             health.map { "\($0.clockOffsetMs) ms" } ?? "-",
                             "\(segments.segments) (\(segments.broken) broken, \(segments.pending) pending)",
                             agent.lastSeenAt ?? "never",
-                        ].joined(separator: "\t"))
+                        ])
                     if let error = health?.lastError {
-                        print("\tlast error \(health?.lastErrorAt ?? ""): \(error)")
+                        print("\tlast error \(health?.lastErrorAt ?? ""): \(OutsideText.printable(error))")
                     }
                 }
             }

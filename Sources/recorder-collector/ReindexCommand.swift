@@ -1,6 +1,7 @@
 import ArgumentParser
 import CollectorCore
 import Foundation
+import RecorderCore
 
 /// `recorder-collector reindex`: rebuilds the segment catalog from the manifests in every storage
 /// target (after a lost database, or to check storage against the catalog).
@@ -32,7 +33,9 @@ struct ReindexCommand: AsyncParsableCommand {
             }
             if !report.refused.isEmpty {
                 print("refused: \(report.refused.count)")
-                for problem in report.refused { print("  \(problem.location): \(problem.reason)") }
+                for problem in report.refused {
+                    print("  \(OutsideText.printable(problem.location)): \(OutsideText.printable(problem.reason))")
+                }
             }
             if !report.missingFromStorage.isEmpty {
                 print("catalogued but no manifest in storage: \(report.missingFromStorage.count)")

@@ -33,9 +33,10 @@ struct SegmentCommand: AsyncParsableCommand {
                 if json { return try printJSON(rows) }
                 for row in rows {
                     let calls = row.callIds.isEmpty ? "-" : row.callIds.joined(separator: ",")
-                    print(
-                        "\(row.firstFrameTime)\t\(row.agentId)\t#\(row.sequence)\t\(calls)\t\(row.durationMs) ms\t\(row.chain.rawValue)\t\(row.storageTarget):\(row.objectPath)"
-                    )
+                    printRow([
+                        row.firstFrameTime, row.agentId, "#\(row.sequence)", calls, "\(row.durationMs) ms",
+                        row.chain.rawValue, "\(row.storageTarget):\(row.objectPath)",
+                    ])
                 }
             }
         }

@@ -51,17 +51,14 @@ struct CollectorCommandTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString)").path
         let early = try admin(directory, ["node-path", "add", "/emea", "--storage", "builtin"])
         #expect(early.status == 0, "the CLI works before the first start: \(early.stderr)")
-        let (process, output) = try ProcessRunner.launch(collector, ["serve", "--data-dir", directory, "--port", "0"])
-        defer { ProcessRunner.kill(process) }
-        var printed = ""
-        for _ in 0..<400 where !printed.contains("listening on") {
-            Thread.sleep(forTimeInterval: 0.05)
-            printed = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-        }
-        let lines = printed.split(separator: "\n").map(String.init)
-        let password = try #require(lines.firstIndex { $0.hasPrefix("First start") }.map { lines[$0 + 1] })
-            .trimmingCharacters(in: .whitespaces)
-        let address = try #require(printed.firstRange(of: /https:\/\/127\.0\.0\.1:\d+/).map { String(printed[$0]) })
+        let running = try CollectorProcess(dataDirectory: directory)
+        let process = running.process
+        let printed = running.printed
+        #expect(!printed.contains("password:"), "the first admin's password is never printed")
+        let password = try #require(running.adminPassword)
+        let passwordFile = try FileManager.default.attributesOfItem(atPath: "\(directory)/initial-admin-password")
+        #expect((passwordFile[.posixPermissions] as? Int) == 0o600)
+        let address = running.url
         // The printed fingerprint is the CA's, as openssl computes it; curl trusts that CA and nothing else.
         let caFile = "\(directory)/tls/ca.pem"
         let openssl = try ProcessRunner.run("openssl", ["x509", "-in", caFile, "-noout", "-fingerprint", "-sha256"])
@@ -100,14 +97,9 @@ struct CollectorCommandTests {
         #expect(process.terminationStatus == 0, "graceful stop on SIGTERM")
 
         // A restart keeps everything and creates no second admin.
-        let (again, againOutput) = try ProcessRunner.launch(
-            collector, ["serve", "--data-dir", directory, "--port", "0"])
-        defer { ProcessRunner.kill(again) }
-        var second = ""
-        for _ in 0..<400 where !second.contains("listening on") {
-            Thread.sleep(forTimeInterval: 0.05)
-            second = (try? String(contentsOf: againOutput, encoding: .utf8)) ?? ""
-        }
+        let again = try CollectorProcess(dataDirectory: directory)
+        defer { again.stop() }
+        let second = again.printed
         #expect(second.contains("listening on") && !second.contains("First start"))
         #expect(second.contains(fingerprint), "the same CA across restarts: agents keep their pin")
     }
@@ -131,20 +123,12 @@ struct CollectorCommandTests {
             ["serve", "--data-dir", directory, "--port", "0", "--tls-certificate", "\(directory)/cert.pem"])
         #expect(half.status != 0 && half.stderr.contains("tls_certificate and tls_key go together"), "\(half.stderr)")
 
-        let (process, output) = try ProcessRunner.launch(
-            ProcessRunner.product("recorder-collector"),
-            [
-                "serve", "--data-dir", directory, "--port", "0", "--tls-certificate", "\(directory)/cert.pem",
-                "--tls-key",
-                "\(directory)/key.pem",
-            ])
-        defer { ProcessRunner.kill(process) }
-        var printed = ""
-        for _ in 0..<400 where !printed.contains("listening on") {
-            Thread.sleep(forTimeInterval: 0.05)
-            printed = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-        }
-        let address = try #require(printed.firstRange(of: /https:\/\/127\.0\.0\.1:\d+/).map { String(printed[$0]) })
+        let running = try CollectorProcess(
+            dataDirectory: directory,
+            arguments: ["--tls-certificate", "\(directory)/cert.pem", "--tls-key", "\(directory)/key.pem"])
+        defer { running.stop() }
+        let printed = running.printed
+        let address = running.url
         let health = try ProcessRunner.run("curl", ["-s", "--cacert", "\(directory)/cert.pem", "\(address)/healthz"])
         #expect(health.stdout == "ok", "\(health.stderr)")
         let openssl = try ProcessRunner.run(

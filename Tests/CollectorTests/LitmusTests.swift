@@ -11,19 +11,10 @@ struct LitmusTests {
         let litmus = try ProcessRunner.which("litmus")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("litmus-\(UUID().uuidString)")
             .path
-        let (process, output) = try ProcessRunner.launch(
-            ProcessRunner.product("recorder-collector"),
-            ["serve", "--data-dir", directory, "--port", "0", "--plain-http"])
-        defer { ProcessRunner.kill(process) }
-        var printed = ""
-        for _ in 0..<400 where !printed.contains("listening on") {
-            Thread.sleep(forTimeInterval: 0.05)
-            printed = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-        }
-        let lines = printed.split(separator: "\n").map(String.init)
-        let password = try #require(lines.firstIndex { $0.hasPrefix("First start") }.map { lines[$0 + 1] })
-            .trimmingCharacters(in: .whitespaces)
-        let address = try #require(printed.firstRange(of: /http:\/\/127\.0\.0\.1:\d+/).map { String(printed[$0]) })
+        let running = try CollectorProcess(dataDirectory: directory, arguments: ["--plain-http"])
+        defer { running.stop() }
+        let password = try #require(running.adminPassword)
+        let address = running.url
         let made = try ProcessRunner.run(
             "curl",
             [

@@ -14,20 +14,12 @@ struct EnrolmentTests {
 
     /// A running collector on a free port; returns its URL and printed fingerprint.
     func startCollector(_ data: String) throws -> (process: Process, url: String, fingerprint: String) {
-        let (process, output) = try ProcessRunner.launch(collector, ["serve", "--data-dir", data, "--port", "0"])
-        var printed = ""
-        for _ in 0..<600 where !printed.contains("listening on") {
-            Thread.sleep(forTimeInterval: 0.05)
-            printed = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        let running = try CollectorProcess(dataDirectory: data)
+        guard let fingerprint = running.fingerprint else {
+            running.stop()
+            throw TestFailure("the collector printed no fingerprint: \(running.printed)")
         }
-        guard let url = printed.firstRange(of: /https:\/\/127\.0\.0\.1:\d+/).map({ String(printed[$0]) }),
-            let line = printed.split(separator: "\n").first(where: { $0.hasPrefix("TLS fingerprint") }),
-            let fingerprint = line.split(separator: " ").last.map(String.init)
-        else {
-            ProcessRunner.kill(process)
-            throw TestFailure("the collector did not start: \(printed)")
-        }
-        return (process, url, fingerprint)
+        return (running.process, running.url, fingerprint)
     }
 
     func admin(_ data: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {

@@ -77,6 +77,22 @@ public enum ProcessRunner {
         return (process, output)
     }
 
+    /// Waits until `file` (a launched process's output) contains `text`, the process exits, or
+    /// `seconds` pass; returns the output when the text appeared. The one way tests wait for a
+    /// server's own readiness line.
+    public static func waitForOutput(
+        containing text: String, in file: URL, of process: Process? = nil, seconds: Double = 60
+    ) -> String? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let printed = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+            if printed.contains(text) { return printed }
+            if let process, !process.isRunning { return nil }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return nil
+    }
+
     /// SIGKILL, not SIGTERM: children of the test runner inherit its blocked signal mask, and helpers
     /// such as Xvfb never unblock SIGTERM, so a polite stop would wait forever.
     public static func kill(_ process: Process) {

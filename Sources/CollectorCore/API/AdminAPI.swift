@@ -5,6 +5,7 @@ import Hummingbird
 /// audit), all JSON. Admin routes need `Authorization: Bearer <session token>` from a login.
 struct AdminAPI {
     let collector: Collector
+    let guards: AuthenticationGuards
 
     func register(on router: Router<CollectorContext>) {
         let auth = router.group("api/v1/auth")
@@ -86,8 +87,18 @@ struct AdminAPI {
 
     @Sendable func logIn(request: Request, context: CollectorContext) async throws -> LoginResponse {
         let credentials = try await request.decodeStrict(Credentials.self, context: context)
-        let (token, user) = try await collector.users.logIn(
-            username: credentials.username, password: credentials.password, source: context.remoteAddress)
+        let keys = AuthenticationGuards.keys(address: context.remoteAddress, user: credentials.username)
+        try guards.check(keys, what: "login")
+        let token: String
+        let user: Users.User
+        do {
+            (token, user) = try await collector.users.logIn(
+                username: credentials.username, password: credentials.password, source: context.remoteAddress)
+        } catch let error as AdminError where error.kind == .unauthorized {
+            // logIn audited the failure itself; the throttle counts it.
+            guards.throttle.recordFailure(keys)
+            throw error
+        }
         return LoginResponse(token: token, user: user, expiresInSeconds: Int(Users.sessionLifetime))
     }
 

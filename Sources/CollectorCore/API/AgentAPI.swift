@@ -6,6 +6,7 @@ import Hummingbird
 /// here too, behind the session check.
 struct AgentAPI {
     let collector: Collector
+    let guards: AuthenticationGuards
     let publicURL: PublicURL
     let caPEM: String?
 
@@ -20,9 +21,21 @@ struct AgentAPI {
         }
         router.post("api/v1/agents/enrol") { request, context in
             let input = try await request.decodeStrict(EnrolmentRequest.self, context: context)
-            let (token, agent) = try await collector.agents.enrol(
-                code: input.code, agentId: input.agentId, hostname: input.hostname ?? "", signingKey: input.signingKey,
-                source: context.remoteAddress)
+            // Codes are 80 bits, but guessing is still throttled per address and every miss audited.
+            let keys = AuthenticationGuards.keys(address: context.remoteAddress)
+            try guards.check(keys, what: "enrolment")
+            let token: String
+            let agent: Agents.Agent
+            do {
+                (token, agent) = try await collector.agents.enrol(
+                    code: input.code, agentId: input.agentId, hostname: input.hostname ?? "",
+                    signingKey: input.signingKey, source: context.remoteAddress)
+            } catch let error as AdminError where error.kind == .unauthorized {
+                await guards.failed(
+                    keys, action: "agent.enrol_failed", target: "agent:\(input.agentId)", detail: error.message,
+                    source: context.remoteAddress)
+                throw error
+            }
             let configuration = try await collector.configuration(
                 for: agent, builtinURL: publicURL.url + "/dav", builtinCAPEM: caPEM)
             return EditedResponse(

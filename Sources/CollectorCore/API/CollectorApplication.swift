@@ -19,16 +19,18 @@ public enum CollectorApplication {
     /// `publicURL`: how agents reach this collector (the built-in store is `publicURL/dav`); `caPEM`:
     /// the CA agents pin, when the collector made its own.
     public static func router(
-        collector: Collector, publicURL: PublicURL = PublicURL("https://localhost:8443"), caPEM: String? = nil
+        collector: Collector, publicURL: PublicURL = PublicURL("https://localhost:8443"), caPEM: String? = nil,
+        throttle: FailureThrottle = FailureThrottle()
     ) throws -> Router<CollectorContext> {
         let router = Router(context: CollectorContext.self)
         router.add(middleware: JSONErrorMiddleware())
         router.get("healthz") { _, _ in "ok" }
-        AdminAPI(collector: collector).register(on: router)
-        AgentAPI(collector: collector, publicURL: publicURL, caPEM: caPEM).register(on: router)
+        let guards = AuthenticationGuards(collector: collector, throttle: throttle)
+        AdminAPI(collector: collector, guards: guards).register(on: router)
+        AgentAPI(collector: collector, guards: guards, publicURL: publicURL, caPEM: caPEM).register(on: router)
         SegmentAPI(collector: collector).register(on: router)
         let store = try BuiltinStore(root: collector.dataDirectory.appendingPathComponent("store"))
-        StoreAPI(collector: collector, store: store).register(on: router)
+        StoreAPI(collector: collector, store: store, guards: guards).register(on: router)
         return router
     }
 
@@ -36,10 +38,13 @@ public enum CollectorApplication {
     /// nil the server speaks plain HTTP (tests through the router, or behind a local TLS proxy).
     public static func make(
         collector: Collector, host: String, port: Int, tls: CollectorTLS? = nil, publicURL: String? = nil,
-        logger: Logger,
+        limits: ConnectionLimits = .standard, logger: Logger,
         onListening: @escaping @Sendable (String) -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        var server = HTTPServerBuilder.http1()
+        let counter = ConnectionCounter(limits: limits)
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionGuardHandler(counter: counter, logger: logger)])
+        var server = HTTPServerBuilder.http1(configuration: http1)
         if let tls {
             let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateChainPath).map {
                 NIOSSLCertificateSource.certificate($0)
@@ -48,7 +53,7 @@ public enum CollectorApplication {
             var configuration = TLSConfiguration.makeServerConfiguration(
                 certificateChain: chain, privateKey: .privateKey(key))
             configuration.minimumTLSVersion = .tlsv12
-            server = try .tls(.http1(), tlsConfiguration: configuration)
+            server = try .tls(.http1(configuration: http1), tlsConfiguration: configuration)
         }
         let scheme = tls == nil ? "http" : "https"
         let reachable = PublicURL(publicURL ?? "\(scheme)://\(host == "0.0.0.0" ? "localhost" : host):\(port)")

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import RecorderCore
 
 /// Every error leaves the API as JSON: `{"error": {"code": "...", "message": "..."}}` with a 4xx that
 /// says what to fix, or a 500 whose details stay in the log (never in the response).
@@ -19,6 +20,12 @@ struct JSONErrorMiddleware: RouterMiddleware {
             if error.kind == .unauthorized, request.uri.path == "/dav" || request.uri.path.hasPrefix("/dav/") {
                 response.headers[.wwwAuthenticate] = "Basic realm=\"recorder-collector store\""
             }
+            if let seconds = error.retryAfterSeconds { response.headers[.retryAfter] = "\(seconds)" }
+            return response
+        } catch is PasswordHasher.Busy {
+            var response = JSONErrorMiddleware.response(
+                .serviceUnavailable, "busy", "too many password checks are waiting; try again in a few seconds")
+            response.headers[.retryAfter] = "5"
             return response
         } catch let error as HTTPError {
             let message = error.body ?? error.status.reasonPhrase
@@ -27,7 +34,12 @@ struct JSONErrorMiddleware: RouterMiddleware {
             return JSONErrorMiddleware.response(
                 error.status, JSONErrorMiddleware.code(error.status), "\(error.status.reasonPhrase)")
         } catch {
-            context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            context.logger.error(
+                "request failed",
+                metadata: [
+                    "error": "\(OutsideText.bounded("\(error)", limit: 1000))",
+                    "path": "\(OutsideText.bounded(request.uri.path))",
+                ])
             return JSONErrorMiddleware.response(
                 .internalServerError, "internal_error", "internal error; the collector's log has the details")
         }
@@ -42,6 +54,8 @@ struct JSONErrorMiddleware: RouterMiddleware {
         case .forbidden: .forbidden
         case .tooLarge: .contentTooLarge
         case .unprocessable: .unprocessableContent
+        case .throttled: .tooManyRequests
+        case .busy: .serviceUnavailable
         }
     }
 

@@ -1,3 +1,4 @@
+import RecorderCore
 import SQLKit
 
 /// Who changed what, when and from where. Every admin change writes one entry in the same transaction
@@ -29,13 +30,18 @@ public struct Actor: Sendable, Equatable {
 }
 
 public enum AuditLog {
+    /// Every field is outside data somewhere (a failed login's user name, a call id, a host name):
+    /// stored with control characters escaped and cut to a bound, so the log can be neither flooded
+    /// (megabyte user names, before) nor used to drive the terminal of the admin who reads it.
     public static func record(
         _ action: String, target: String, detail: String = "", by actor: Actor, in database: any SQLDatabase
     ) async throws {
         try await database.raw(
             """
             INSERT INTO audit_log (at, actor, action, target, detail, source)
-            VALUES (\(bind: Timestamp.now()), \(bind: actor.name), \(bind: action), \(bind: target), \(bind: detail), \(bind: actor.source))
+            VALUES (\(bind: Timestamp.now()), \(bind: OutsideText.bounded(actor.name, limit: 160)),
+                    \(bind: OutsideText.bounded(action, limit: 64)), \(bind: OutsideText.bounded(target, limit: 600)),
+                    \(bind: OutsideText.bounded(detail, limit: 2000)), \(bind: OutsideText.bounded(actor.source, limit: 64)))
             """
         ).run()
     }

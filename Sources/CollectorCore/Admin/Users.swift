@@ -7,11 +7,12 @@ public struct Users: Sendable {
     public static let sessionLifetime: TimeInterval = 12 * 3600
 
     let catalog: Catalog
-    let hashing: PasswordHash.Parameters
+    /// scrypt off the request tasks, with bounded concurrency (`PasswordHasher`).
+    let hasher: PasswordHasher
 
-    public init(catalog: Catalog, hashing: PasswordHash.Parameters = .standard) {
+    public init(catalog: Catalog, hasher: PasswordHasher) {
         self.catalog = catalog
-        self.hashing = hashing
+        self.hasher = hasher
     }
 
     public struct User: Codable, Sendable, Equatable {
@@ -38,7 +39,7 @@ public struct Users: Sendable {
             throw AdminError(.invalid, "the password must have at least 12 characters")
         }
         let user = User(id: UUID().uuidString.lowercased(), username: username, role: "admin")
-        let hash = try PasswordHash.make(password, parameters: hashing)
+        let hash = try await hasher.make(password)
         try await catalog.transaction { database in
             let taken = try await database.raw("SELECT id FROM users WHERE username = \(bind: username)").first()
             guard taken == nil else { throw AdminError(.conflict, "user \"\(username)\" exists already") }
@@ -62,7 +63,7 @@ public struct Users: Sendable {
         ).first()
         // Unknown users still pay for one hash, so timing does not tell which usernames exist.
         let stored = try row?.decode(column: "password_hash", as: String.self) ?? Users.decoyHash
-        let valid = PasswordHash.verify(password, against: stored)
+        let valid = try await hasher.verify(password, against: stored)
         guard let row, valid, try row.decode(column: "disabled", as: Int.self) == 0 else {
             try await AuditLog.record(
                 "user.login_failed", target: "user:\(username)", by: Actor(name: "anonymous", source: source),
@@ -89,13 +90,13 @@ public struct Users: Sendable {
         return (token, user)
     }
 
-    /// Checks a password without opening a session (HTTP Basic on the store); failures are audited.
+    /// Checks a password without opening a session (HTTP Basic on the store; the caller audits failures).
     public func checkPassword(username: String, password: String) async throws -> Bool {
         let row = try await catalog.sql.raw(
             "SELECT password_hash, disabled FROM users WHERE username = \(bind: username)"
         ).first()
         let stored = try row?.decode(column: "password_hash", as: String.self) ?? Users.decoyHash
-        let valid = PasswordHash.verify(password, against: stored)
+        let valid = try await hasher.verify(password, against: stored)
         return try row != nil && valid && row!.decode(column: "disabled", as: Int.self) == 0
     }
 

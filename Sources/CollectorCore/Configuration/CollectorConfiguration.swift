@@ -14,6 +14,8 @@ public struct CollectorConfiguration: Sendable, Equatable {
     public var tlsHostnames: [String]?
     /// HTTP without TLS, only for a collector behind a TLS-terminating proxy on the same host.
     public var plainHTTP = false
+    /// Timeouts and connection caps (`ConnectionLimits`), `connection_limits` in the file.
+    public var connectionLimits = ConnectionLimits.standard
 
     public struct Invalid: Error, CustomStringConvertible {
         public let source: String
@@ -23,7 +25,7 @@ public struct CollectorConfiguration: Sendable, Equatable {
 
     public static let fileKeys: Set<String> = [
         "version", "data_directory", "database", "host", "port", "tls_certificate", "tls_key", "tls_hostnames",
-        "plain_http",
+        "plain_http", "connection_limits",
     ]
 
     public static func defaultDataDirectory(environment: [String: String]) -> String {
@@ -60,6 +62,9 @@ public struct CollectorConfiguration: Sendable, Equatable {
                     throw Invalid(source: file, problem: "tls_hostnames must be a non-empty list of strings")
                 }
                 configuration.tlsHostnames = list
+            }
+            if let limits = object["connection_limits"] {
+                configuration.connectionLimits = try connectionLimits(limits, file)
             }
             if let plain = object["plain_http"] {
                 guard let flag = plain as? Bool else {
@@ -101,6 +106,27 @@ public struct CollectorConfiguration: Sendable, Equatable {
     public func validateTLS(source: String) throws {
         if (tlsCertificate == nil) != (tlsKey == nil) {
             throw Invalid(source: source, problem: "tls_certificate and tls_key go together: give both or neither")
+        }
+    }
+
+    private static func connectionLimits(_ value: Any, _ file: String) throws -> ConnectionLimits {
+        let known = Set(ConnectionLimits.CodingKeys.allCases.map(\.rawValue))
+        guard let object = value as? [String: Any] else {
+            throw Invalid(source: file, problem: "connection_limits must be an object")
+        }
+        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+            throw Invalid(
+                source: file,
+                problem:
+                    "unknown key \"connection_limits.\(unknown)\"; known keys: \(known.sorted().joined(separator: ", "))"
+            )
+        }
+        do {
+            return try JSONDecoder().decode(ConnectionLimits.self, from: JSONSerialization.data(withJSONObject: object))
+        } catch let DecodingError.dataCorrupted(context) {
+            throw Invalid(source: file, problem: "connection_limits: \(context.debugDescription)")
+        } catch {
+            throw Invalid(source: file, problem: "connection_limits: every value must be a positive whole number")
         }
     }
 

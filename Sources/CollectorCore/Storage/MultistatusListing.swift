@@ -10,6 +10,12 @@ import Foundation
 /// prefix servers choose for `DAV:` works.
 enum MultistatusListing {
     static func entries(_ body: Data, requestURL: String) throws -> [StorageEntry] {
+        // A storage server is outside data too: no DTD (entity expansion), and a bound on the listing.
+        do {
+            try BoundedXML.refuseDTD(body, limits: .init(maximumBytes: 256 << 20))
+        } catch {
+            throw StorageReadError("the PROPFIND answer from \(requestURL) is \(error)")
+        }
         let delegate = Delegate()
         let parser = XMLParser(data: body)
         parser.shouldProcessNamespaces = true

@@ -1,13 +1,19 @@
 import Foundation
 import Glibc
+import NIOCore
+import NIOPosix
 
 /// The collector's own storage: a directory tree under `<data>/store`, written atomically (temporary
 /// file, fsync, rename, fsync of the directory) so a crash never leaves a half-written file under its
-/// final name. Refuses to follow symlinks anywhere on a path. Blocking file I/O: small and local.
+/// final name. Refuses to follow symlinks anywhere on a path. Every call that blocks on the disk
+/// (writes, fsync, renames, walks, copies, reads) runs on NIO's thread pool, never on the tasks that
+/// serve requests: a slow disk must not stall `/healthz` or an agent's configuration request.
 public struct BuiltinStore: Sendable {
     public let root: URL
     /// Free space the store leaves on its file system; below it, writes answer 507.
     public let minimumFreeBytes: Int64
+    /// Names the store gives its own temporary files; hidden from listings and refused from clients.
+    static let temporaryPrefix = ".store-tmp-"
 
     public init(root: URL, minimumFreeBytes: Int64 = 512 << 20) throws {
         self.root = root
@@ -16,7 +22,9 @@ public struct BuiltinStore: Sendable {
             at: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }
 
-    public enum Kind: Equatable { case missing, file(size: Int64, modified: Date), collection(modified: Date) }
+    public enum Kind: Equatable, Sendable {
+        case missing, file(size: Int64, modified: Date), collection(modified: Date)
+    }
 
     /// What is at `path`; a symlink on the way is an error, not something to follow.
     public func kind(_ path: StorePath) throws -> Kind {
@@ -45,53 +53,74 @@ public struct BuiltinStore: Sendable {
         path.components.reduce(root) { $0.appendingPathComponent($1) }
     }
 
+    /// Blocking, like every method here but `write`: callers run it on the thread pool (`blocking`).
     public func children(_ path: StorePath) throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: url(path).path).filter { !$0.hasPrefix(".store-tmp-") }
-            .sorted()
+        try FileManager.default.contentsOfDirectory(atPath: url(path).path).filter {
+            !$0.hasPrefix(BuiltinStore.temporaryPrefix)
+        }.sorted()
     }
 
     public func makeCollection(_ path: StorePath) throws {
         guard mkdir(url(path).path, 0o700) == 0 else {
             throw AdminError(.conflict, "cannot create \(path): \(String(cString: strerror(errno)))")
         }
-        try syncDirectory(url(path).deletingLastPathComponent())
+        BuiltinStore.syncDirectory(url(path).deletingLastPathComponent())
     }
 
     /// Writes the chunks to a temporary file in the target directory, then renames it into place.
+    /// Chunks are gathered into writes of up to 1 MiB, each one thread-pool hop. More than `maxBytes`
+    /// stops the upload with `tooLarge` (nothing stays behind); a full disk with `StoreFull`.
     public func write<Chunks: AsyncSequence>(_ path: StorePath, chunks: Chunks, maxBytes: Int64) async throws -> Int64
-    where Chunks.Element == [UInt8] {
+    where Chunks.Element == ByteBuffer {
         let destination = url(path)
         let temporary = destination.deletingLastPathComponent().appendingPathComponent(
-            ".store-tmp-\(UUID().uuidString)")
-        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw AdminError(.conflict, "cannot write \(path): \(String(cString: strerror(errno)))") }
+            "\(BuiltinStore.temporaryPrefix)\(UUID().uuidString)")
+        let file = try await Self.blocking { () throws -> FileDescriptor in
+            guard let file = FileDescriptor(path: temporary.path, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW)
+            else { throw AdminError(.conflict, "cannot write \(path): \(String(cString: strerror(errno)))") }
+            return file
+        }
         var written: Int64 = 0
         do {
+            var pending = ByteBuffer()
             for try await chunk in chunks {
-                written += Int64(chunk.count)
+                written += Int64(chunk.readableBytes)
                 guard written <= maxBytes else {
                     throw AdminError(.tooLarge, "\(path) is larger than \(maxBytes) bytes")
                 }
-                try chunk.withUnsafeBytes { buffer in
-                    var offset = 0
-                    while offset < buffer.count {
-                        let count = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                        guard count > 0 else { throw StoreFull(errno: errno) }
-                        offset += count
-                    }
+                pending.writeImmutableBuffer(chunk)
+                if pending.readableBytes >= 1 << 20 {
+                    let batch = pending
+                    pending = ByteBuffer()
+                    try await Self.blocking { try BuiltinStore.writeAll(batch, to: file) }
                 }
             }
-            guard fsync(fd) == 0 else { throw StoreFull(errno: errno) }
-            close(fd)
-            guard rename(temporary.path, destination.path) == 0 else {
-                throw AdminError(.conflict, "cannot place \(path): \(String(cString: strerror(errno)))")
+            let last = pending
+            try await Self.blocking {
+                try BuiltinStore.writeAll(last, to: file)
+                guard fsync(file.raw) == 0, file.close() == 0 else { throw StoreFull(errno: errno) }
+                guard rename(temporary.path, destination.path) == 0 else {
+                    throw AdminError(.conflict, "cannot place \(path): \(String(cString: strerror(errno)))")
+                }
+                BuiltinStore.syncDirectory(destination.deletingLastPathComponent())
             }
-            try syncDirectory(destination.deletingLastPathComponent())
             return written
         } catch {
-            close(fd)
+            file.close()
             unlink(temporary.path)
             throw error
+        }
+    }
+
+    private static func writeAll(_ buffer: ByteBuffer, to file: FileDescriptor) throws {
+        try buffer.withUnsafeReadableBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let count = Glibc.write(file.raw, bytes.baseAddress! + offset, bytes.count - offset)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { throw StoreFull(errno: errno) }
+                offset += count
+            }
         }
     }
 
@@ -104,27 +133,64 @@ public struct BuiltinStore: Sendable {
 
     public func remove(_ path: StorePath) throws {
         try FileManager.default.removeItem(at: url(path))
-        try syncDirectory(url(path).deletingLastPathComponent())
+        BuiltinStore.syncDirectory(url(path).deletingLastPathComponent())
     }
 
-    /// rename(2): atomic within the store; `overwrite` false refuses an existing destination.
+    /// rename(2): atomic within the store.
     public func move(_ source: StorePath, to destination: StorePath) throws {
         guard rename(url(source).path, url(destination).path) == 0 else {
             throw AdminError(.conflict, "cannot move \(source) to \(destination): \(String(cString: strerror(errno)))")
         }
-        try syncDirectory(url(destination).deletingLastPathComponent())
+        BuiltinStore.syncDirectory(url(destination).deletingLastPathComponent())
     }
 
+    /// A file or a whole tree; ENOSPC on the way is `StoreFull`, and what was copied stays (the
+    /// caller measures it and corrects the usage).
     public func copy(_ source: StorePath, to destination: StorePath) throws {
-        try FileManager.default.copyItem(at: url(source), to: url(destination))
-        try syncDirectory(url(destination).deletingLastPathComponent())
+        do {
+            try FileManager.default.copyItem(at: url(source), to: url(destination))
+        } catch let error as CocoaError where error.code == .fileWriteOutOfSpace {
+            throw StoreFull(errno: ENOSPC)
+        }
+        BuiltinStore.syncDirectory(url(destination).deletingLastPathComponent())
     }
 
-    private func syncDirectory(_ directory: URL) throws {
-        let fd = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        _ = fsync(fd)
+    /// Size of the file or the whole tree at `path` (lstat, symlinks not followed); 0 when missing.
+    public func treeSize(_ path: StorePath) -> Int64 {
+        StoreUsage.treeSize(url(path))
+    }
+
+    /// An open file to stream from, refusing a symlink in its last component (the walk in `kind`
+    /// refused any on the way).
+    func openForReading(_ path: StorePath) async throws -> FileDescriptor {
+        let target = url(path)
+        return try await Self.blocking {
+            guard let file = FileDescriptor(path: target.path, flags: O_RDONLY | O_NOFOLLOW) else {
+                throw AdminError(.notFound, "\(path) cannot be read: \(String(cString: strerror(errno)))")
+            }
+            return file
+        }
+    }
+
+    /// Up to `count` bytes at `offset`, read on the thread pool.
+    static func read(_ file: FileDescriptor, offset: Int64, count: Int) async throws -> ByteBuffer {
+        try await blocking {
+            var buffer = ByteBufferAllocator().buffer(capacity: count)
+            let read = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { bytes in
+                max(0, pread(file.raw, bytes.baseAddress!, count, off_t(offset)))
+            }
+            guard read > 0 else { throw AdminError(.conflict, "the file ended while it was being read") }
+            return buffer
+        }
+    }
+
+    static func syncDirectory(_ directory: URL) {
+        guard let file = FileDescriptor(path: directory.path, flags: O_RDONLY | O_DIRECTORY) else { return }
+        _ = fsync(file.raw)
+    }
+
+    static func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await NIOThreadPool.singleton.runIfActive(work)
     }
 }
 

@@ -42,6 +42,45 @@ struct DeadProperties: Sendable {
         return found
     }
 
+    /// More dead properties than this on one resource are refused (litmus sets at most 10).
+    static let maximumPerResource = 64
+
+    /// What a property costs in the quota: its name, namespace and value, in characters (what both
+    /// databases' `length` counts).
+    static func cost(_ name: PropertyName, _ value: String) -> Int64 {
+        Int64(name.namespace.unicodeScalars.count + name.name.unicodeScalars.count + value.unicodeScalars.count)
+    }
+
+    /// Bytes the dead properties of `path` and everything below it take.
+    func bytes(_ path: StorePath) async throws -> Int64 {
+        guard try await anyProperties(path) else { return 0 }
+        let row = try await catalog.sql.raw(
+            "SELECT SUM(length(namespace) + length(name) + length(value)) AS total FROM dav_properties WHERE "
+                + DeadProperties.tree(path)
+        ).first()
+        return Int64(try row?.decode(column: "total", as: Int?.self) ?? 0)
+    }
+
+    /// How many bytes applying `updates` to `path` adds (negative when it frees some); refuses a
+    /// resource that would end up with more than `maximumPerResource` properties.
+    func growth(of updates: [Update], on path: StorePath) async throws -> Int64 {
+        var properties = try await all(path, depth: 0)[path.description] ?? [:]
+        let before = properties.reduce(0) { $0 + DeadProperties.cost($1.key, $1.value) }
+        for update in updates {
+            switch update {
+            case .set(let name, let value): properties[name] = value
+            case .remove(let name): properties[name] = nil
+            }
+        }
+        guard properties.count <= DeadProperties.maximumPerResource else {
+            throw AdminError(
+                .forbidden,
+                "\(path) would have \(properties.count) dead properties; at most \(DeadProperties.maximumPerResource) are kept"
+            )
+        }
+        return properties.reduce(0) { $0 + DeadProperties.cost($1.key, $1.value) } - before
+    }
+
     /// Applies the updates in document order, atomically.
     func apply(_ updates: [Update], to path: StorePath) async throws {
         let key = path.description

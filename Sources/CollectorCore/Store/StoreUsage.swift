@@ -1,23 +1,29 @@
 import Foundation
 import Synchronization
 
-/// Bytes the built-in store holds under each node path that has a quota. Measured once by walking
-/// the node path's directory (lstat, symlinks not followed) the first time a write needs it, then kept
-/// current by the store's own writes, deletions, moves and copies, so a PUT costs no walk. Writes
+/// Bytes the built-in store holds under each node path that has a quota: its files and their dead
+/// properties. Measured once by walking the node path's directory (lstat, symlinks not followed, on
+/// the thread pool) and summing its properties the first time a write needs it, then kept current by
+/// the store's own writes, deletions, moves, copies and PROPPATCHes, so a PUT costs no walk. Writes
 /// running at the same moment are each checked against the usage before them: a node path can
 /// overshoot its quota by at most the uploads in flight.
 final class StoreUsage: Sendable {
     let store: BuiltinStore
+    let catalog: Catalog
     private let measured = Mutex<[String: Int64]>([:])
 
-    init(store: BuiltinStore) {
+    init(store: BuiltinStore, catalog: Catalog) {
         self.store = store
+        self.catalog = catalog
     }
 
     /// Bytes under `nodePath` (`/` is the whole store).
-    func bytes(under nodePath: String) -> Int64 {
+    func bytes(under nodePath: String) async throws -> Int64 {
         if let known = measured.withLock({ $0[nodePath] }) { return known }
-        let total = StoreUsage.treeSize(store.url(StorePath(components: StoreUsage.components(nodePath))))
+        let path = StorePath(components: StoreUsage.components(nodePath))
+        let store = self.store
+        let files = try await BuiltinStore.blocking { store.treeSize(path) }
+        let total = try await files + DeadProperties(catalog: catalog).bytes(path)
         return measured.withLock { cache in
             if let raced = cache[nodePath] { return raced }
             cache[nodePath] = total

@@ -1,0 +1,182 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTPTypes
+import Synchronization
+
+/// Limits on the connections a collector holds, so that strangers cannot lock everyone out by opening
+/// sockets and saying nothing (before these, ~1 100 idle connections exhausted a default unit's file
+/// limit and `/healthz` timed out). Every value is configurable (`connection_limits` in the file).
+public struct ConnectionLimits: Sendable, Equatable, Codable {
+    /// From accepting a connection (or finishing a response) to a complete request head: covers
+    /// the TLS handshake and slowly sent headers.
+    public var headerTimeoutSeconds = 10
+    /// An open keep-alive connection with no request in flight.
+    public var idleTimeoutSeconds = 60
+    /// A request body that stops arriving for this long.
+    public var bodyStallTimeoutSeconds = 30
+    /// Connections held at once, in total and from one client address. Agents behind one NAT share
+    /// an address and keep one or two connections each: the per-address default allows ~500 of them.
+    public var maxConnections = 4096
+    public var maxConnectionsPerAddress = 1024
+
+    public static let standard = ConnectionLimits()
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case headerTimeoutSeconds = "header_timeout_seconds"
+        case idleTimeoutSeconds = "idle_timeout_seconds"
+        case bodyStallTimeoutSeconds = "body_stall_timeout_seconds"
+        case maxConnections = "max_connections"
+        case maxConnectionsPerAddress = "max_connections_per_address"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = ConnectionLimits()
+        func value(_ key: CodingKeys, _ fallback: Int) throws -> Int {
+            let number = try container.decodeIfPresent(Int.self, forKey: key) ?? fallback
+            guard number > 0 else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: key, in: container, debugDescription: "\(key.rawValue) must be a positive number")
+            }
+            return number
+        }
+        headerTimeoutSeconds = try value(.headerTimeoutSeconds, defaults.headerTimeoutSeconds)
+        idleTimeoutSeconds = try value(.idleTimeoutSeconds, defaults.idleTimeoutSeconds)
+        bodyStallTimeoutSeconds = try value(.bodyStallTimeoutSeconds, defaults.bodyStallTimeoutSeconds)
+        maxConnections = try value(.maxConnections, defaults.maxConnections)
+        maxConnectionsPerAddress = try value(.maxConnectionsPerAddress, defaults.maxConnectionsPerAddress)
+    }
+}
+
+/// The open connections, in total and per client address, shared by every connection's guard.
+final class ConnectionCounter: Sendable {
+    let limits: ConnectionLimits
+    private let counts = Mutex<(total: Int, perAddress: [String: Int])>((0, [:]))
+    private let refusals = Atomic<Int>(0)
+
+    init(limits: ConnectionLimits) {
+        self.limits = limits
+    }
+
+    /// Counts the connection in, or says why it may not be (then nothing was counted).
+    func admit(_ address: String) -> String? {
+        counts.withLock { counts in
+            if counts.total >= limits.maxConnections { return "the collector holds \(counts.total) connections" }
+            let fromAddress = counts.perAddress[address, default: 0]
+            if fromAddress >= limits.maxConnectionsPerAddress {
+                return "\(fromAddress) connections from this address are open"
+            }
+            counts.total += 1
+            counts.perAddress[address] = fromAddress + 1
+            return nil
+        }
+    }
+
+    func release(_ address: String) {
+        counts.withLock { counts in
+            counts.total -= 1
+            let left = counts.perAddress[address, default: 1] - 1
+            counts.perAddress[address] = left > 0 ? left : nil
+        }
+    }
+
+    /// How many refusals so far; the guard logs the first and then every thousandth.
+    func refused() -> Int { refusals.add(1, ordering: .relaxed).newValue }
+}
+
+/// One per connection, right after the HTTP codec: admits or closes the connection, and closes it
+/// when a request head, the next request, or a request body takes too long.
+final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private enum Phase { case awaitingHead(first: Bool), readingBody, responding }
+
+    private let counter: ConnectionCounter
+    private let logger: Logger
+    private var address: String?
+    private var phase = Phase.awaitingHead(first: true)
+    private var deadline: NIODeadline = .distantFuture
+    private var timer: Scheduled<Void>?
+
+    init(counter: ConnectionCounter, logger: Logger) {
+        self.counter = counter
+        self.logger = logger
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let address = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        if let reason = counter.admit(address) {
+            let refusals = counter.refused()
+            if refusals == 1 || refusals % 1000 == 0 {
+                logger.warning(
+                    "refusing connections",
+                    metadata: ["address": "\(address)", "reason": "\(reason)", "refused": "\(refusals)"])
+            }
+            context.close(promise: nil)
+            return
+        }
+        self.address = address
+        arm(context, seconds: counter.limits.headerTimeoutSeconds)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        if let address {
+            counter.release(address)
+            self.address = nil
+        }
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head:
+            phase = .readingBody
+            arm(context, seconds: counter.limits.bodyStallTimeoutSeconds)
+        case .body:
+            arm(context, seconds: counter.limits.bodyStallTimeoutSeconds)
+        case .end:
+            phase = .responding
+            deadline = .distantFuture
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data), case .responding = phase {
+            phase = .awaitingHead(first: false)
+            arm(context, seconds: counter.limits.idleTimeoutSeconds)
+        }
+        context.write(data, promise: promise)
+    }
+
+    /// Moves the deadline; one timer per connection, rescheduled only when it fires early.
+    private func arm(_ context: ChannelHandlerContext, seconds: Int) {
+        deadline = .now() + .seconds(Int64(seconds))
+        guard timer == nil else { return }
+        schedule(context)
+    }
+
+    private func schedule(_ context: ChannelHandlerContext) {
+        let loop = context.eventLoop.assumeIsolated()
+        timer = loop.scheduleTask(deadline: deadline) { [self] in
+            timer = nil
+            if case .responding = phase { return }
+            if deadline <= .now() {
+                context.close(promise: nil)
+            } else if deadline != .distantFuture {
+                schedule(context)
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import RecorderCore
+
+/// What every password- or code-checking route does around its check: refuse a client or user name
+/// that failed too often (429 with Retry-After, no hash computed), and after a failure count it and
+/// audit it with bounded fields. Shared by login, the store's Basic credentials and enrolment.
+public struct AuthenticationGuards: Sendable {
+    public let throttle: FailureThrottle
+    let collector: Collector
+
+    public init(collector: Collector, throttle: FailureThrottle = FailureThrottle()) {
+        self.collector = collector
+        self.throttle = throttle
+    }
+
+    public static func keys(address: String, user: String? = nil) -> [String] {
+        [FailureThrottle.address(address)] + (user.map { [FailureThrottle.user($0)] } ?? [])
+    }
+
+    /// Throws 429 when any of `keys` is over its limit.
+    func check(_ keys: [String], what: String) throws {
+        if let seconds = throttle.retryAfter(keys) {
+            throw AdminError(
+                .throttled, "too many failed \(what) attempts from here; try again in \(seconds) s",
+                retryAfterSeconds: seconds)
+        }
+    }
+
+    /// Counts the failure, audits it (`action`, e.g. `store.basic_failed`), and audits once more
+    /// (`auth.throttled`) when this failure is the one that trips the throttle.
+    func failed(_ keys: [String], action: String, target: String, detail: String = "", source: String) async {
+        throttle.recordFailure(keys)
+        let actor = Actor(name: "anonymous", source: source)
+        try? await AuditLog.record(action, target: target, detail: detail, by: actor, in: collector.catalog.sql)
+        if let seconds = throttle.retryAfter(keys) {
+            try? await AuditLog.record(
+                "auth.throttled", target: target, detail: "\(keys.joined(separator: ", ")) refused for \(seconds) s",
+                by: actor, in: collector.catalog.sql)
+        }
+    }
+}

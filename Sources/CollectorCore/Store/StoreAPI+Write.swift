@@ -1,0 +1,130 @@
+import Foundation
+import Hummingbird
+
+extension StoreAPI {
+    func put(_ request: Request, _ path: StorePath, actor: Actor) async throws -> Response {
+        guard let parent = path.parent, !path.components.isEmpty else {
+            throw AdminError(.forbidden, "PUT needs a file name")
+        }
+        // A body announced over the limit is refused before a byte of it is read or written.
+        let declared = request.headers[.contentLength].flatMap { Int64($0) }
+        if let declared, declared > StoreAPI.maxFileBytes {
+            throw AdminError(
+                .tooLarge,
+                "a file in the store is at most \(StoreAPI.maxFileBytes) bytes; this one announces \(declared)")
+        }
+        guard case .collection = try store.kind(parent) else {
+            throw AdminError(.conflict, "\(parent) does not exist; MKCOL it first")
+        }
+        let existed: Bool
+        var previousSize: Int64 = 0
+        switch try store.kind(path) {
+        case .collection: throw AdminError(.conflict, "\(path) is a collection")
+        case .file(let size, _):
+            existed = true
+            previousSize = size
+            try await evidence.refuseChange(of: path, "overwritten")
+        case .missing: existed = false
+        }
+        guard store.availableBytes > (declared ?? 0) else { return StoreQuota.insufficientStorage() }
+        let room = try await quota.room(for: path, freed: previousSize)
+        if let room, (declared ?? 0) > room.room { return StoreQuota.exceeded(room) }
+        let written: Int64
+        do {
+            written = try await store.write(
+                path, chunks: request.body, maxBytes: min(StoreAPI.maxFileBytes, room?.room ?? .max))
+        } catch is StoreFull {
+            return StoreQuota.insufficientStorage()
+        } catch let error as AdminError where error.kind == .tooLarge {
+            if let room, room.room < StoreAPI.maxFileBytes { return StoreQuota.exceeded(room) }
+            throw error
+        }
+        usage.adjust(path, by: written - previousSize)
+        try await audit(existed ? "overwrite" : "put", path, "\(written) bytes", by: actor)
+        return Response(status: existed ? .noContent : .created, headers: [.contentLength: "0"])
+    }
+
+    func mkcol(_ request: Request, _ path: StorePath, actor: Actor) async throws -> Response {
+        if try await request.body.collect(upTo: 1 << 16).readableBytes > 0 {
+            return JSONErrorMiddleware.response(
+                .unsupportedMediaType, "unsupported_media_type", "MKCOL with a request body is not supported")
+        }
+        guard try store.kind(path) == .missing else {
+            return JSONErrorMiddleware.response(.methodNotAllowed, "exists", "\(path) exists already")
+        }
+        guard let parent = path.parent, case .collection = try store.kind(parent) else {
+            throw AdminError(.conflict, "the parent of \(path) does not exist")
+        }
+        let store = self.store
+        try await BuiltinStore.blocking { try store.makeCollection(path) }
+        try await audit("mkcol", path, by: actor)
+        return Response(status: .created, headers: [.contentLength: "0"])
+    }
+
+    /// Files only for agents (they delete nothing but their own unfinished uploads); catalogued
+    /// evidence never (retention will, audited).
+    func delete(_ path: StorePath, access: Access, actor: Actor) async throws -> Response {
+        let kind = try store.kind(path)
+        guard kind != .missing else { throw AdminError(.notFound, "\(path) does not exist") }
+        guard !path.components.isEmpty else { throw AdminError(.forbidden, "the store's root cannot be deleted") }
+        if case .agent = access, case .collection = kind {
+            throw AdminError(.forbidden, "agents may delete files they uploaded, not collections")
+        }
+        try await evidence.refuseChange(of: path, "deleted")
+        let store = self.store
+        let size = try await BuiltinStore.blocking { store.treeSize(path) }
+        let propertyBytes = try await properties.bytes(path)
+        do {
+            try await BuiltinStore.blocking { try store.remove(path) }
+        } catch {
+            // Part of a tree may be gone: count what is left.
+            let left = try await BuiltinStore.blocking { store.treeSize(path) }
+            usage.adjust(path, by: left - size)
+            throw error
+        }
+        usage.adjust(path, by: -size - propertyBytes)
+        try await properties.removeTree(path)
+        try await audit("delete", path, "\(size) bytes", by: actor)
+        return Response(status: .noContent)
+    }
+
+    /// Sets and removes dead properties, all or none (RFC 4918 §9.2): a request naming a live
+    /// property gets 403 for it and 424 for the rest, and changes nothing. Values count in the quota.
+    func proppatch(_ request: Request, _ path: StorePath, actor: Actor) async throws -> Response {
+        let requestBody = try await xmlBody(request, method: "PROPPATCH")
+        let updates: [DeadProperties.Update]
+        do {
+            updates = try PropertyXML.propertyUpdates(requestBody)
+        } catch let error as PropertyXML.Malformed {
+            throw AdminError(.invalid, "the PROPPATCH body is \(error.description)")
+        }
+        let kind = try store.kind(path)
+        guard kind != .missing else { throw AdminError(.notFound, "\(path) does not exist") }
+        let names = updates.map { update -> PropertyName in
+            switch update {
+            case .set(let name, _), .remove(let name): name
+            }
+        }
+        let protected = names.filter(\.isProtected)
+        var propstats: [(names: [PropertyName], status: String)]
+        if protected.isEmpty {
+            let growth = try await properties.growth(of: updates, on: path)
+            if growth > 0, let room = try await quota.room(for: path), growth > room.room {
+                return StoreQuota.exceeded(room)
+            }
+            try await properties.apply(updates, to: path)
+            usage.adjust(path, by: growth)
+            try await audit("proppatch", path, "\(updates.count) properties", by: actor)
+            propstats = [(names, "200 OK")]
+        } else {
+            propstats = [(protected, "403 Forbidden")]
+            let others = names.filter { !$0.isProtected }
+            if !others.isEmpty { propstats.append((others, "424 Failed Dependency")) }
+        }
+        let href = StoreResponses.xmlEscape(path.href(collection: StoreResponses.isCollection(kind)))
+        let body = propstats.map { propstat in
+            "<D:propstat><D:prop>\(propstat.names.map { PropertyXML.element($0, value: nil) }.joined())</D:prop><D:status>HTTP/1.1 \(propstat.status)</D:status></D:propstat>"
+        }.joined()
+        return StoreResponses.multistatus(["<D:response><D:href>\(href)</D:href>\(body)</D:response>"])
+    }
+}

@@ -1,0 +1,63 @@
+import CollectorCore
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// Catalogued segments in the built-in store are write-once, for their agent and for admins, and
+/// every store write is audited.
+@Suite(.serialized)
+struct EvidenceLockTests {
+    @Test(arguments: Backend.allCases)
+    func cataloguedSegmentsCannotBeOverwrittenMovedOrDeleted(_ backend: Backend) async throws {
+        try await AdminAPITests().withAPI(backend) { api, collector, password in
+            try await api.logIn(password)
+            let adminToken = api.token!
+            let agent = SimulatedAgent(id: "ws-evidence", nodePath: "/")
+            let agentToken = try await agent.enrol(with: collector, actor: adminActor)
+            let segment = try agent.nextSegment()
+            try agent.upload(segment, to: collector)
+            let enrolled = try await collector.agents.get(agent.id)
+            _ = try await collector.acceptManifest(segment.manifestBytes, from: enrolled, source: "127.0.0.1")
+
+            let directory = "/dav/" + segment.objectPath.dropLast().joined(separator: "/")
+            let file = "/dav/" + segment.objectPath.joined(separator: "/")
+            let manifest = String(file.dropLast(".webm.p7m".count)) + ".json"
+            func send(_ method: String, _ uri: String, token: String, headers: HTTPFields = [:], body: String? = nil)
+                async throws -> (Int, String)
+            {
+                var fields = headers
+                fields[.authorization] = "Bearer \(token)"
+                return try await api.client.execute(
+                    uri: uri, method: .init(method)!, headers: fields, body: body.map { ByteBuffer(string: $0) }
+                ) { (Int($0.status.code), String(buffer: $0.body)) }
+            }
+            for token in [agentToken, adminToken] {
+                let overwrite = try await send("PUT", file, token: token, body: "forged")
+                #expect(overwrite.0 == 403 && overwrite.1.contains("catalogued evidence"), "\(overwrite)")
+                #expect(try await send("DELETE", file, token: token).0 == 403)
+                #expect(try await send("DELETE", manifest, token: token).0 == 403)
+                let moved = try await send(
+                    "MOVE", file, token: token, headers: [.init("Destination")!: directory + "/renamed.webm.p7m"])
+                #expect(moved.0 == 403, "\(moved)")
+                // Uploading onto the name with Overwrite: T is an overwrite too.
+                #expect(try await send("PUT", directory + "/new.bin", token: token, body: "x").0 == 201)
+                let onto = try await send(
+                    "MOVE", directory + "/new.bin", token: token,
+                    headers: [.init("Destination")!: file, .init("Overwrite")!: "T"])
+                #expect(onto.0 == 403, "\(onto)")
+                #expect(try await send("DELETE", directory + "/new.bin", token: token).0 == 204)
+            }
+            #expect(
+                try await send("DELETE", directory + "/", token: adminToken).0 == 403, "a collection holding evidence")
+            #expect(
+                try await send("DELETE", directory + "/", token: agentToken).0 == 403, "agents delete no collections")
+            let stored = try collector.builtinStore().url(StorePath(components: segment.objectPath))
+            #expect(try Data(contentsOf: stored) == segment.sealed, "the segment is untouched")
+
+            let audit = try await AuditLog.entries(limit: 100, in: collector.catalog.sql).map(\.action)
+            for action in ["store.put", "store.delete"] { #expect(audit.contains(action), "\(action) audited") }
+        }
+    }
+}

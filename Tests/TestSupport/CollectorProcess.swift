@@ -1,0 +1,53 @@
+import Foundation
+
+/// `recorder-collector serve` as a process of its own on a free port of 127.0.0.1: what the tests and
+/// the load benchmark run against. Ready once the collector prints its own "listening on" line.
+public final class CollectorProcess: @unchecked Sendable {
+    public let process: Process
+    public let output: URL
+    public let dataDirectory: String
+    /// `https://127.0.0.1:PORT` (or `http://` with `--plain-http`).
+    public let url: String
+    /// What the collector printed until it listened.
+    public let printed: String
+
+    /// `arguments` are added to `serve --data-dir DIR --port 0`.
+    public init(dataDirectory: String? = nil, arguments: [String] = [], environment: [String: String] = [:]) throws {
+        let directory =
+            dataDirectory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("collector-\(UUID().uuidString)").path
+        self.dataDirectory = directory
+        (process, output) = try ProcessRunner.launch(
+            ProcessRunner.product("recorder-collector"),
+            ["serve", "--data-dir", directory, "--port", "0"] + arguments, environment: environment)
+        guard let printed = ProcessRunner.waitForOutput(containing: "listening on", in: output, of: process),
+            let range = printed.firstRange(of: /https?:\/\/127\.0\.0\.1:\d+/)
+        else {
+            let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+            ProcessRunner.kill(process)
+            throw TestFailure("the collector did not start: \(text)")
+        }
+        self.printed = printed
+        url = String(printed[range])
+    }
+
+    /// The collector's own CA (PEM), which agents and curl trust.
+    public var caFile: String { dataDirectory + "/tls/ca.pem" }
+
+    /// The fingerprint the collector printed for agents to pin.
+    public var fingerprint: String? {
+        printed.split(separator: "\n").first { $0.hasPrefix("TLS fingerprint") }?.split(separator: " ").last.map(
+            String.init)
+    }
+
+    /// The first admin's password, from the 0600 file the first start wrote.
+    public var adminPassword: String? {
+        (try? String(contentsOfFile: dataDirectory + "/initial-admin-password", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    public var isRunning: Bool { process.isRunning }
+
+    /// SIGKILL (see `ProcessRunner.kill`); callers stop it in a `defer`.
+    public func stop() { ProcessRunner.kill(process) }
+}
