@@ -1,33 +1,34 @@
 import Foundation
 
-#if canImport(FoundationXML)
-    import FoundationXML
-#endif
-
 /// Reads a PROPFIND Depth 1 answer (RFC 4918 §14.16 multistatus): one entry per `response`, named by
 /// the last segment of its `href` (percent-decoded), a collection when its `resourcetype` holds
 /// `collection`. The response for the listed collection itself is left out. Namespace-aware, so any
 /// prefix servers choose for `DAV:` works.
 enum MultistatusListing {
     static func entries(_ body: Data, requestURL: String) throws -> [StorageEntry] {
-        // A storage server is outside data too: no DTD (entity expansion), and a bound on the listing.
+        // A storage server is outside data too: the same bounded parser as request bodies, with room
+        // for large listings (a day's directory of a busy site holds thousands of files).
+        let root: BoundedXML.Element
         do {
-            try BoundedXML.refuseDTD(body, limits: .init(maximumBytes: 256 << 20))
+            root = try BoundedXML.parse(
+                body, limits: .init(maximumDepth: 64, maximumElements: 4_000_000, maximumBytes: 256 << 20))
         } catch {
             throw StorageReadError("the PROPFIND answer from \(requestURL) is \(error)")
         }
-        let delegate = Delegate()
-        let parser = XMLParser(data: body)
-        parser.shouldProcessNamespaces = true
-        parser.delegate = delegate
-        // On Linux parse() may answer true for a malformed document; parserError is what tells.
-        guard parser.parse(), parser.parserError == nil else {
-            throw StorageReadError(
-                "the PROPFIND answer from \(requestURL) is not XML: \(parser.parserError.map { "\($0)" } ?? "unknown error")"
-            )
+        guard root.is("DAV:", "multistatus") else {
+            throw StorageReadError("the PROPFIND answer from \(requestURL) is not a DAV:multistatus")
+        }
+        let responses = root.elements.filter { $0.is("DAV:", "response") }.map { response in
+            let href = response.elements.first { $0.is("DAV:", "href") }.map(text) ?? ""
+            // resourcetype sits in a propstat's prop; a collection names DAV:collection in it.
+            let isCollection = response.elements.filter { $0.is("DAV:", "propstat") }
+                .flatMap { $0.elements.filter { $0.is("DAV:", "prop") } }
+                .flatMap { $0.elements.filter { $0.is("DAV:", "resourcetype") } }
+                .contains { $0.elements.contains { $0.is("DAV:", "collection") } }
+            return Response(href: href.trimmingCharacters(in: .whitespacesAndNewlines), isCollection: isCollection)
         }
         let ownPath = path(of: requestURL)
-        return delegate.responses.compactMap { response in
+        return responses.compactMap { response in
             let hrefPath = path(of: response.href)
             guard trimmed(hrefPath) != trimmed(ownPath),
                 let last = hrefPath.split(separator: "/").last,
@@ -54,38 +55,7 @@ enum MultistatusListing {
         var isCollection = false
     }
 
-    private final class Delegate: NSObject, XMLParserDelegate {
-        var responses: [Response] = []
-        private var current: Response?
-        private var text = ""
-        private var inResourceType = false
-
-        func parser(
-            _ parser: XMLParser, didStartElement element: String, namespaceURI: String?, qualifiedName: String?,
-            attributes: [String: String] = [:]
-        ) {
-            guard namespaceURI == "DAV:" else { return }
-            switch element {
-            case "response": current = Response()
-            case "href": text = ""
-            case "resourcetype": inResourceType = true
-            case "collection" where inResourceType: current?.isCollection = true
-            default: break
-            }
-        }
-
-        func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
-
-        func parser(_ parser: XMLParser, didEndElement element: String, namespaceURI: String?, qualifiedName: String?) {
-            guard namespaceURI == "DAV:" else { return }
-            switch element {
-            case "href": current?.href = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            case "resourcetype": inResourceType = false
-            case "response":
-                if let current { responses.append(current) }
-                current = nil
-            default: break
-            }
-        }
+    private static func text(_ element: BoundedXML.Element) -> String {
+        element.children.map { if case .text(let text) = $0 { text } else { "" } }.joined()
     }
 }

@@ -72,10 +72,7 @@ enum StoreResponses {
         return body + "</D:response>"
     }
 
-    static func xmlEscape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;")
-    }
+    static func xmlEscape(_ text: String) -> String { BoundedXML.escape(text) }
 
     static func httpDate(_ date: Date) -> String {
         let formatter = DateFormatter()

@@ -1,23 +1,25 @@
 import Foundation
 
-#if canImport(FoundationXML)
-    import FoundationXML
-#endif
-
-/// XML from outside (WebDAV request bodies, answers of external storage servers), parsed with limits
-/// that make hostile input cheap to refuse: no DTD (so no entity declarations, no entity expansion —
-/// a 700 KB body referencing one internal entity cost 9 s of CPU before), bounded nesting and element
-/// count, and a tree whose building, serialising and freeing never recurse deeper than the nesting
-/// limit (tens of thousands of nested elements crashed the collector with a stack overflow).
+/// XML from outside (WebDAV request bodies, answers of external storage servers), read by a parser
+/// of our own (`BoundedXML+Parser.swift`) with limits that make hostile input cheap to refuse: no
+/// DTD (so no entity declarations and no expansion — a 700 KB body referencing one internal entity
+/// cost 9 s of CPU through libxml2), no processing instructions, UTF-8 only, bounded nesting,
+/// element count and size; and a tree whose building, serialising and freeing never recurse deeper
+/// than the nesting limit (tens of thousands of nested elements crashed the collector through
+/// FoundationXML with a stack overflow).
 ///
-/// Only Foundation: the fuzz target (`scripts/fuzz-xml`) compiles this file on its own.
+/// Why not FoundationXML's XMLParser: its fuzz target found two inputs that crash it (element names
+/// that are not UTF-8, a processing instruction without data), one that crashes libxml2 under it
+/// (`encoding="utf-7"`), and a leak of every error it reports (megabytes per body of repeated
+/// namespace errors). This parser is small enough to read whole, uses only the standard library,
+/// and is fuzzed by `scripts/fuzz-xml`, which compiles these two files on their own.
 public enum BoundedXML {
     public struct Limits: Sendable {
         /// WebDAV bodies nest 4–6 deep (propertyupdate/set/prop/property/value…); 32 leaves room for
         /// structured property values.
-        public var maximumDepth = 32
-        public var maximumElements = 10_000
-        public var maximumBytes = 1 << 20
+        public var maximumDepth: Int
+        public var maximumElements: Int
+        public var maximumBytes: Int
 
         public static let standard = Limits()
 
@@ -29,10 +31,13 @@ public enum BoundedXML {
     }
 
     public final class Element {
+        /// The namespace URI ("" for none) and the local name.
         public let namespace: String
         public let name: String
+        /// Attributes without a prefix (namespaced ones are dropped: no WebDAV property in use relies
+        /// on them), namespace declarations excluded.
         public let attributes: [String: String]
-        public fileprivate(set) var children: [Node] = []
+        public internal(set) var children: [Node] = []
 
         init(namespace: String, name: String, attributes: [String: String]) {
             self.namespace = namespace
@@ -59,161 +64,11 @@ public enum BoundedXML {
         public init(_ description: String) { self.description = description }
     }
 
-    /// The document's root element; `Malformed` naming the problem otherwise.
+    /// The document's root element; `Malformed` naming the problem (and the byte offset) otherwise.
     public static func parse(_ data: Data, limits: Limits = .standard) throws -> Element {
-        try refuseDTD(data, limits: limits)
-        let builder = TreeBuilder(limits: limits)
-        let parser = XMLParser(data: data)
-        parser.shouldProcessNamespaces = true
-        parser.shouldResolveExternalEntities = false
-        parser.delegate = builder
-        // On Linux parse() can return true after an error: parserError is the reliable signal.
-        let parsed = parser.parse()
-        if let refusal = builder.refusal { throw Malformed(refusal) }
-        guard parsed, parser.parserError == nil, let root = builder.root else {
-            throw Malformed("not well-formed XML: \(parser.parserError.map { "\($0)" } ?? "no root element")")
-        }
-        return root
-    }
-
-    /// Refuses oversized documents and any document type declaration before a parser sees them. A DTD
-    /// can only stand in the prolog, but `<!DOCTYPE` and `<!ENTITY` are refused anywhere (even inside a
-    /// comment): a WebDAV body never needs them, and a byte scan cannot be fooled by encodings libxml2
-    /// would decode differently (UTF-16 bodies are refused for the same reason).
-    public static func refuseDTD(_ data: Data, limits: Limits = .standard) throws {
-        guard data.count <= limits.maximumBytes else {
-            throw Malformed("larger than \(limits.maximumBytes) bytes")
-        }
-        let bytes = [UInt8](data)
-        if bytes.count >= 2,
-            (bytes[0] == 0xFE && bytes[1] == 0xFF) || (bytes[0] == 0xFF && bytes[1] == 0xFE)
-                || bytes[0] == 0 || bytes[1] == 0
-        {
-            throw Malformed("not UTF-8 (send the body as UTF-8)")
-        }
-        // FoundationXML traps on element names that are not valid UTF-8 (libxml2 hands them over
-        // as they are); the fuzzer found it with `<a><\xce\xce…`. Such a body is refused first.
-        guard String(validating: bytes, as: UTF8.self) != nil else {
-            throw Malformed("not valid UTF-8")
-        }
-        // FoundationXML also dereferences a NULL for a processing instruction without data (`<?uk?>`,
-        // found by the fuzzer). WebDAV bodies carry none: only a leading XML declaration is let through.
-        var body = bytes[...]
-        if body.starts(with: Array("<?xml ".utf8)) || body.starts(with: Array("<?xml\t".utf8)) {
-            guard let end = firstIndex(of: Array("?>".utf8), in: body),
-                !body[(body.startIndex + 2)..<end].contains(UInt8(ascii: "<"))
-            else { throw Malformed("not well-formed XML: the XML declaration is not closed") }
-            // libxml2 dereferences a NULL switching to some encodings (`encoding="utf-7"`, fuzzer).
-            let declaration = String(decoding: body[body.startIndex..<end], as: UTF8.self).lowercased()
-            if declaration.contains("encoding"),
-                !(declaration.contains("encoding=\"utf-8\"") || declaration.contains("encoding='utf-8'"))
-            {
-                throw Malformed("refused: only UTF-8 is accepted (declare encoding=\"utf-8\" or none)")
-            }
-            body = body[(end + 2)...]
-        }
-        if firstIndex(of: Array("<?".utf8), in: body) != nil {
-            throw Malformed("refused: it contains a processing instruction")
-        }
-        for marker in ["<!DOCTYPE", "<!ENTITY"] where contains(bytes, Array(marker.utf8)) {
-            throw Malformed("refused: it contains \(marker) (document type and entity declarations are not accepted)")
-        }
-    }
-
-    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        firstIndex(of: needle, in: haystack[...]) != nil
-    }
-
-    private static func firstIndex(of needle: [UInt8], in haystack: ArraySlice<UInt8>) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        var index = haystack.startIndex
-        while index <= haystack.endIndex - needle.count {
-            if haystack[index] == needle[0] && haystack[index..<index + needle.count].elementsEqual(needle) {
-                return index
-            }
-            index += 1
-        }
-        return nil
-    }
-
-    /// Builds the tree with an explicit stack (no recursion), and stops the parser at the first limit.
-    private final class TreeBuilder: NSObject, XMLParserDelegate {
-        let limits: Limits
-        var root: Element?
-        var open: [Element] = []
-        var elementCount = 0
-        var refusal: String?
-
-        init(limits: Limits) {
-            self.limits = limits
-        }
-
-        func parser(
-            _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
-            attributes: [String: String] = [:]
-        ) {
-            guard refusal == nil else { return }
-            elementCount += 1
-            if open.count >= limits.maximumDepth {
-                refuse(parser, "nested deeper than \(limits.maximumDepth) elements")
-                return
-            }
-            if elementCount > limits.maximumElements {
-                refuse(parser, "more than \(limits.maximumElements) elements")
-                return
-            }
-            // Namespaced attributes are dropped: no WebDAV property in use relies on them.
-            let plain = attributes.filter { !$0.key.contains(":") && $0.key != "xmlns" }
-            let element = Element(namespace: namespaceURI ?? "", name: elementName, attributes: plain)
-            if let parent = open.last { parent.children.append(.element(element)) } else { root = element }
-            open.append(element)
-        }
-
-        func parser(
-            _ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?
-        ) {
-            _ = open.popLast()
-        }
-
-        func parser(_ parser: XMLParser, foundCharacters string: String) { append(string) }
-
-        func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
-            append(String(decoding: CDATABlock, as: UTF8.self))
-        }
-
-        /// Stops at the first error, fatal or not (an undeclared prefix is not fatal to libxml2):
-        /// FoundationXML leaks the CFError it makes for each error libxml2 reports (~70 bytes each;
-        /// a body of repeated namespace errors leaked megabytes), so one error is the most a body costs.
-        func parser(_ parser: XMLParser, parseErrorOccurred parseError: any Error) {
-            parser.abortParsing()
-        }
-
-        /// Belt and braces: the byte scan refuses DTDs first; should one get through, parsing stops here.
-        func parser(
-            _ parser: XMLParser, foundInternalEntityDeclarationWithName name: String, value: String?
-        ) {
-            refuse(parser, "refused: it declares an entity")
-        }
-
-        func parser(
-            _ parser: XMLParser, foundNotationDeclarationWithName name: String, publicID: String?, systemID: String?
-        ) {
-            refuse(parser, "refused: it declares a notation")
-        }
-
-        private func refuse(_ parser: XMLParser, _ reason: String) {
-            if refusal == nil { refusal = reason }
-            parser.abortParsing()
-        }
-
-        private func append(_ text: String) {
-            guard refusal == nil, let parent = open.last else { return }
-            if case .text(let previous) = parent.children.last {
-                parent.children[parent.children.count - 1] = .text(previous + text)
-            } else {
-                parent.children.append(.text(text))
-            }
-        }
+        guard data.count <= limits.maximumBytes else { throw Malformed("larger than \(limits.maximumBytes) bytes") }
+        var parser = Parser(bytes: [UInt8](data), limits: limits)
+        return try parser.document()
     }
 }
 
@@ -251,10 +106,21 @@ extension BoundedXML {
             : ("ns:\(name)", " xmlns:ns=\"\(escape(namespace, quotes: true))\"")
     }
 
+    /// Escapes by Unicode scalar, not by `Character`: `replacingOccurrences(of: "<")` compares
+    /// grapheme clusters and so missed a `<` followed by a combining mark (found by the fuzzer),
+    /// which then stood unescaped in the output.
     public static func escape(_ text: String, quotes: Bool = false) -> String {
-        var escaped = text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;")
-        if quotes { escaped = escaped.replacingOccurrences(of: "\"", with: "&quot;") }
-        return escaped
+        var escaped = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": escaped.append(contentsOf: "&amp;".unicodeScalars)
+            case "<": escaped.append(contentsOf: "&lt;".unicodeScalars)
+            case ">": escaped.append(contentsOf: "&gt;".unicodeScalars)
+            case "\"" where quotes: escaped.append(contentsOf: "&quot;".unicodeScalars)
+            default: escaped.append(scalar)
+            }
+        }
+        return String(escaped)
     }
+
 }
