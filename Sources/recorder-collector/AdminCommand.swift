@@ -292,7 +292,8 @@ struct EnrolmentCodeCommand: AsyncParsableCommand {
 
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "agent", abstract: "Enrolled workstations.", subcommands: [List.self, Revoke.self])
+        commandName: "agent", abstract: "Enrolled workstations.",
+        subcommands: [List.self, Revoke.self, AllowReenrolment.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -336,6 +337,21 @@ struct AgentCommand: AsyncParsableCommand {
             try await withCollector(common) { collector, actor in
                 try await collector.agents.revoke(id, by: actor)
                 print("revoked agent \(id)")
+            }
+        }
+    }
+
+    struct AllowReenrolment: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "allow-reenrolment",
+            abstract: "Let a revoked agent id enrol once more (a new code, a new key; its old keys stay on record).")
+        @OptionGroup var common: CommonOptions
+        @Argument var id: String
+
+        func run() async throws {
+            try await withCollector(common) { collector, actor in
+                try await collector.agents.allowReenrolment(id, by: actor)
+                print("agent \(id) may enrol again with a new enrolment code")
             }
         }
     }

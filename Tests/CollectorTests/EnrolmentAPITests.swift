@@ -56,7 +56,7 @@ struct EnrolmentAPITests {
             api.token = "rca_forged"
             #expect(try await api.send(.get, "/api/v1/agent/config").status == 401)
 
-            // The same agent id cannot enrol twice while active, and can once revoked.
+            // The same agent id cannot enrol twice while active; once revoked, only when an admin allows it.
             try await api.logIn(password)
             let second = try #require(
                 try await api.send(.post, "/api/v1/admin/enrolment-codes", json: #"{"node_path":"/emea"}"#).json["code"]
@@ -65,8 +65,15 @@ struct EnrolmentAPITests {
             let conflict = try await api.send(.post, "/api/v1/agents/enrol", json: enrolBody(code: second))
             #expect(conflict.status == 409 && conflict.errorMessage.contains("revoke it first"))
             try await collector.agents.revoke("ws-1", by: adminActor)
+            let taken = try await api.send(.post, "/api/v1/agents/enrol", json: enrolBody(code: second))
+            #expect(taken.status == 409 && taken.errorMessage.contains("allow-reenrolment"), "\(taken.json)")
+            try await collector.agents.allowReenrolment("ws-1", by: adminActor)
             let reenrolled = try await api.send(.post, "/api/v1/agents/enrol", json: enrolBody(code: second))
-            #expect(reenrolled.status == 201, "a 409 spent nothing: the same code works after the revocation")
+            #expect(reenrolled.status == 201, "a 409 spent nothing: the same code works once allowed")
+            let history = try await collector.agents.keyHistory()["ws-1"] ?? []
+            #expect(history.count >= 1, "the key history is kept")
+            let actions = try await AuditLog.entries(limit: 50, in: collector.catalog.sql).map(\.action)
+            #expect(actions.contains("agent.allow_reenrolment") && actions.contains("agent.reenrol"))
             api.token = token
             #expect(try await api.send(.get, "/api/v1/agent/config").status == 401, "the old token stays dead")
         }

@@ -53,6 +53,36 @@ struct ReindexTests {
         #expect(try await rebuilt.segments.list(.init(callId: "call-2")).map(\.sequence) == [3, 4])
     }
 
+    /// After a lost database, a manifest forged in the name of agent B and placed in agent A's area
+    /// (A could write there) is refused for its location, and B's genuine manifests are all recorded.
+    @Test(arguments: Backend.allCases)
+    func aManifestOutOfPlaceIsRefusedWithoutHarmingTheGenuineOnes(_ backend: Backend) async throws {
+        let original = try await makeCollector(backend)
+        let alice = SimulatedAgent(id: "ws-alice", nodePath: "/emea")
+        let bob = SimulatedAgent(id: "ws-bob", nodePath: "/emea")
+        _ = try await recordSegments(original, alice)
+        _ = try await recordSegments(original, bob)
+        let directory = original.dataDirectory
+        await original.close()
+
+        let forger = SimulatedAgent(id: "ws-bob", nodePath: "/emea")
+        let forged = try forger.nextSegment()
+        var placed = forged
+        placed.manifest.agentId = "ws-alice"  // only to compute alice's directory for the file
+        let store = directory.appendingPathComponent("store")
+        let aliceDirectory = placed.objectPath.dropLast().reduce(store) { $0.appendingPathComponent($1) }
+        try FileManager.default.createDirectory(at: aliceDirectory, withIntermediateDirectories: true)
+        try forged.sealed.write(to: aliceDirectory.appendingPathComponent(forged.manifest.segmentFile))
+        try forged.manifestBytes.write(to: aliceDirectory.appendingPathComponent("forged.json"))
+
+        let rebuilt = try await makeCollector(backend, directory: directory)
+        let report = try await rebuilt.reindex(by: adminActor)
+        #expect(report.refused.count == 1 && report.refused[0].reason.contains("belongs at"), "\(report.refused)")
+        #expect(report.added == 10, "every genuine manifest of both agents: \(report.refused)")
+        #expect(Set(report.selfSignedAgents) == ["ws-alice", "ws-bob"])
+        await rebuilt.close()
+    }
+
     @Test(arguments: Backend.allCases)
     func reindexRefusesWhatIntakeWouldAndReportsWhatStorageLacks(_ backend: Backend) async throws {
         let collector = try await makeCollector(backend)

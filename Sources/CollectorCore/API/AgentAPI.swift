@@ -61,6 +61,10 @@ struct AgentAPI {
             try await collector.agents.revoke(try context.parameters.require("id"), by: context.actor)
             return HTTPResponse.Status.noContent
         }
+        admin.post("agents/:id/allow-reenrolment") { _, context in
+            try await collector.agents.allowReenrolment(try context.parameters.require("id"), by: context.actor)
+            return HTTPResponse.Status.noContent
+        }
     }
 }
 

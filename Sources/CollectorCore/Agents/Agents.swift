@@ -101,7 +101,11 @@ public struct Agents: Sendable {
                 throw AdminError(.unauthorized, "this enrolment code has expired; ask an admin for a new one")
             }
             let nodePath = try row.decode(column: "node_path", as: String.self)
-            let existing = try await database.raw("SELECT revoked_at FROM agents WHERE id = \(bind: agentId)").first()
+            // An agent id stays bound to the key it first enrolled with: a revoked id comes back only
+            // when an admin allows it (audited), and its rows and old keys are kept, never deleted.
+            let existing = try await database.raw(
+                "SELECT revoked_at, reenrolment_allowed_at FROM agents WHERE id = \(bind: agentId)"
+            ).first()
             if let existing {
                 guard try existing.decode(column: "revoked_at", as: String?.self) != nil else {
                     throw AdminError(
@@ -109,20 +113,47 @@ public struct Agents: Sendable {
                         "agent \(agentId) is enrolled already; an admin must revoke it first (or enrol under another agent id)"
                     )
                 }
-                try await database.raw("DELETE FROM agents WHERE id = \(bind: agentId)").run()
+                guard try existing.decode(column: "reenrolment_allowed_at", as: String?.self) != nil else {
+                    throw AdminError(
+                        .conflict,
+                        "agent id \(agentId) was revoked; enrolling it again is an admin's decision (recorder-collector admin agent allow-reenrolment \(agentId)), or enrol under another agent id"
+                    )
+                }
+                try await database.raw(
+                    """
+                    UPDATE agents SET node_path = \(bind: nodePath), token_hash = \(bind: BearerToken.hash(token)),
+                        signing_key = \(bind: signingKey), hostname = \(bind: hostname), enrolled_at = \(bind: now),
+                        revoked_at = NULL, reenrolment_allowed_at = NULL, last_seen_at = NULL
+                    WHERE id = \(bind: agentId)
+                    """
+                ).run()
+                try await database.raw(
+                    "UPDATE agent_keys SET retired_at = \(bind: now) WHERE agent_id = \(bind: agentId) AND retired_at IS NULL"
+                ).run()
+                try await database.raw(
+                    "DELETE FROM agent_keys WHERE agent_id = \(bind: agentId) AND signing_key = \(bind: signingKey)"
+                ).run()
+            } else {
+                try await database.raw(
+                    """
+                    INSERT INTO agents (id, node_path, token_hash, signing_key, hostname, enrolled_at)
+                    VALUES (\(bind: agentId), \(bind: nodePath), \(bind: BearerToken.hash(token)), \(bind: signingKey),
+                            \(bind: hostname), \(bind: now))
+                    """
+                ).run()
             }
             try await database.raw(
                 """
-                INSERT INTO agents (id, node_path, token_hash, signing_key, hostname, enrolled_at)
-                VALUES (\(bind: agentId), \(bind: nodePath), \(bind: BearerToken.hash(token)), \(bind: signingKey),
-                        \(bind: hostname), \(bind: now))
+                INSERT INTO agent_keys (agent_id, signing_key, enrolled_at)
+                VALUES (\(bind: agentId), \(bind: signingKey), \(bind: now))
                 """
             ).run()
             try await database.raw(
                 "UPDATE enrolment_codes SET used_at = \(bind: now), used_by = \(bind: agentId) WHERE code_hash = \(bind: codeHash)"
             ).run()
             try await AuditLog.record(
-                "agent.enrol", target: "agent:\(agentId)", detail: "node path \(nodePath), host \(hostname)",
+                existing == nil ? "agent.enrol" : "agent.reenrol", target: "agent:\(agentId)",
+                detail: "node path \(nodePath), host \(hostname)",
                 by: Actor(name: "agent:\(agentId)", source: source), in: database)
             return Agent(
                 id: agentId, nodePath: nodePath, hostname: hostname, signingKey: signingKey, enrolledAt: now,
@@ -162,6 +193,33 @@ public struct Agents: Sendable {
                 .run()
             try await AuditLog.record("agent.revoke", target: "agent:\(id)", by: actor, in: database)
         }
+    }
+
+    /// Lets a revoked agent id enrol once more (with a new code and a new key); its old keys stay on
+    /// record, so its earlier manifests still verify.
+    public func allowReenrolment(_ id: String, by actor: Actor) async throws {
+        let agent = try await get(id)
+        guard agent.revokedAt != nil else {
+            throw AdminError(.conflict, "agent \(id) is active; revoke it first if its workstation must enrol again")
+        }
+        try await catalog.transaction { database in
+            try await database.raw(
+                "UPDATE agents SET reenrolment_allowed_at = \(bind: Timestamp.now()) WHERE id = \(bind: id)"
+            ).run()
+            try await AuditLog.record("agent.allow_reenrolment", target: "agent:\(id)", by: actor, in: database)
+        }
+    }
+
+    /// Every key an agent id has enrolled with, oldest first: what its manifests may be signed with.
+    public func keyHistory() async throws -> [String: [String]] {
+        var history: [String: [String]] = [:]
+        for row in try await catalog.sql.raw(
+            "SELECT agent_id, signing_key FROM agent_keys ORDER BY enrolled_at"
+        ).all() {
+            history[try row.decode(column: "agent_id", as: String.self), default: []].append(
+                try row.decode(column: "signing_key", as: String.self))
+        }
+        return history
     }
 
     /// Agent ids name storage directories: the same strict alphabet as storage components.

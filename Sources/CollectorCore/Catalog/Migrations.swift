@@ -182,6 +182,23 @@ enum Migrations {
         Step(version: 6, name: "built-in store quota per node path") { _ in
             ["ALTER TABLE node_paths ADD COLUMN quota_mb BIGINT"]
         },
+        Step(version: 7, name: "agent key history, re-enrolment by admin decision, evidence lookup") { _ in
+            [
+                """
+                CREATE TABLE agent_keys (
+                    agent_id TEXT NOT NULL,
+                    signing_key TEXT NOT NULL,
+                    enrolled_at TEXT NOT NULL,
+                    retired_at TEXT,
+                    PRIMARY KEY (agent_id, signing_key)
+                )
+                """,
+                "INSERT INTO agent_keys (agent_id, signing_key, enrolled_at, retired_at) SELECT id, signing_key, enrolled_at, revoked_at FROM agents",
+                "ALTER TABLE agents ADD COLUMN reenrolment_allowed_at TEXT",
+                // The store asks, before changing a file, whether the catalog holds it (EvidenceLock).
+                "CREATE INDEX segments_object ON segments (storage_target, object_path)",
+            ]
+        },
     ]
 
     /// Applies the missing steps in one transaction. On PostgreSQL an advisory lock makes collectors

@@ -57,6 +57,15 @@ extension Collector {
                         })
                     else { continue }
                     let manifest = try Collector.parseManifest(bytes)
+                    // Only where its agent id and node path put it: a manifest elsewhere (in another
+                    // agent's area, say) is refused, and cannot stand in the way of the genuine ones.
+                    let expected = Collector.manifestPath(of: manifest)
+                    guard path.map({ Array($0.utf8) }) == expected.map({ Array($0.utf8) }) else {
+                        throw AdminError(
+                            .unprocessable,
+                            "a manifest of agent \(manifest.agentId) at node path \(manifest.nodePath) belongs at \(storage.describe(expected)), not here"
+                        )
+                    }
                     candidates.append(
                         Candidate(
                             target: target.name, storage: storage, path: path, bytes: bytes, manifest: manifest,
@@ -81,7 +90,7 @@ extension Collector {
                 continue
             }
             do {
-                try await reindexOne(candidate, expectedKey: keys[candidate.manifest.agentId], by: actor)
+                try await reindexOne(candidate, expectedKeys: keys[candidate.manifest.agentId], by: actor)
                 report.added += 1
                 if report.added % 500 == 0 { progress("\(report.added) segments recorded") }
             } catch {
@@ -110,38 +119,43 @@ extension Collector {
 
     /// The key each agent's manifests must carry: the enrolled one when the catalog knows the agent,
     /// otherwise the one key all its manifests agree on (none when they disagree: all are refused).
-    private func reindexKeys(for candidates: [Candidate], report: inout ReindexReport) async throws -> [String: String]
+    /// An enrolled agent's manifests may carry any key of its history (a re-enrolled agent signed its
+    /// earlier segments with the key it had then).
+    private func reindexKeys(for candidates: [Candidate], report: inout ReindexReport) async throws
+        -> [String: Set<String>]
     {
-        var keys: [String: String] = [:]
-        let enrolled = Dictionary(
-            try await agents.list().map { ($0.id, $0.signingKey) }, uniquingKeysWith: { first, _ in first })
+        var keys: [String: Set<String>] = [:]
+        let enrolled = try await agents.keyHistory()
         for (agentId, manifests) in Dictionary(grouping: candidates, by: \.manifest.agentId) {
-            if let key = enrolled[agentId] {
-                keys[agentId] = key
+            if let history = enrolled[agentId] {
+                keys[agentId] = Set(history)
                 continue
             }
             let presented = Set(manifests.compactMap(\.manifest.signature?.publicKey))
             if presented.count == 1 {
-                keys[agentId] = presented.first
+                keys[agentId] = presented
                 report.selfSignedAgents.append(agentId)
             } else {
-                keys[agentId] = ""
+                keys[agentId] = []
             }
         }
         report.selfSignedAgents.sort()
         return keys
     }
 
-    private func reindexOne(_ candidate: Candidate, expectedKey: String?, by actor: Actor) async throws {
+    private func reindexOne(_ candidate: Candidate, expectedKeys: Set<String>?, by actor: Actor) async throws {
         let manifest = candidate.manifest
-        guard let expectedKey, !expectedKey.isEmpty else {
+        guard let expectedKeys, !expectedKeys.isEmpty else {
             throw AdminError(
                 .unprocessable,
                 "agent \(manifest.agentId) is not enrolled here and its manifests carry different signing keys: enrol it, then reindex again"
             )
         }
+        // The presented key when it is one of the agent's; otherwise one of its own, which then fails to verify.
+        let presented = manifest.signature?.publicKey ?? ""
+        let key = expectedKeys.contains(presented) ? presented : expectedKeys.sorted()[0]
         let objectPath = try await Collector.verify(
-            manifest, signedBy: expectedKey, storedIn: candidate.storage, target: candidate.target)
+            manifest, signedBy: key, storedIn: candidate.storage, target: candidate.target)
         let record = SegmentRecord(
             manifest: manifest, manifestSha256: candidate.sha256, storageTarget: candidate.target,
             objectPath: objectPath.joined(separator: "/"), indexedAt: Timestamp.now())

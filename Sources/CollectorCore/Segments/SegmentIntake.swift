@@ -81,6 +81,12 @@ extension Collector {
         return objectPath
     }
 
+    /// Where the agent stored the manifest: beside its segment, `X.json` for `X.webm.p7m`.
+    static func manifestPath(of manifest: SegmentManifest) -> [String] {
+        let segment = objectPath(of: manifest)
+        return segment.dropLast() + [String(segment.last!.dropLast(".webm.p7m".count)) + ".json"]
+    }
+
     /// Where the agent stored the segment (the storage layout contract, `StorageLayout`).
     static func objectPath(of manifest: SegmentManifest) -> [String] {
         StorageLayout.directory(
