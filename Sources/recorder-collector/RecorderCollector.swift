@@ -7,5 +7,8 @@ struct RecorderCollector: AsyncParsableCommand {
         commandName: "recorder-collector",
         abstract: "The screen recorder's service: storage and node-path administration, agents, catalog.",
         version: ProductVersion.current,
-        subcommands: [ServeCommand.self, AdminCommand.self, KeysCommand.self, DecryptCommand.self, ReindexCommand.self])
+        subcommands: [
+            ServeCommand.self, AdminCommand.self, KeysCommand.self, DecryptCommand.self, ReindexCommand.self,
+            VerifyStorageCommand.self,
+        ])
 }
