@@ -6,7 +6,7 @@
 # Options: --agents N, --seconds S, --idle-connections N, --download-mb MB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for product in recorder-bench recorder-collector; do
+for product in recorder-bench recorder-collector recorder-agent; do
   swift build -c release --product "$product" >&2
 done
 "$(swift build -c release --show-bin-path)/recorder-bench" collector-hostile "$@"

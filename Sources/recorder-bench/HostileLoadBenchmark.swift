@@ -25,11 +25,17 @@ struct HostileLoadBenchmark: ParsableCommand {
         let collector = try RunningCollector(data: data.path)
         defer { collector.stop() }
         let fleet = try (0..<agents).map { index in try SimulatedFleetAgent.enrol(index: index, at: collector) }
-        print("collector defaults (SQLite, built-in store, HTTPS on 127.0.0.1); \(agents) agents, 500 KB segments, \(Int(seconds)) s per phase")
+        print(
+            "collector defaults (SQLite, built-in store, HTTPS on 127.0.0.1); \(agents) agents, 500 KB segments, \(Int(seconds)) s per phase"
+        )
         print("phase                                    done      per s      MB/s   p50 ms   p99 ms")
         let upload: @Sendable (Int) throws -> Void = { worker in try fleet[worker].uploadNext(segmentBytes: 500_000) }
 
         LoadPhase.run(workers: fleet.count, seconds: seconds, upload).print("uploads, nothing else", megabytesEach: 0.5)
+        let quietClient = CollectorClient(baseURL: collector.url, caFile: collector.caFile, token: fleet[0].token)
+        LoadPhase.run(workers: 1, seconds: min(seconds, 5)) { _ in
+            _ = try quietClient.request("GET", "/api/v1/agent/config")
+        }.print("agent config GET, nothing else", megabytesEach: nil)
 
         let port = UInt16(URL(string: collector.url)!.port!)
         let holder = IdleConnectionHolder(port: port, count: idleConnections)
@@ -42,22 +48,6 @@ struct HostileLoadBenchmark: ParsableCommand {
 
         let url = collector.url
         let ca = collector.caFile
-        let storm = Thread.detachedLoop(seconds: seconds, workers: 20) { _ in
-            let client = WebDAVClient(
-                target: StorageTarget(baseURL: url + "/dav", credentials: .basic(user: "admin", password: "wrong-password"), caFile: ca))
-            _ = try? client.size(of: ["probe"])
-        }
-        let agentClient = CollectorClient(baseURL: url, caFile: ca, token: fleet[0].token)
-        let config = LoadPhase.run(workers: 1, seconds: seconds) { _ in
-            _ = try agentClient.request("GET", "/api/v1/agent/config")
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        let stormUploads = LoadPhase.run(workers: fleet.count, seconds: seconds, upload)
-        let attempts = storm.wait()
-        config.print("agent config GET during the storm", megabytesEach: nil)
-        stormUploads.print("uploads after the storm began", megabytesEach: 0.5)
-        print("  (\(attempts) wrong-password requests from 20 clients on one address; past the throttle they get 429)")
-
         let before = collector.resourceUsage().peakRSSKB / 1024
         let object = data.appendingPathComponent("store/big.bin")
         FileManager.default.createFile(atPath: object.path, contents: nil)
@@ -65,20 +55,55 @@ struct HostileLoadBenchmark: ParsableCommand {
         let chunk = Data(repeating: 0x5a, count: 1 << 20)
         for _ in 0..<downloadMB { handle.write(chunk) }
         try handle.close()
-        let password = try String(contentsOfFile: data.appendingPathComponent("initial-admin-password").path, encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let password = try String(
+            contentsOfFile: data.appendingPathComponent("initial-admin-password").path, encoding: .utf8
+        )
+        .trimmingCharacters(in: .whitespacesAndNewlines)
         let started = Date()
+        let received = ByteCounter()
         let downloads = Thread.detachedLoop(seconds: 0, workers: 3) { _ in
             let client = WebDAVClient(
-                target: StorageTarget(baseURL: url + "/dav", credentials: .basic(user: "admin", password: password), caFile: ca))
-            _ = try? client.get(["big.bin"]) { _ in }
+                target: StorageTarget(
+                    baseURL: url + "/dav", credentials: .basic(user: "admin", password: password), caFile: ca))
+            _ = try? client.get(["big.bin"]) { received.add($0.count) }
         }
         _ = downloads.wait()
+        guard received.value == 3 * downloadMB << 20 else {
+            throw ValidationError("the downloads received \(received.value) bytes, not \(3 * downloadMB << 20)")
+        }
         let elapsed = Date().timeIntervalSince(started)
         print(
             String(
                 format: "3 × %d MB GET at once: %.1f s, %.0f MB/s in all; collector peak RSS %d MB (before: %d MB)",
-                downloadMB, elapsed, Double(3 * downloadMB) / elapsed, collector.resourceUsage().peakRSSKB / 1024, before))
+                downloadMB, elapsed, Double(3 * downloadMB) / elapsed, collector.resourceUsage().peakRSSKB / 1024,
+                before))
+
+        // Each attacker keeps its connection (as a script would), so the storm is requests, not handshakes.
+        let attackers = (0..<20).map { _ in
+            WebDAVClient(
+                target: StorageTarget(
+                    baseURL: url + "/dav", credentials: .basic(user: "admin", password: "wrong-password"), caFile: ca))
+        }
+        let storm = Thread.detachedLoop(seconds: seconds, workers: 20) { worker in
+            _ = try? attackers[worker].size(of: ["probe"])
+        }
+        // The agent's configuration requests and the uploads run during the storm, side by side.
+        let agentClient = CollectorClient(baseURL: url, caFile: ca, token: fleet[0].token)
+        nonisolated(unsafe) var config = LoadPhase()
+        let configDone = DispatchSemaphore(value: 0)
+        Thread {
+            config = LoadPhase.run(workers: 1, seconds: seconds) { _ in
+                _ = try agentClient.request("GET", "/api/v1/agent/config")
+            }
+            configDone.signal()
+        }.start()
+        let stormUploads = LoadPhase.run(workers: fleet.count, seconds: seconds, upload)
+        configDone.wait()
+        let attempts = storm.wait()
+        config.print("agent config GET during the storm", megabytesEach: nil)
+        stormUploads.print("uploads during the storm", megabytesEach: 0.5)
+        print("  (\(attempts) wrong-password requests from 20 clients on one address; past the throttle they get 429)")
+
     }
 }
 
@@ -131,10 +156,14 @@ final class IdleConnectionHolder: @unchecked Sendable {
         remote.sin_port = port.bigEndian
         remote.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &local) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         let connected = withUnsafePointer(to: &remote) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, connected == 0 else {
             close(fd)
@@ -142,6 +171,14 @@ final class IdleConnectionHolder: @unchecked Sendable {
         }
         return fd
     }
+}
+
+/// A byte count several threads add to.
+final class ByteCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var total = 0
+    func add(_ count: Int) { lock.withLock { total += count } }
+    var value: Int { lock.withLock { total } }
 }
 
 extension Thread {

@@ -7,6 +7,8 @@ struct RecorderBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recorder-bench",
         abstract: "Per-segment costs after encoding (sealing, spooling, uploading) and the collector's load capacity.",
-        subcommands: [SealBenchmark.self, UploadBenchmark.self, CollectorLoadBenchmark.self, HostileLoadBenchmark.self],
+        subcommands: [
+            SealBenchmark.self, UploadBenchmark.self, CollectorLoadBenchmark.self, HostileLoadBenchmark.self,
+        ],
         defaultSubcommand: SealBenchmark.self)
 }

@@ -88,7 +88,7 @@ struct AdminAPI {
     @Sendable func logIn(request: Request, context: CollectorContext) async throws -> LoginResponse {
         let credentials = try await request.decodeStrict(Credentials.self, context: context)
         let keys = AuthenticationGuards.keys(address: context.remoteAddress, user: credentials.username)
-        try guards.check(keys, what: "login")
+        try await guards.check(keys, what: "login")
         let token: String
         let user: Users.User
         do {

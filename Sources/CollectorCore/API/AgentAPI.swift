@@ -23,7 +23,7 @@ struct AgentAPI {
             let input = try await request.decodeStrict(EnrolmentRequest.self, context: context)
             // Codes are 80 bits, but guessing is still throttled per address and every miss audited.
             let keys = AuthenticationGuards.keys(address: context.remoteAddress)
-            try guards.check(keys, what: "enrolment")
+            try await guards.check(keys, what: "enrolment")
             let token: String
             let agent: Agents.Agent
             do {

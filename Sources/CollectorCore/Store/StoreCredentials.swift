@@ -28,7 +28,7 @@ struct StoreCredentials: Sendable {
             let password = String(text[text.index(after: colon)...])
             if basicCache.isValid(header) { return .admin(username: username) }
             let keys = AuthenticationGuards.keys(address: source, user: username)
-            try guards.check(keys, what: "store login")
+            try await guards.check(keys, what: "store login")
             if try await collector.users.checkPassword(username: username, password: password) {
                 basicCache.remember(header)
                 return .admin(username: username)
