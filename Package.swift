@@ -37,8 +37,6 @@ let package = Package(
         // Debian's libyuv-dev ships no pkg-config file: the module map links it by name.
         .systemLibrary(name: "CYUV", providers: [.apt(["libyuv-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        // glibc's malloc tuning (mallopt), which Swift's Glibc module does not export.
-        .systemLibrary(name: "CMalloc"),
 
         .target(
             name: "RecorderCore",
@@ -90,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "recorder-collector",
             dependencies: [
-                "CollectorCore", "RecorderCore", "CMalloc",
+                "CollectorCore", "RecorderCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CMalloc
 import CollectorCore
 import Foundation
 import Hummingbird
@@ -35,11 +34,6 @@ struct ServeCommand: AsyncParsableCommand {
     var plainHTTP = false
 
     func run() async throws {
-        // glibc raises its mmap threshold each time a large block is freed, after which the store's
-        // 256 KB download chunks (allocated on pool threads, freed on event loops) come from the heap
-        // arenas and fragment them: three parallel 300 MB downloads peaked at 130–465 MB RSS. A fixed
-        // threshold keeps such blocks mmapped and returned on free: 126–166 MB for the same downloads.
-        _ = cmalloc_set_mmap_threshold(128 * 1024)
         var configuration = try common.configuration(host: host, port: port)
         configuration.tlsCertificate = tlsCertificate ?? configuration.tlsCertificate
         configuration.tlsKey = tlsKey ?? configuration.tlsKey

@@ -97,12 +97,19 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
-    private enum Phase { case awaitingHead(first: Bool), readingBody, responding }
+    /// A request is finished when both its body has been read and its response written, in either
+    /// order (a server may answer a 404 before the client has sent its body). Until then a connection
+    /// is not idle; after that the idle deadline applies.
+    private var requestOpen = false
+    private var bodyOpen = false
+    private var responseOpen = false
+    /// Whether the server asked for more bytes since the last arrived: a body that stalls while the
+    /// server itself is not reading (back-pressure from a slow handler) is not the client's fault.
+    private var readRequested = false
 
     private let counter: ConnectionCounter
     private let logger: Logger
     private var address: String?
-    private var phase = Phase.awaitingHead(first: true)
     private var deadline: NIODeadline = .distantFuture
     private var timer: Scheduled<Void>?
 
@@ -139,25 +146,45 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        readRequested = false
         switch unwrapInboundIn(data) {
         case .head:
-            phase = .readingBody
+            requestOpen = true
+            bodyOpen = true
+            responseOpen = true
             arm(context, seconds: counter.limits.bodyStallTimeoutSeconds)
         case .body:
             arm(context, seconds: counter.limits.bodyStallTimeoutSeconds)
         case .end:
-            phase = .responding
-            deadline = .distantFuture
+            bodyOpen = false
+            finishIfDone(context)
         }
         context.fireChannelRead(data)
     }
 
+    func read(context: ChannelHandlerContext) {
+        readRequested = true
+        if bodyOpen { arm(context, seconds: counter.limits.bodyStallTimeoutSeconds) }
+        context.read()
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data), case .responding = phase {
-            phase = .awaitingHead(first: false)
-            arm(context, seconds: counter.limits.idleTimeoutSeconds)
+        if case .end = unwrapOutboundIn(data) {
+            responseOpen = false
+            finishIfDone(context)
         }
         context.write(data, promise: promise)
+    }
+
+    /// While a response is being produced there is no deadline (a handler may take its time); once
+    /// body and response are both done, the idle deadline starts.
+    private func finishIfDone(_ context: ChannelHandlerContext) {
+        if !bodyOpen && !responseOpen {
+            requestOpen = false
+            arm(context, seconds: counter.limits.idleTimeoutSeconds)
+        } else if !bodyOpen {
+            deadline = .distantFuture
+        }
     }
 
     /// Moves the deadline; one timer per connection, rescheduled only when it fires early.
@@ -171,7 +198,10 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         let loop = context.eventLoop.assumeIsolated()
         timer = loop.scheduleTask(deadline: deadline) { [self] in
             timer = nil
-            if case .responding = phase { return }
+            // Responding (body read, response under way): no deadline; the response's end re-arms.
+            if requestOpen && !bodyOpen { return }
+            // The body stalls because the server stopped asking for it: wait for the next read().
+            if bodyOpen && !readRequested { return }
             if deadline <= .now() {
                 context.close(promise: nil)
             } else if deadline != .distantFuture {

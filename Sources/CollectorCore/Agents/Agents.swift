@@ -119,14 +119,20 @@ public struct Agents: Sendable {
                         "agent id \(agentId) was revoked; enrolling it again is an admin's decision (recorder-collector admin agent allow-reenrolment \(agentId)), or enrol under another agent id"
                     )
                 }
-                try await database.raw(
-                    """
-                    UPDATE agents SET node_path = \(bind: nodePath), token_hash = \(bind: BearerToken.hash(token)),
-                        signing_key = \(bind: signingKey), hostname = \(bind: hostname), enrolled_at = \(bind: now),
-                        revoked_at = NULL, reenrolment_allowed_at = NULL, last_seen_at = NULL
-                    WHERE id = \(bind: agentId)
-                    """
-                ).run()
+                // One admin permission, one re-enrolment, even when two race.
+                guard
+                    try await database.raw(
+                        """
+                        UPDATE agents SET node_path = \(bind: nodePath), token_hash = \(bind: BearerToken.hash(token)),
+                            signing_key = \(bind: signingKey), hostname = \(bind: hostname), enrolled_at = \(bind: now),
+                            revoked_at = NULL, reenrolment_allowed_at = NULL, last_seen_at = NULL
+                        WHERE id = \(bind: agentId) AND revoked_at IS NOT NULL AND reenrolment_allowed_at IS NOT NULL
+                        RETURNING id
+                        """
+                    ).first() != nil
+                else {
+                    throw AdminError(.conflict, "agent \(agentId) was re-enrolled by another request just now")
+                }
                 try await database.raw(
                     "UPDATE agent_keys SET retired_at = \(bind: now) WHERE agent_id = \(bind: agentId) AND retired_at IS NULL"
                 ).run()
@@ -148,9 +154,18 @@ public struct Agents: Sendable {
                 VALUES (\(bind: agentId), \(bind: signingKey), \(bind: now))
                 """
             ).run()
-            try await database.raw(
-                "UPDATE enrolment_codes SET used_at = \(bind: now), used_by = \(bind: agentId) WHERE code_hash = \(bind: codeHash)"
-            ).run()
+            // Claimed only if still unspent: two enrolments racing with one code (PostgreSQL, READ
+            // COMMITTED) cannot both succeed.
+            guard
+                try await database.raw(
+                    """
+                    UPDATE enrolment_codes SET used_at = \(bind: now), used_by = \(bind: agentId)
+                    WHERE code_hash = \(bind: codeHash) AND used_at IS NULL RETURNING code_hash
+                    """
+                ).first() != nil
+            else {
+                throw AdminError(.unauthorized, "this enrolment code was used already; ask an admin for a new one")
+            }
             try await AuditLog.record(
                 existing == nil ? "agent.enrol" : "agent.reenrol", target: "agent:\(agentId)",
                 detail: "node path \(nodePath), host \(hostname)",

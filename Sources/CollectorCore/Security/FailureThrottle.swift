@@ -32,13 +32,15 @@ public final class FailureThrottle: Sendable {
     public let limits: Limits
     private let maximumKeys = 50_000
     private let failures = Mutex<[String: [Date]]>([:])
+    private let recorded = Atomic<Int>(0)
 
     public init(limits: Limits = .standard) {
         self.limits = limits
     }
 
     public static func address(_ address: String) -> String { "address:\(address)" }
-    public static func user(_ name: String) -> String { "user:\(name.prefix(64))" }
+    /// User names come from strangers: the key is their SHA-256, so a huge name costs no memory.
+    public static func user(_ name: String) -> String { "user:" + BearerToken.hash(name) }
 
     private func policy(_ key: String) -> Policy {
         key.hasPrefix("user:") ? limits.perUser : limits.perAddress
@@ -58,7 +60,13 @@ public final class FailureThrottle: Sendable {
     }
 
     public func recordFailure(_ keys: [String], now: Date = Date()) {
+        // Every 1 000 failures, keys whose failures all left the window are dropped.
+        let prune = recorded.add(1, ordering: .relaxed).newValue % 1000 == 0
         failures.withLock { table in
+            if prune {
+                let longest = max(limits.perAddress.window, limits.perUser.window)
+                table = table.filter { now.timeIntervalSince($0.value.last ?? .distantPast) < longest }
+            }
             if table.count >= maximumKeys {
                 let longest = max(limits.perAddress.window, limits.perUser.window)
                 table = table.filter { now.timeIntervalSince($0.value.last ?? .distantPast) < longest }

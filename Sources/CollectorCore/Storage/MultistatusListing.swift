@@ -11,7 +11,7 @@ enum MultistatusListing {
         let root: BoundedXML.Element
         do {
             root = try BoundedXML.parse(
-                body, limits: .init(maximumDepth: 64, maximumElements: 4_000_000, maximumBytes: 256 << 20))
+                body, limits: .init(maximumDepth: 64, maximumElements: 1_000_000, maximumBytes: 64 << 20))
         } catch {
             throw StorageReadError("the PROPFIND answer from \(requestURL) is \(error)")
         }

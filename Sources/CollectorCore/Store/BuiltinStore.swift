@@ -70,7 +70,12 @@ public struct BuiltinStore: Sendable {
     /// Writes the chunks to a temporary file in the target directory, then renames it into place.
     /// Chunks are gathered into writes of up to 1 MiB, each one thread-pool hop. More than `maxBytes`
     /// stops the upload with `tooLarge` (nothing stays behind); a full disk with `StoreFull`.
-    public func write<Chunks: AsyncSequence>(_ path: StorePath, chunks: Chunks, maxBytes: Int64) async throws -> Int64
+    /// `beforePlacing` runs after the data is durable and before the rename, so a check made at the
+    /// start of a long upload (is the name still free to overwrite?) can be made again at the end.
+    public func write<Chunks: AsyncSequence>(
+        _ path: StorePath, chunks: Chunks, maxBytes: Int64,
+        beforePlacing: @Sendable () async throws -> Void = {}
+    ) async throws -> Int64
     where Chunks.Element == ByteBuffer {
         let destination = url(path)
         let temporary = destination.deletingLastPathComponent().appendingPathComponent(
@@ -99,6 +104,9 @@ public struct BuiltinStore: Sendable {
             try await Self.blocking {
                 try BuiltinStore.writeAll(last, to: file)
                 guard fsync(file.raw) == 0, file.close() == 0 else { throw StoreFull(errno: errno) }
+            }
+            try await beforePlacing()
+            try await Self.blocking {
                 guard rename(temporary.path, destination.path) == 0 else {
                     throw AdminError(.conflict, "cannot place \(path): \(String(cString: strerror(errno)))")
                 }

@@ -27,6 +27,9 @@ struct EvidenceLock: Sendable {
         switch try store.kind(path) {
         case .missing: return nil
         case .file:
+            // Only sealed segments and manifests are catalogued: an agent's temporary `*.uploading`
+            // (two PUTs and two MOVEs per segment) costs no catalog query.
+            guard key.hasSuffix(".webm.p7m") || key.hasSuffix(".json") else { return nil }
             // A manifest `x.json` belongs to the segment `x.webm.p7m` the catalog lists.
             let segment = key.hasSuffix(".json") ? String(key.dropLast(5)) + ".webm.p7m" : key
             condition = "object_path = \(bind: segment)"

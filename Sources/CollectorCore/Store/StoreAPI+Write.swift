@@ -31,8 +31,11 @@ extension StoreAPI {
         if let room, (declared ?? 0) > room.room { return StoreQuota.exceeded(room) }
         let written: Int64
         do {
+            // Checked again at the end: the segment may have been catalogued while this body streamed.
+            let evidence = self.evidence
             written = try await store.write(
-                path, chunks: request.body, maxBytes: min(StoreAPI.maxFileBytes, room?.room ?? .max))
+                path, chunks: request.body, maxBytes: min(StoreAPI.maxFileBytes, room?.room ?? .max),
+                beforePlacing: { try await evidence.refuseChange(of: path, "overwritten") })
         } catch is StoreFull {
             return StoreQuota.insufficientStorage()
         } catch let error as AdminError where error.kind == .tooLarge {
@@ -45,7 +48,13 @@ extension StoreAPI {
     }
 
     func mkcol(_ request: Request, _ path: StorePath, actor: Actor) async throws -> Response {
-        if try await request.body.collect(upTo: 1 << 16).readableBytes > 0 {
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: 1 << 16)
+        } catch {
+            throw AdminError(.tooLarge, "MKCOL takes no body")
+        }
+        if body.readableBytes > 0 {
             return JSONErrorMiddleware.response(
                 .unsupportedMediaType, "unsupported_media_type", "MKCOL with a request body is not supported")
         }

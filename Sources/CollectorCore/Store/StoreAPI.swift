@@ -83,7 +83,11 @@ struct StoreAPI {
         case "MOVE", "COPY":
             return try await transfer(request, path, access: access, actor: actor, move: method == "MOVE")
         case "PROPFIND": return try await propfind(request, path)
-        case "PROPPATCH": return try await proppatch(request, path, actor: actor)
+        case "PROPPATCH":
+            // Agents never set properties; refusing them keeps their area free of catalog rows a
+            // Depth 1 PROPFIND of an ancestor would have to read.
+            if case .agent = access { throw AdminError(.forbidden, "agents may not set WebDAV properties") }
+            return try await proppatch(request, path, actor: actor)
         default: throw HTTPError(.methodNotAllowed)
         }
     }

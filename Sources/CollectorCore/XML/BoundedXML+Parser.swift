@@ -32,7 +32,7 @@ extension BoundedXML {
             if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
             if starts(with: "<?xml") { try declaration() }
             try misc()
-            guard starts(with: "<"), position + 1 < bytes.count, isNameByte(bytes[position + 1]) else {
+            guard starts(with: "<"), position + 1 < bytes.count, isNameStart(bytes[position + 1]) else {
                 throw fail("no root element")
             }
             let root = try content()
@@ -188,7 +188,9 @@ extension BoundedXML {
                     declared[""] = value
                 } else if text.hasPrefix("xmlns:") {
                     let prefix = String(text.dropFirst(6))
-                    guard !value.isEmpty, !prefix.contains(":") else { throw fail("a bad namespace declaration") }
+                    guard !value.isEmpty, !prefix.contains(":"), prefix != "xmlns",
+                        prefix != "xml" || value == Parser.xmlNamespace
+                    else { throw fail("a bad namespace declaration") }
                     declared[prefix] = value
                 } else if !text.contains(":") {
                     plain[text] = value
@@ -240,19 +242,17 @@ extension BoundedXML {
             )
         }
 
-        /// A name: up to 256 bytes that are not markup, whitespace or quotes, not starting with a
-        /// digit, `-`, `.` or `:`, and with at most one `:` (prefix and local part both non-empty).
+        /// A name: up to 256 bytes of ASCII letters, digits, `-`, `_`, `.` or non-ASCII UTF-8, in at
+        /// most two parts (prefix and local name) separated by one `:`, each starting with a letter, `_`
+        /// or a non-ASCII character. (A subset of XML's Name production, enough for every WebDAV body.)
         private mutating func name() throws -> ArraySlice<UInt8> {
             let start = position
             while position < bytes.count, isNameByte(bytes[position]) { position += 1 }
             let name = bytes[start..<position]
-            guard let first = name.first, !(0x30...0x39).contains(first), first != UInt8(ascii: "-"),
-                first != UInt8(ascii: "."), first != UInt8(ascii: ":"), name.count <= 256
+            let parts = name.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
+            guard !name.isEmpty, name.count <= 256, parts.count <= 2,
+                parts.allSatisfy({ part in part.first.map(isNameStart) ?? false })
             else { throw fail("a bad or missing name") }
-            let colons = name.filter { $0 == UInt8(ascii: ":") }.count
-            guard colons == 0 || (colons == 1 && name.last != UInt8(ascii: ":")) else {
-                throw fail("a bad qualified name")
-            }
             return name
         }
 
@@ -275,8 +275,10 @@ extension BoundedXML {
                     continue
                 }
                 guard isCharacter(byte) else { throw fail("a control character in an attribute value") }
-                // Attribute-value normalisation: each whitespace character becomes a space.
+                // Attribute-value normalisation: each whitespace character (CRLF counting as one)
+                // becomes a space.
                 value.append(isSpace(byte) ? 0x20 : byte)
+                if byte == 0x0D, position + 1 < bytes.count, bytes[position + 1] == 0x0A { position += 1 }
                 position += 1
             }
         }
@@ -296,10 +298,14 @@ extension BoundedXML {
             case "apos": return [UInt8(ascii: "'")]
             default:
                 var value: UInt32?
-                if body.hasPrefix("#x") {
+                if body.hasPrefix("#x"), body.count > 2, body.dropFirst(2).allSatisfy(\.isHexDigit) {
                     value = UInt32(body.dropFirst(2), radix: 16)
-                } else if body.hasPrefix("#") {
+                } else if body.hasPrefix("#"), body.count > 1,
+                    body.dropFirst().allSatisfy({ $0.isASCII && $0.isNumber })
+                {
                     value = UInt32(body.dropFirst(), radix: 10)
+                } else if body.hasPrefix("#") {
+                    throw fail("a bad character reference")
                 } else {
                     throw fail("refused: the entity &\(body); (only the five predefined ones exist here)")
                 }
@@ -366,13 +372,12 @@ extension BoundedXML {
         private func isCharacter(_ byte: UInt8) -> Bool { byte >= 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
 
         private func isNameByte(_ byte: UInt8) -> Bool {
-            switch byte {
-            case 0x00...0x20, UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "/"), UInt8(ascii: "="),
-                UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "&"), UInt8(ascii: "!"), UInt8(ascii: "?"),
-                0x7F:
-                false
-            default: true
-            }
+            isNameStart(byte) || (0x30...0x39).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
+                || byte == UInt8(ascii: ":")
+        }
+
+        private func isNameStart(_ byte: UInt8) -> Bool {
+            (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == UInt8(ascii: "_") || byte >= 0x80
         }
 
         static func isXMLCharacter(_ scalar: Unicode.Scalar) -> Bool {

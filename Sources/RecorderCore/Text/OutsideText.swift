@@ -16,11 +16,15 @@ public enum OutsideText {
         return result
     }
 
-    /// `printable`, then at most `limit` characters (an ellipsis and the original length say it was cut).
+    /// `printable`, then at most `limit` Unicode scalars (an ellipsis and the original size say it was
+    /// cut). Scalars, not `Character`s: one letter followed by a million combining marks is a single
+    /// Character, and counting those let a 2 MB user name through.
     public static func bounded(_ text: String, limit: Int = 256) -> String {
-        let safe = printable(text.count > limit * 8 ? String(text.prefix(limit * 8)) : text)
-        guard safe.count > limit else { return safe }
-        return String(safe.prefix(limit)) + "…(\(text.utf8.count) bytes)"
+        let scalars = text.unicodeScalars
+        let head = String(String.UnicodeScalarView(scalars.prefix(limit * 8)))
+        let safe = printable(head).unicodeScalars
+        guard safe.count > limit || scalars.count > limit * 8 else { return String(safe) }
+        return String(String.UnicodeScalarView(safe.prefix(limit))) + "…(\(text.utf8.count) bytes)"
     }
 
     static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
