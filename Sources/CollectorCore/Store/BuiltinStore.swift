@@ -75,7 +75,7 @@ public struct BuiltinStore: Sendable {
     public func write<Chunks: AsyncSequence>(
         _ path: StorePath, chunks: Chunks, maxBytes: Int64,
         beforePlacing: @Sendable () async throws -> Void = {}
-    ) async throws -> Int64
+    ) async throws -> Written
     where Chunks.Element == ByteBuffer {
         let destination = url(path)
         let temporary = destination.deletingLastPathComponent().appendingPathComponent(
@@ -106,18 +106,31 @@ public struct BuiltinStore: Sendable {
                 guard fsync(file.raw) == 0, file.close() == 0 else { throw StoreFull(errno: errno) }
             }
             try await beforePlacing()
-            try await Self.blocking {
+            let total = written
+            return try await Self.blocking {
+                // What the rename replaces, measured now: another PUT to the same name may have
+                // finished while this one streamed.
+                var replaced = stat()
+                let replacedBytes =
+                    lstat(destination.path, &replaced) == 0 && (replaced.st_mode & S_IFMT) == S_IFREG
+                    ? Int64(replaced.st_size) : 0
                 guard rename(temporary.path, destination.path) == 0 else {
                     throw AdminError(.conflict, "cannot place \(path): \(String(cString: strerror(errno)))")
                 }
                 BuiltinStore.syncDirectory(destination.deletingLastPathComponent())
+                return Written(bytes: total, replaced: replacedBytes)
             }
-            return written
         } catch {
             file.close()
             unlink(temporary.path)
             throw error
         }
+    }
+
+    /// What a write stored, and the size of the file it replaced (0 for a new name).
+    public struct Written: Sendable {
+        public var bytes: Int64
+        public var replaced: Int64
     }
 
     private static func writeAll(_ buffer: ByteBuffer, to file: FileDescriptor) throws {

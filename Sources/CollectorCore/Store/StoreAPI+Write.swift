@@ -29,7 +29,7 @@ extension StoreAPI {
         guard store.availableBytes > (declared ?? 0) else { return StoreQuota.insufficientStorage() }
         let room = try await quota.room(for: path, freed: previousSize)
         if let room, (declared ?? 0) > room.room { return StoreQuota.exceeded(room) }
-        let written: Int64
+        let written: BuiltinStore.Written
         do {
             // Checked again at the end: the segment may have been catalogued while this body streamed.
             let evidence = self.evidence
@@ -42,9 +42,10 @@ extension StoreAPI {
             if let room, room.room < StoreAPI.maxFileBytes { return StoreQuota.exceeded(room) }
             throw error
         }
-        usage.adjust(path, by: written - previousSize)
-        try await audit(existed ? "overwrite" : "put", path, "\(written) bytes", by: actor)
-        return Response(status: existed ? .noContent : .created, headers: [.contentLength: "0"])
+        usage.adjust(path, by: written.bytes - written.replaced)
+        let replaced = existed || written.replaced > 0
+        try await audit(replaced ? "overwrite" : "put", path, "\(written.bytes) bytes", by: actor)
+        return Response(status: replaced ? .noContent : .created, headers: [.contentLength: "0"])
     }
 
     func mkcol(_ request: Request, _ path: StorePath, actor: Actor) async throws -> Response {

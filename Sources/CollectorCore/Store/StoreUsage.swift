@@ -51,7 +51,8 @@ final class StoreUsage: Sendable {
         return path.components.count >= prefix.count && Array(path.components.prefix(prefix.count)) == prefix
     }
 
-    /// Size of a file, or of everything under a directory; 0 when missing.
+    /// Size of a file, or of everything under a directory; 0 when missing. Uploads in flight (the
+    /// store's temporary files) are left out: their bytes are counted when they take their name.
     static func treeSize(_ url: URL) -> Int64 {
         var info = stat()
         guard lstat(url.path, &info) == 0 else { return 0 }
@@ -59,6 +60,8 @@ final class StoreUsage: Sendable {
         guard (info.st_mode & S_IFMT) == S_IFDIR,
             let names = try? FileManager.default.contentsOfDirectory(atPath: url.path)
         else { return 0 }
-        return names.reduce(0) { $0 + treeSize(url.appendingPathComponent($1)) }
+        return names.filter { !$0.hasPrefix(BuiltinStore.temporaryPrefix) }.reduce(0) {
+            $0 + treeSize(url.appendingPathComponent($1))
+        }
     }
 }
