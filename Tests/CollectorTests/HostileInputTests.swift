@@ -199,6 +199,32 @@ struct HostileInputTests {
         try Self.expectAliveOverHTTP(collector)
     }
 
+    /// A download whose client stops reading is closed after the body-stall time, not held forever.
+    @Test func aDownloadNobodyReadsIsClosed() throws {
+        let collector = try Self.start(arguments: ["--plain-http"])
+        defer { collector.stop() }
+        let password = try #require(collector.adminPassword)
+        let big = collector.dataDirectory + "/store/big.bin"
+        #expect(FileManager.default.createFile(atPath: big, contents: Data(count: 100 << 20)))
+        let socket = try Self.connect(port: UInt16(URL(string: collector.url)!.port!))
+        defer { close(socket) }
+        let credentials = Data("admin:\(password)".utf8).base64EncodedString()
+        let request = "GET /dav/big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic \(credentials)\r\n\r\n"
+        _ = request.withCString { send(socket, $0, strlen($0), 0) }
+        // Read nothing until the collector has had time to give up (body stall: 2 s), then drain.
+        Thread.sleep(forTimeInterval: 5)
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var received = 0
+        while true {
+            let count = recv(socket, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            received += count
+        }
+        #expect(
+            received > 0 && received < 100 << 20, "the collector gave up the stalled download after \(received) bytes")
+        try Self.expectAliveOverHTTP(collector)
+    }
+
     static func expectAliveOverHTTP(_ collector: CollectorProcess) throws {
         let health = try ProcessRunner.run("curl", ["-s", "--interface", "127.0.0.2", collector.url + "/healthz"])
         #expect(health.stdout == "ok" && collector.isRunning)

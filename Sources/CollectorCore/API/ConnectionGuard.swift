@@ -162,6 +162,17 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         context.fireChannelRead(data)
     }
 
+    /// A client that stops reading a response (a download left hanging) blocks its writes; once the
+    /// channel has not been writable for the body-stall time, the connection is closed.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            if responseOpen && !bodyOpen { deadline = .distantFuture }
+        } else if responseOpen {
+            arm(context, seconds: counter.limits.bodyStallTimeoutSeconds)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
     func read(context: ChannelHandlerContext) {
         readRequested = true
         if bodyOpen { arm(context, seconds: counter.limits.bodyStallTimeoutSeconds) }
@@ -198,8 +209,9 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         let loop = context.eventLoop.assumeIsolated()
         timer = loop.scheduleTask(deadline: deadline) { [self] in
             timer = nil
-            // Responding (body read, response under way): no deadline; the response's end re-arms.
-            if requestOpen && !bodyOpen { return }
+            // Responding (body read, response under way): no deadline while the client takes what is
+            // written; the response's end re-arms.
+            if requestOpen && !bodyOpen && context.channel.isWritable { return }
             // The body stalls because the server stopped asking for it: wait for the next read().
             if bodyOpen && !readRequested { return }
             if deadline <= .now() {
