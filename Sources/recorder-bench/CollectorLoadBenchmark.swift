@@ -82,14 +82,7 @@ final class RunningCollector: @unchecked Sendable {
     func stop() { ProcessRunner.kill(process) }
 
     func resourceUsage() -> (cpuSeconds: Double, peakRSSKB: Int) {
-        let pid = process.processIdentifier
-        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-        let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
-        let ticks = fields.count > 12 ? (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0) : 0
-        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-        let peak = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }.flatMap {
-            Int($0.split(separator: " ").dropFirst().first ?? "")
-        }
-        return (ticks / Double(sysconf(Int32(_SC_CLK_TCK))), peak ?? 0)
+        (running.cpuSeconds, running.peakResidentKB)
     }
+
 }

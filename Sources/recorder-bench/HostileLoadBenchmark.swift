@@ -50,7 +50,7 @@ struct HostileLoadBenchmark: ParsableCommand {
         let ca = collector.caFile
         let before = collector.resourceUsage().peakRSSKB / 1024
         let object = data.appendingPathComponent("store/big.bin")
-        FileManager.default.createFile(atPath: object.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: object.path, contents: nil)
         let handle = try FileHandle(forWritingTo: object)
         let chunk = Data(repeating: 0x5a, count: 1 << 20)
         for _ in 0..<downloadMB { handle.write(chunk) }

@@ -86,7 +86,7 @@ final class SimulatedFleetAgent: @unchecked Sendable {
                         caFile: $0.caFile))
             } ?? store
         try client.store(payload, in: directory, name: name)
-        try client.store([UInt8](manifest), in: directory, name: String(name.dropLast(".webm.p7m".count)) + ".json")
+        try client.store([UInt8](manifest), in: directory, name: StorageLayout.manifestName(ofSegment: name))
         if apache == nil { unreported.append([UInt8](manifest)) }
     }
 

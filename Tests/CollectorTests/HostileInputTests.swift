@@ -102,13 +102,13 @@ struct HostileInputTests {
         let entity = try Self.file(
             #"<?xml version="1.0"?><!DOCTYPE D:propfind [<!ENTITY e "0123456789abcdef">]><D:propfind xmlns:D="DAV:"><D:prop>"#
                 + String(repeating: "&e;", count: 60_000) + "</D:prop></D:propfind>")
-        let before = try Self.cpuSeconds(collector)
+        let before = collector.cpuSeconds
         let expanded = try Self.curl(
             collector, "PROPFIND", "/dav/", bodyFile: entity, headers: ["Depth: 0"], user: admin)
         #expect(
             expanded.status == 400 && expanded.body.contains("document type"), "\(expanded.status) \(expanded.body)")
         // Refused by a byte scan: far less CPU than expanding (9 s before). Not a timer: CPU the process used.
-        #expect(try Self.cpuSeconds(collector) - before < 2, "entity refusal cost too much CPU")
+        #expect(collector.cpuSeconds - before < 2, "entity refusal cost too much CPU")
         let big = try Self.file(String(repeating: "x", count: 300_000))
         #expect(try Self.curl(collector, "PROPFIND", "/dav/", bodyFile: big, user: admin).status == 413)
         try Self.expectAlive(collector, "after entities")
@@ -320,7 +320,7 @@ struct HostileInputTests {
         var largest = 0
         for _ in 0..<12 {
             Thread.sleep(forTimeInterval: 0.25)
-            largest = max(largest, Self.residentMegabytes(collector))
+            largest = max(largest, collector.residentKB / 1024)
         }
         let answers = downloads.map { $0.wait() }
         #expect(answers.allSatisfy { $0?.status == 200 })
@@ -371,19 +371,6 @@ struct HostileInputTests {
         var byte: UInt8 = 0
         let count = read(fd, &byte, 1)
         return count == 0 || (count < 0 && errno == ECONNRESET)
-    }
-
-    static func cpuSeconds(_ collector: CollectorProcess) throws -> Double {
-        let stat = try String(contentsOfFile: "/proc/\(collector.process.processIdentifier)/stat", encoding: .utf8)
-        let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
-        return ((Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
-
-    static func residentMegabytes(_ collector: CollectorProcess) -> Int {
-        let status =
-            (try? String(contentsOfFile: "/proc/\(collector.process.processIdentifier)/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) / 1024
     }
 
     static func treeBytes(_ path: String) -> Int {

@@ -48,6 +48,24 @@ public final class CollectorProcess: @unchecked Sendable {
 
     public var isRunning: Bool { process.isRunning }
 
+    /// CPU seconds the collector has used (user + system, from /proc).
+    public var cpuSeconds: Double {
+        let stat = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8)) ?? ""
+        let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+        let ticks = fields.count > 12 ? (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0) : 0
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// Resident memory now (`VmRSS`) and at its peak (`VmHWM`), in KB.
+    public var residentKB: Int { statusField("VmRSS:") }
+    public var peakResidentKB: Int { statusField("VmHWM:") }
+
+    private func statusField(_ name: String) -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix(name) } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
     /// SIGKILL (see `ProcessRunner.kill`); callers stop it in a `defer`.
     public func stop() { ProcessRunner.kill(process) }
 }

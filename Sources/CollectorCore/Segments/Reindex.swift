@@ -163,21 +163,12 @@ extension Collector {
             record, manifestText: String(decoding: candidate.bytes, as: UTF8.self), by: actor)
     }
 
-    /// Every manifest file in a storage target: `*.json`, not hidden (temporary uploads are), found by
-    /// walking collections depth-first.
+    /// Every manifest file in a storage target: `*.json`, not hidden (temporary uploads are, and so
+    /// is whatever sits under a hidden collection).
     static func manifestPaths(in storage: any TargetStorage) throws -> [[String]] {
-        var found: [[String]] = []
-        var pending: [[String]] = [[]]
-        while let directory = pending.popLast() {
-            for entry in try storage.list(directory) where !entry.name.hasPrefix(".") {
-                let path = directory + [entry.name]
-                if entry.isCollection {
-                    if path.count < reindexMaximumDepth { pending.append(path) }
-                } else if entry.name.hasSuffix(".json") {
-                    found.append(path)
-                }
-            }
+        try allFiles(in: storage).filter { path in
+            path.last?.hasSuffix(".json") == true && !path.contains { $0.hasPrefix(".") }
         }
-        return found.sorted { $0.joined(separator: "/") < $1.joined(separator: "/") }
     }
+
 }

@@ -84,7 +84,7 @@ extension Collector {
     /// Where the agent stored the manifest: beside its segment, `X.json` for `X.webm.p7m`.
     static func manifestPath(of manifest: SegmentManifest) -> [String] {
         let segment = objectPath(of: manifest)
-        return segment.dropLast() + [String(segment.last!.dropLast(".webm.p7m".count)) + ".json"]
+        return segment.dropLast() + [StorageLayout.manifestName(ofSegment: segment.last!)]
     }
 
     /// Where the agent stored the segment (the storage layout contract, `StorageLayout`).

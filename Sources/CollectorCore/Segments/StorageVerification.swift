@@ -46,7 +46,7 @@ extension Collector {
                 continue
             }
             let segment = row.objectPath.split(separator: "/").map(String.init)
-            let manifest = segment.dropLast() + [String(segment.last!.dropLast(".webm.p7m".count)) + ".json"]
+            let manifest = segment.dropLast() + [StorageLayout.manifestName(ofSegment: segment.last ?? "")]
             known[row.storageTarget, default: []].formUnion([
                 segment.joined(separator: "/"), manifest.joined(separator: "/"),
             ])

@@ -1,4 +1,5 @@
 import Foundation
+import RecorderCore
 import SQLKit
 
 /// Catalogued evidence in the built-in store is write-once: once the collector has accepted a
@@ -29,9 +30,11 @@ struct EvidenceLock: Sendable {
         case .file:
             // Only sealed segments and manifests are catalogued: an agent's temporary `*.uploading`
             // (two PUTs and two MOVEs per segment) costs no catalog query.
-            guard key.hasSuffix(".webm.p7m") || key.hasSuffix(".json") else { return nil }
             // A manifest `x.json` belongs to the segment `x.webm.p7m` the catalog lists.
-            let segment = key.hasSuffix(".json") ? String(key.dropLast(5)) + ".webm.p7m" : key
+            guard
+                let segment = key.hasSuffix(StorageLayout.segmentSuffix)
+                    ? key : StorageLayout.segmentName(ofManifest: key)
+            else { return nil }
             condition = "object_path = \(bind: segment)"
         case .collection:
             if path.components.isEmpty {

@@ -131,7 +131,7 @@ extension StoreAPI {
             let others = names.filter { !$0.isProtected }
             if !others.isEmpty { propstats.append((others, "424 Failed Dependency")) }
         }
-        let href = StoreResponses.xmlEscape(path.href(collection: StoreResponses.isCollection(kind)))
+        let href = BoundedXML.escape(path.href(collection: StoreResponses.isCollection(kind)))
         let body = propstats.map { propstat in
             "<D:propstat><D:prop>\(propstat.names.map { PropertyXML.element($0, value: nil) }.joined())</D:prop><D:status>HTTP/1.1 \(propstat.status)</D:status></D:propstat>"
         }.joined()

@@ -60,7 +60,7 @@ enum StoreResponses {
                 }
             }
         }
-        let href = xmlEscape(path.href(collection: isCollection(kind)))
+        let href = BoundedXML.escape(path.href(collection: isCollection(kind)))
         var body = "<D:response><D:href>\(href)</D:href>"
         if !found.isEmpty || missing.isEmpty {
             body += "<D:propstat><D:prop>\(found.joined())</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>"
@@ -71,8 +71,6 @@ enum StoreResponses {
         }
         return body + "</D:response>"
     }
-
-    static func xmlEscape(_ text: String) -> String { BoundedXML.escape(text) }
 
     static func httpDate(_ date: Date) -> String {
         let formatter = DateFormatter()

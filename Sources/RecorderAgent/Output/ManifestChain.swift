@@ -148,7 +148,7 @@ public final class ManifestChain: Sendable {
                 sealedSha256: ManifestVerification.sha256Hex(sealed), previousManifestSha256: head.lastManifestSha256)
             let bytes = try signer.sign(manifest).fileBytes()
             try DurableFile.write(
-                bytes, to: spool.appendingPathComponent(String(segmentFile.dropLast(".webm.p7m".count)) + ".json"))
+                bytes, to: spool.appendingPathComponent(StorageLayout.manifestName(ofSegment: segmentFile)))
             try commit(&head, sequence: manifest.sequence, manifestBytes: bytes)
         }
     }

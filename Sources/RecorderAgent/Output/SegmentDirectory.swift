@@ -68,7 +68,7 @@ public struct SegmentDirectory: Sendable {
             store: { name, manifest in
                 try DurableFile.write(Data(sealed), to: url.appendingPathComponent(name))
                 try DurableFile.write(
-                    manifest, to: url.appendingPathComponent(String(name.dropLast(".webm.p7m".count)) + ".json"))
+                    manifest, to: url.appendingPathComponent(StorageLayout.manifestName(ofSegment: name)))
             })
         return url.appendingPathComponent(name)
     }

@@ -12,6 +12,19 @@ public enum StorageLayout {
         return node + day.map(sanitize) + [sanitize(agentId), callId.map(sanitize) ?? "standalone"]
     }
 
+    /// The manifest beside a sealed segment: `X.json` for `X.webm.p7m`.
+    public static func manifestName(ofSegment segmentFile: String) -> String {
+        (segmentFile.hasSuffix(segmentSuffix) ? String(segmentFile.dropLast(segmentSuffix.count)) : segmentFile)
+            + ".json"
+    }
+
+    /// The sealed segment a manifest belongs to: `X.webm.p7m` for `X.json`; nil for other names.
+    public static func segmentName(ofManifest manifestFile: String) -> String? {
+        manifestFile.hasSuffix(".json") ? String(manifestFile.dropLast(".json".count)) + segmentSuffix : nil
+    }
+
+    public static let segmentSuffix = ".webm.p7m"
+
     /// Keeps letters, digits, `-`, `_` and `.`; replaces anything else (slashes, control characters,
     /// spaces, non-ASCII) with `_`; never yields "", "." or ".." or a leading dot; at most 128 characters.
     public static func sanitize(_ component: String) -> String {
