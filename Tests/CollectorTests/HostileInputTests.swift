@@ -136,6 +136,12 @@ struct HostileInputTests {
             collector, "COPY", "/dav/q/sub/a.bin", headers: ["Destination: https://elsewhere.example/dav/q/b.bin"],
             user: admin)
         #expect(otherHost.status == 502, "\(otherHost.status) \(otherHost.body)")
+        let maybe = try Self.curl(
+            collector, "COPY", "/dav/q/sub/a.bin", headers: ["Destination: /dav/q/b.bin", "Overwrite: maybe"],
+            user: admin)
+        #expect(maybe.status == 400, "\(maybe.status) \(maybe.body)")
+        let controls = try Self.curl(collector, "PUT", "/dav/q/%0d%0aX:y", body: "x", user: admin)
+        #expect(controls.status == 403, "a CR/LF in a name: \(controls.status)")
         let store = collector.dataDirectory + "/store/q"
         #expect(Self.treeBytes(store) == 2 << 20, "nothing was copied")
 
@@ -222,6 +228,32 @@ struct HostileInputTests {
         }
         #expect(
             received > 0 && received < 100 << 20, "the collector gave up the stalled download after \(received) bytes")
+        try Self.expectAliveOverHTTP(collector)
+    }
+
+    /// A body sent a byte at a time never counts as progress: the connection is closed at the stall
+    /// timeout (2 s here) instead of living as long as the trickle goes on.
+    @Test func aTrickledBodyIsClosed() throws {
+        let collector = try Self.start(arguments: ["--plain-http"])
+        defer { collector.stop() }
+        let socket = try Self.connect(port: UInt16(URL(string: collector.url)!.port!))
+        defer { close(socket) }
+        var noSignal: Int32 = 1
+        setsockopt(socket, SOL_SOCKET, SO_KEEPALIVE, &noSignal, socklen_t(MemoryLayout<Int32>.size))
+        let head = "POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 200000\r\n\r\n"
+        _ = head.withCString { send(socket, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        var closed = false
+        for _ in 0..<40 where !closed {
+            Thread.sleep(forTimeInterval: 0.5)
+            var byte: UInt8 = 0x7B
+            if send(socket, &byte, 1, Int32(MSG_NOSIGNAL)) < 0 { closed = true }
+            var probe = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+            if poll(&probe, 1, 0) > 0 {
+                var sink = [UInt8](repeating: 0, count: 4096)
+                if recv(socket, &sink, sink.count, 0) <= 0 { closed = true }
+            }
+        }
+        #expect(closed, "a 20 s trickle of single bytes kept the connection open")
         try Self.expectAliveOverHTTP(collector)
     }
 

@@ -106,6 +106,10 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// Whether the server asked for more bytes since the last arrived: a body that stalls while the
     /// server itself is not reading (back-pressure from a slow handler) is not the client's fault.
     private var readRequested = false
+    /// Body bytes since the stall deadline last moved; 16 KiB per stall period (≥ 0.5 KiB/s with the
+    /// default 30 s) is what counts as progress.
+    private var bytesSinceArmed = 0
+    static let progressBytes = 16 * 1024
 
     private let counter: ConnectionCounter
     private let logger: Logger
@@ -149,12 +153,18 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         readRequested = false
         switch unwrapInboundIn(data) {
         case .head:
+            bytesSinceArmed = 0
             requestOpen = true
             bodyOpen = true
             responseOpen = true
             arm(context, seconds: counter.limits.bodyStallTimeoutSeconds)
-        case .body:
-            arm(context, seconds: counter.limits.bodyStallTimeoutSeconds)
+        case .body(let chunk):
+            // The stall deadline moves only once a real amount has arrived: a byte every few seconds
+            // (a trickle that kept connections open forever, before logging in) does not move it.
+            bytesSinceArmed += chunk.readableBytes
+            if bytesSinceArmed >= ConnectionGuardHandler.progressBytes {
+                arm(context, seconds: counter.limits.bodyStallTimeoutSeconds)
+            }
         case .end:
             bodyOpen = false
             finishIfDone(context)
@@ -175,7 +185,9 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func read(context: ChannelHandlerContext) {
         readRequested = true
-        if bodyOpen { arm(context, seconds: counter.limits.bodyStallTimeoutSeconds) }
+        // After a pause the server itself caused (the timer found no read outstanding and stopped),
+        // the client gets a full stall period again; otherwise asking for bytes moves nothing.
+        if bodyOpen && timer == nil { arm(context, seconds: counter.limits.bodyStallTimeoutSeconds) }
         context.read()
     }
 
@@ -200,6 +212,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     /// Moves the deadline; one timer per connection, rescheduled only when it fires early.
     private func arm(_ context: ChannelHandlerContext, seconds: Int) {
+        bytesSinceArmed = 0
         deadline = .now() + .seconds(Int64(seconds))
         guard timer == nil else { return }
         schedule(context)

@@ -42,7 +42,11 @@ extension StoreAPI {
         guard let parent = destination.parent, case .collection = try store.kind(parent) else {
             throw AdminError(.conflict, "the parent of \(destination) does not exist")
         }
-        let overwrite = request.headers[.init("Overwrite")!]?.uppercased() != "F"
+        let overwriteHeader = request.headers[.init("Overwrite")!]?.uppercased()
+        guard overwriteHeader == nil || overwriteHeader == "T" || overwriteHeader == "F" else {
+            throw AdminError(.invalid, "Overwrite must be T or F (RFC 4918 §10.6)")
+        }
+        let overwrite = overwriteHeader != "F"
         let existed = try store.kind(destination) != .missing
         if existed && !overwrite {
             return JSONErrorMiddleware.response(

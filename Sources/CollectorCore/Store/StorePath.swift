@@ -25,8 +25,11 @@ public struct StorePath: Sendable, Equatable, CustomStringConvertible {
             guard let component = part.removingPercentEncoding else {
                 throw AdminError(.invalid, "bad percent-encoding in \"\(part)\"")
             }
+            // Control characters too: a CR/LF in a file name is trouble for every tool that lists it.
             guard !component.isEmpty, component != ".", component != "..", !component.contains("/"),
-                !component.contains("\\"), !component.contains("\0"), component.utf8.count <= 255
+                !component.contains("\\"),
+                !component.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }),
+                component.utf8.count <= 255
             else {
                 throw AdminError(.forbidden, "path component \"\(part)\" is not allowed in the store")
             }

@@ -105,7 +105,9 @@ enum StoreResponses {
     }
 
     static func destination(_ header: String, requestAuthority: String?) -> Destination {
-        var path = header
+        // A query or fragment is not part of the resource (it became part of a file name before).
+        var path = String(header.prefix { $0 != "?" && $0 != "#" })
+        let header = path
         if let scheme = header.range(of: "://") {
             let rest = header[scheme.upperBound...]
             let slash = rest.firstIndex(of: "/") ?? rest.endIndex
