@@ -12,6 +12,7 @@ public struct Collector: Sendable {
     public let agents: Agents
     public let segments: Segments
     public let heartbeats: Heartbeats
+    public let agentStorageCredentials: AgentStorageCredentials
     public let dataDirectory: URL
 
     /// Opens (and migrates) the catalog and the secrets key of `dataDirectory` (created 0700).
@@ -25,13 +26,17 @@ public struct Collector: Sendable {
         let secrets = try SecretBox.loadOrCreate(at: dataDirectory.appendingPathComponent("secrets.key"))
         let catalog = try await Catalog.open(location, logger: logger)
         Collector.tighten(dataDirectory)
+        let storageTargets = StorageTargets(catalog: catalog, secrets: secrets)
+        let agents = Agents(catalog: catalog)
         let collector = Collector(
             catalog: catalog, users: Users(catalog: catalog, hasher: PasswordHasher(parameters: hashing)),
-            storageTargets: StorageTargets(catalog: catalog, secrets: secrets), nodePaths: NodePaths(catalog: catalog),
+            storageTargets: storageTargets, nodePaths: NodePaths(catalog: catalog),
             recordingKeys: RecordingKeys(
                 catalog: catalog, directory: dataDirectory.appendingPathComponent("keys"), keyBits: recordingKeyBits),
-            agents: Agents(catalog: catalog), segments: Segments(catalog: catalog),
+            agents: agents, segments: Segments(catalog: catalog),
             heartbeats: Heartbeats(catalog: catalog),
+            agentStorageCredentials: AgentStorageCredentials(
+                catalog: catalog, secrets: secrets, storageTargets: storageTargets, agents: agents),
             dataDirectory: dataDirectory)
         do {
             try await collector.ensureDefaults()

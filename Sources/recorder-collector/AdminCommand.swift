@@ -157,8 +157,16 @@ struct StorageCommand: AsyncParsableCommand {
         @Option var username: String?
         @Flag(help: "Read the password or bearer token from standard input.") var secretStdin = false
         @Option(help: "PEM file of the CA(s) to trust for this server.") var caFile: String?
+        @Option(
+            help:
+                "shared: agents upload with this account unless they have their own; own: only with their own (admin agent storage-credentials set)."
+        )
+        var agentCredentials: String = "shared"
 
         func run() async throws {
+            guard let policy = StorageTargetRecord.AgentCredentials(rawValue: agentCredentials) else {
+                throw ValidationError("--agent-credentials \(agentCredentials): use shared or own")
+            }
             guard let authentication = StorageTargetRecord.Authentication(rawValue: auth) else {
                 throw ValidationError("--auth \(auth): use none, basic, digest or bearer")
             }
@@ -175,7 +183,7 @@ struct StorageCommand: AsyncParsableCommand {
                 let input = StorageTargetInput(
                     name: name, kind: .webdav, url: url, auth: authentication, username: username,
                     password: authentication == .bearer ? nil : secret,
-                    bearerToken: authentication == .bearer ? secret : nil, caPEM: caPEM)
+                    bearerToken: authentication == .bearer ? secret : nil, caPEM: caPEM, agentCredentials: policy)
                 try printJSON(try await collector.storageTargets.create(input, by: actor))
             }
         }
@@ -293,7 +301,7 @@ struct EnrolmentCodeCommand: AsyncParsableCommand {
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent", abstract: "Enrolled workstations.",
-        subcommands: [List.self, Revoke.self, AllowReenrolment.self])
+        subcommands: [List.self, Revoke.self, AllowReenrolment.self, StorageCredentialsCommand.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -60,4 +60,33 @@ struct EvidenceLockTests {
             for action in ["store.put", "store.delete"] { #expect(audit.contains(action), "\(action) audited") }
         }
     }
+
+    /// A Depth 1 listing above an agent's own area shows only the way to it: no other node path, no
+    /// other agent's directory.
+    @Test func agentsSeeOnlyTheWayToTheirOwnArea() async throws {
+        try await AdminAPITests().withAPI { api, collector, password in
+            try await api.logIn(password)
+            _ = try await collector.nodePaths.create(NodePathInput(path: "/sales", storage: "builtin"), by: adminActor)
+            let agent = SimulatedAgent(id: "ws-looking", nodePath: "/sales")
+            let other = SimulatedAgent(id: "ws-neighbour", nodePath: "/sales")
+            let token = try await agent.enrol(with: collector, actor: adminActor)
+            _ = try await other.enrol(with: collector, actor: adminActor)
+            let own = try agent.nextSegment()
+            try agent.upload(own, to: collector)
+            try other.upload(try other.nextSegment(), to: collector)
+            #expect(try await api.send(.init("MKCOL")!, "/dav/secret/").status == 201)
+            func listing(_ uri: String) async throws -> (Int, String) {
+                try await api.client.execute(
+                    uri: uri, method: .init("PROPFIND")!,
+                    headers: [.authorization: "Bearer \(token)", .init("Depth")!: "1"]
+                ) { (Int($0.status.code), String(buffer: $0.body)) }
+            }
+            let root = try await listing("/dav/")
+            #expect(root.0 == 207 && root.1.contains("/dav/sales/") && !root.1.contains("secret"), "\(root)")
+            let day = "/dav/" + own.objectPath.prefix(4).joined(separator: "/") + "/"
+            let members = try await listing(day)
+            #expect(members.0 == 207 && members.1.contains("ws-looking"), "\(members)")
+            #expect(!members.1.contains("ws-neighbour"), "another agent's directory is not listed: \(members.1)")
+        }
+    }
 }

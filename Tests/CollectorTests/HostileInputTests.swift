@@ -161,6 +161,20 @@ struct HostileInputTests {
             user: admin)
         #expect(announced.status == 413 || announced.status == 507, "\(announced.status)")
         #expect(!FileManager.default.fileExists(atPath: store + "/huge.bin"))
+        // Uploads side by side claim the quota as their bytes arrive: of four 600 KB PUTs streaming at
+        // once (two announce their length, two are chunked), no more than one fits the 1 MB left.
+        let part = try Self.file(String(repeating: "p", count: 600 * 1024))
+        let sideBySide = (0..<4).map { index in
+            Thread.detachNewThreadWithResult {
+                (try? Self.curl(
+                    collector, "PUT", "/dav/q/side-\(index).bin", bodyFile: part,
+                    headers: index % 2 == 0 ? [] : ["Transfer-Encoding: chunked"], user: admin, limitRate: "200k"
+                ).status) ?? 0
+            }
+        }.map { $0.wait() }
+        #expect(sideBySide.filter { $0 == 201 }.count <= 1, "\(sideBySide)")
+        #expect(sideBySide.allSatisfy { $0 == 201 || $0 == 507 }, "\(sideBySide)")
+        #expect(Self.treeBytes(store) <= 3 << 20, "the quota holds: \(Self.treeBytes(store)) bytes")
         try Self.expectAlive(collector, "after copies")
     }
 

@@ -106,4 +106,80 @@ struct StorageTargetTests {
         }
         #expect(comparable(try await rebuilt.segments.all()) == comparable(rows))
     }
+
+    /// A target whose agents must use their own accounts: an agent without one gets no configuration
+    /// (and a message saying what to do), an agent with one receives only its own, and Apache, set up
+    /// as the admin guide says, keeps each agent's account out of the other agents' directories.
+    @Test(arguments: Backend.allCases)
+    func agentsUploadWithTheirOwnAccounts(_ backend: Backend) async throws {
+        let apache = try ApacheDAVServer(agentAccounts: ["ws-own-a": "pw-a", "ws-own-b": "pw-b"])
+        defer { apache.stop() }
+        let collector = try await makeCollector(backend)
+        defer { Task { await collector.close() } }
+        _ = try await collector.storageTargets.create(
+            StorageTargetInput(
+                name: "paris-dav", kind: .webdav, url: apache.baseURL, auth: .digest, username: apache.user,
+                password: apache.password, caPEM: try String(contentsOfFile: apache.caFile, encoding: .utf8),
+                agentCredentials: .own),
+            by: adminActor)
+        _ = try await collector.nodePaths.create(NodePathInput(path: "/paris", storage: "paris-dav"), by: adminActor)
+        let a = SimulatedAgent(id: "ws-own-a", nodePath: "/paris")
+        let b = SimulatedAgent(id: "ws-own-b", nodePath: "/paris")
+        _ = try await a.enrol(with: collector, actor: adminActor)
+        _ = try await b.enrol(with: collector, actor: adminActor)
+        let agentA = try await collector.agents.get(a.id)
+        let agentB = try await collector.agents.get(b.id)
+        do {
+            _ = try await collector.configuration(for: agentA, builtinURL: "https://unused", builtinCAPEM: nil)
+            Issue.record("an agent without its own account got a configuration")
+        } catch let error as AdminError {
+            #expect(error.message.contains("storage-credentials set ws-own-a paris-dav"), "\(error.message)")
+        }
+        await #expect(throws: AdminError.self, "the built-in store takes no credentials") {
+            try await collector.agentStorageCredentials.set(
+                agentId: a.id, target: "builtin", .init(username: "x", password: "y"), by: adminActor)
+        }
+        await #expect(throws: AdminError.self, "a digest target needs a user name") {
+            try await collector.agentStorageCredentials.set(
+                agentId: a.id, target: "paris-dav", .init(bearerToken: "t"), by: adminActor)
+        }
+        for (agent, password) in [(a, "pw-a"), (b, "pw-b")] {
+            _ = try await collector.agentStorageCredentials.set(
+                agentId: agent.id, target: "paris-dav", .init(username: agent.id, password: password), by: adminActor)
+        }
+        func client(_ agent: Agents.Agent) async throws -> WebDAVClient {
+            let document = try await collector.configuration(
+                for: agent, builtinURL: "https://unused", builtinCAPEM: nil)
+            let storage = document.storage
+            #expect(storage.username == agent.id && storage.password != apache.password, "its own account only")
+            return WebDAVClient(
+                target: StorageTarget(
+                    baseURL: storage.url, credentials: .digest(user: storage.username!, password: storage.password!),
+                    caFile: apache.caFile))
+        }
+        let segment = try a.nextSegment()
+        try a.upload(segment, with: try await client(agentA))
+        guard case .added = try await collector.acceptManifest(segment.manifestBytes, from: agentA, source: "127.0.0.1")
+        else { Issue.record("A's segment was not catalogued"); return }
+        // B's account cannot touch A's directory on the server.
+        let intruder = try await client(agentB)
+        #expect(throws: (any Error).self) {
+            try intruder.put([UInt8]("forged".utf8), to: segment.objectPath)
+        }
+        #expect(throws: (any Error).self) { try intruder.delete(segment.objectPath) }
+        let stored = try Data(
+            contentsOf: apache.documentRoot.appendingPathComponent(
+                (["dav"] + segment.objectPath).joined(separator: "/")))
+        #expect(stored == segment.sealed, "A's segment is untouched")
+
+        #expect(try await collector.agentStorageCredentials.list().map(\.agentId) == [a.id, b.id])
+        try await collector.agentStorageCredentials.remove(agentId: a.id, target: "paris-dav", by: adminActor)
+        await #expect(throws: AdminError.self) {
+            try await collector.configuration(for: agentA, builtinURL: "https://unused", builtinCAPEM: nil)
+        }
+        let audit = try await AuditLog.entries(in: collector.catalog.sql).map(\.action)
+        #expect(audit.filter { $0 == "agent.storage_credentials.set" }.count == 2)
+        #expect(audit.contains("agent.storage_credentials.remove"))
+        #expect(try await AuditLog.entries(in: collector.catalog.sql).allSatisfy { !$0.detail.contains("pw-") })
+    }
 }

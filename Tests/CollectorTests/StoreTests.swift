@@ -48,6 +48,26 @@ struct StoreTests {
                 headers: [.authorization: "Bearer \(api.token!)", .range: "bytes=20-"]
             ) { $0.status.code }
             #expect(unsatisfiable == 416)
+            // RFC 9110 §14.2: what the server does not serve as one range gets the whole file.
+            for (range, ifRange) in [
+                ("bytes=0-1,4-5", nil), ("bytes=x-3", nil), ("items=0-3", nil), ("bytes=5-3", nil),
+                ("bytes=2-4", "\"an-etag\""), ("bytes=2-4", "Thu, 01 Jan 1970 00:00:00 GMT"),
+            ] as [(String, String?)] {
+                var headers: HTTPFields = [.authorization: "Bearer \(api.token!)", .range: range]
+                if let ifRange { headers[.ifRange] = ifRange }
+                let whole = try await api.client.execute(uri: "/dav/a/x.txt", method: .get, headers: headers) {
+                    ($0.status.code, String(buffer: $0.body))
+                }
+                #expect(whole.0 == 200 && whole.1 == "0123456789", "\(range) If-Range: \(ifRange ?? "-")")
+            }
+            let modified = try await api.client.execute(
+                uri: "/dav/a/x.txt", method: .head, headers: [.authorization: "Bearer \(api.token!)"]
+            ) { $0.headers[.lastModified] }
+            let current = try await api.client.execute(
+                uri: "/dav/a/x.txt", method: .get,
+                headers: [.authorization: "Bearer \(api.token!)", .range: "bytes=-3", .ifRange: modified ?? ""]
+            ) { ($0.status.code, String(buffer: $0.body)) }
+            #expect(current.0 == 206 && current.1 == "789", "If-Range equal to Last-Modified keeps the range")
             #expect(try await api.send(.put, "/dav/a/y.txt", json: "other").status == 201)
             let refused = try await api.client.execute(
                 uri: "/dav/a/x.txt", method: .init("MOVE")!,

@@ -26,10 +26,18 @@ public final class ApacheDAVServer: @unchecked Sendable {
     public var clientKey: String { directory.appendingPathComponent("client.key").path }
     private let authentication: Authentication
     private let requireClientCertificate: Bool
+    private let agentAccounts: [String: String]
 
-    public init(authentication: Authentication = .digest, requireClientCertificate: Bool = false) throws {
+    /// `agentAccounts` (Digest only): one more account per agent id (name → password), each allowed
+    /// only into `…/YYYY/MM/DD/{its name}/` — the per-agent credentials the admin guide describes.
+    /// The shared account (`user`) keeps access to everything, as the collector's own.
+    public init(
+        authentication: Authentication = .digest, requireClientCertificate: Bool = false,
+        agentAccounts: [String: String] = [:]
+    ) throws {
         self.authentication = authentication
         self.requireClientCertificate = requireClientCertificate
+        self.agentAccounts = agentAccounts
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("apache-\(UUID().uuidString)")
         self.directory = directory
         let run = directory.appendingPathComponent("run")
@@ -38,11 +46,14 @@ public final class ApacheDAVServer: @unchecked Sendable {
             at: root.appendingPathComponent("dav"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
         try ApacheDAVServer.makeCertificates(in: directory)
-        let (user, realm, password) = ("agent", "recorder", "s3cret-pässword")
-        let digest = try ProcessRunner.run(
-            "/bin/sh", ["-c", "printf '%s' \"$0\" | md5sum | cut -d' ' -f1", "\(user):\(realm):\(password)"])
-        try "\(user):\(realm):\(digest.stdout.trimmingCharacters(in: .whitespacesAndNewlines))\n".write(
-            to: directory.appendingPathComponent("digest.pw"), atomically: true, encoding: .utf8)
+        let realm = "recorder"
+        var passwordFile = ""
+        for (user, password) in [("agent", "s3cret-pässword")] + agentAccounts.sorted(by: { $0.key < $1.key }) {
+            let digest = try ProcessRunner.run(
+                "/bin/sh", ["-c", "printf '%s' \"$0\" | md5sum | cut -d' ' -f1", "\(user):\(realm):\(password)"])
+            passwordFile += "\(user):\(realm):\(digest.stdout.trimmingCharacters(in: .whitespacesAndNewlines))\n"
+        }
+        try passwordFile.write(to: directory.appendingPathComponent("digest.pw"), atomically: true, encoding: .utf8)
         // Apache started as root serves as `nobody`, which must own what it writes.
         if getuid() == 0 {
             _ = try ProcessRunner.run("chown", ["-R", "nobody:nogroup", root.path, run.path])
@@ -66,7 +77,7 @@ public final class ApacheDAVServer: @unchecked Sendable {
         let configuration = directory.appendingPathComponent("httpd.conf")
         try ApacheDAVServer.configuration(
             directory: directory, realm: realm, port: port, authentication: authentication,
-            requireClientCertificate: requireClientCertificate
+            requireClientCertificate: requireClientCertificate, perAgentDirectories: !agentAccounts.isEmpty
         ).write(to: configuration, atomically: true, encoding: .utf8)
         let (process, output) = try ProcessRunner.launch(
             "/usr/sbin/apache2", ["-f", configuration.path, "-DFOREGROUND"], captureStandardError: true)
@@ -104,7 +115,8 @@ public final class ApacheDAVServer: @unchecked Sendable {
     deinit { stop() }
 
     private static func configuration(
-        directory: URL, realm: String, port: Int, authentication: Authentication, requireClientCertificate: Bool
+        directory: URL, realm: String, port: Int, authentication: Authentication, requireClientCertificate: Bool,
+        perAgentDirectories: Bool
     ) -> String {
         let modules = "/usr/lib/apache2/modules"
         let d = directory.path
@@ -136,8 +148,16 @@ public final class ApacheDAVServer: @unchecked Sendable {
               Dav On
               \(access(authentication, realm: realm, directory: d))
             </Directory>
+            \(perAgentDirectories ? perAgentRule : "")
             """
     }
+
+    /// An agent's account enters only its own directory; the shared account enters all of them.
+    static let perAgentRule = """
+        <LocationMatch "^/dav/(.+/)?[0-9]{4}/[0-9]{2}/[0-9]{2}/(?<agent>[^/]+)/">
+          Require expr "%{REMOTE_USER} == %{env:MATCH_AGENT} || %{REMOTE_USER} == 'agent'"
+        </LocationMatch>
+        """
 
     private static func access(_ authentication: Authentication, realm: String, directory d: String) -> String {
         switch authentication {

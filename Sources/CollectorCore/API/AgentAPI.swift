@@ -65,6 +65,21 @@ struct AgentAPI {
             try await collector.agents.allowReenrolment(try context.parameters.require("id"), by: context.actor)
             return HTTPResponse.Status.noContent
         }
+        admin.get("agents/:id/storage-credentials") { _, context in
+            Items(items: try await collector.agentStorageCredentials.list(agentId: try context.parameters.require("id")))
+        }
+        admin.put("agents/:id/storage-credentials/:target") { request, context in
+            let input = try await request.decodeStrict(AgentStorageCredentials.Input.self, context: context)
+            return try await collector.agentStorageCredentials.set(
+                agentId: try context.parameters.require("id"), target: try context.parameters.require("target"),
+                input, by: context.actor)
+        }
+        admin.delete("agents/:id/storage-credentials/:target") { _, context in
+            try await collector.agentStorageCredentials.remove(
+                agentId: try context.parameters.require("id"), target: try context.parameters.require("target"),
+                by: context.actor)
+            return HTTPResponse.Status.noContent
+        }
     }
 }
 
@@ -106,6 +121,7 @@ struct CodeRequest: StrictJSON {
 extension AgentConfigurationDocument: ResponseEncodable {}
 extension Agents.Agent: ResponseEncodable {}
 extension Agents.EnrolmentCode: ResponseEncodable {}
+extension AgentStorageCredentials.Record: ResponseEncodable {}
 
 /// Agent routes: `Authorization: Bearer rca_...` of an enrolled, unrevoked agent, or 401.
 struct AgentAuthentication: RouterMiddleware {

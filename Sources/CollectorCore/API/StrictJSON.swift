@@ -61,7 +61,13 @@ enum StrictJSONNames {
 }
 
 extension StorageTargetInput: StrictJSON {
-    static let fields: Set<String> = ["name", "kind", "url", "auth", "username", "password", "bearer_token", "ca_pem"]
+    static let fields: Set<String> = [
+        "name", "kind", "url", "auth", "username", "password", "bearer_token", "ca_pem", "agent_credentials",
+    ]
+}
+
+extension AgentStorageCredentials.Input: StrictJSON {
+    static let fields: Set<String> = ["username", "password", "bearer_token"]
 }
 
 extension NodePathInput: StrictJSON {

@@ -2,7 +2,7 @@ import Foundation
 
 /// What an agent receives at enrolment and from `GET /api/v1/agent/config` (contract version 1): its
 /// identity and node path, the storage its node path resolves to (with credentials: the agent needs
-/// them to upload), and the certificates of every active recording key to seal for.
+/// them to upload; its own account when it has one, `AgentStorageCredentials`), and the certificates of every active recording key to seal for.
 public struct AgentConfigurationDocument: Codable, Sendable, Equatable {
     public struct Storage: Codable, Sendable, Equatable {
         public var url: String
@@ -53,9 +53,20 @@ extension Collector {
         case .builtin:
             storage = .init(url: builtinURL, auth: "agent_token", caPEM: builtinCAPEM)
         case .webdav:
-            let secret = try await storageTargets.secret(of: target.name)
+            var username = target.username
+            var secret: String?
+            if let own = try await agentStorageCredentials.credential(agentId: agent.id, target: target.name) {
+                (username, secret) = (own.username, own.secret)
+            } else if target.agentCredentials == .own {
+                throw AdminError(
+                    .conflict,
+                    "agent \(agent.id) has no credentials of its own for storage target \(target.name), whose agents must use their own; an admin must set them (recorder-collector admin agent storage-credentials set \(agent.id) \(target.name) --username NAME --secret-stdin)"
+                )
+            } else {
+                secret = try await storageTargets.secret(of: target.name)
+            }
             storage = .init(
-                url: target.url ?? "", auth: target.auth.rawValue, username: target.username,
+                url: target.url ?? "", auth: target.auth.rawValue, username: username,
                 password: target.auth == .basic || target.auth == .digest ? secret : nil,
                 bearerToken: target.auth == .bearer ? secret : nil, caPEM: target.caPEM)
         }

@@ -199,6 +199,22 @@ enum Migrations {
                 "CREATE INDEX segments_object ON segments (storage_target, object_path)",
             ]
         },
+        Step(version: 8, name: "per-agent credentials for external storage") { _ in
+            [
+                """
+                CREATE TABLE agent_storage_credentials (
+                    agent_id TEXT NOT NULL REFERENCES agents(id),
+                    storage_target TEXT NOT NULL REFERENCES storage_targets(name),
+                    username TEXT,
+                    sealed_secret TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL,
+                    PRIMARY KEY (agent_id, storage_target)
+                )
+                """,
+                "ALTER TABLE storage_targets ADD COLUMN agent_credentials TEXT NOT NULL DEFAULT 'shared'",
+            ]
+        },
     ]
 
     /// Applies the missing steps in one transaction. On PostgreSQL an advisory lock makes collectors

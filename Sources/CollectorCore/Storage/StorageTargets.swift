@@ -7,6 +7,10 @@ import SQLKit
 public struct StorageTargetRecord: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable { case builtin, webdav }
     public enum Authentication: String, Codable, Sendable, CaseIterable { case none, basic, digest, bearer }
+    /// Which account agents upload with: `shared`, the target's own unless an agent has one of its own
+    /// (`AgentStorageCredentials`); `own`, only their own (the target's account then serves the
+    /// collector alone: tests, read-back, reindex, verify-storage).
+    public enum AgentCredentials: String, Codable, Sendable, CaseIterable { case shared, own }
 
     public var name: String
     public var kind: Kind
@@ -15,6 +19,7 @@ public struct StorageTargetRecord: Codable, Sendable, Equatable {
     public var username: String?
     public var hasSecret: Bool
     public var caPEM: String?
+    public var agentCredentials: AgentCredentials = .shared
     public var createdAt: String
     public var updatedAt: String
 
@@ -22,6 +27,7 @@ public struct StorageTargetRecord: Codable, Sendable, Equatable {
         case name, kind, url, auth, username
         case hasSecret = "has_secret"
         case caPEM = "ca_pem"
+        case agentCredentials = "agent_credentials"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
     }
@@ -37,12 +43,14 @@ public struct StorageTargetInput: Codable, Sendable, Equatable {
     public var password: String?
     public var bearerToken: String?
     public var caPEM: String?
+    public var agentCredentials: StorageTargetRecord.AgentCredentials?
 
     public init(
         name: String? = nil, kind: StorageTargetRecord.Kind? = nil, url: String? = nil,
         auth: StorageTargetRecord.Authentication? = nil, username: String? = nil, password: String? = nil,
-        bearerToken: String? = nil, caPEM: String? = nil
+        bearerToken: String? = nil, caPEM: String? = nil, agentCredentials: StorageTargetRecord.AgentCredentials? = nil
     ) {
+        self.agentCredentials = agentCredentials
         self.name = name
         self.kind = kind
         self.url = url
@@ -57,6 +65,7 @@ public struct StorageTargetInput: Codable, Sendable, Equatable {
         case name, kind, url, auth, username, password
         case bearerToken = "bearer_token"
         case caPEM = "ca_pem"
+        case agentCredentials = "agent_credentials"
     }
 }
 
@@ -92,9 +101,10 @@ public struct StorageTargets: Sendable {
             else { throw AdminError(.conflict, "storage target \"\(name)\" exists already; change it with PUT") }
             try await database.raw(
                 """
-                INSERT INTO storage_targets (name, kind, url, auth, username, sealed_secret, ca_pem, created_at, updated_at)
+                INSERT INTO storage_targets (name, kind, url, auth, username, sealed_secret, ca_pem, agent_credentials, created_at, updated_at)
                 VALUES (\(bind: name), \(bind: record.kind.rawValue), \(bind: record.url), \(bind: record.auth.rawValue),
-                        \(bind: record.username), \(bind: sealed), \(bind: record.caPEM), \(bind: record.createdAt), \(bind: record.updatedAt))
+                        \(bind: record.username), \(bind: sealed), \(bind: record.caPEM), \(bind: record.agentCredentials.rawValue),
+                        \(bind: record.createdAt), \(bind: record.updatedAt))
                 """
             ).run()
             try await AuditLog.record(
@@ -122,7 +132,8 @@ public struct StorageTargets: Sendable {
                 """
                 UPDATE storage_targets SET kind = \(bind: record.kind.rawValue), url = \(bind: record.url),
                     auth = \(bind: record.auth.rawValue), username = \(bind: record.username), sealed_secret = \(bind: sealed),
-                    ca_pem = \(bind: record.caPEM), updated_at = \(bind: record.updatedAt)
+                    ca_pem = \(bind: record.caPEM), agent_credentials = \(bind: record.agentCredentials.rawValue),
+                    updated_at = \(bind: record.updatedAt)
                 WHERE name = \(bind: name)
                 """
             ).run()
@@ -146,6 +157,7 @@ public struct StorageTargets: Sendable {
                     "storage target \"\(name)\" is used by node path(s) \(users.joined(separator: ", ")); point them elsewhere first"
                 )
             }
+            try await database.raw("DELETE FROM agent_storage_credentials WHERE storage_target = \(bind: name)").run()
             try await database.raw("DELETE FROM storage_targets WHERE name = \(bind: name)").run()
             try await AuditLog.record("storage.delete", target: "storage:\(name)", by: actor, in: database)
         }
@@ -177,6 +189,7 @@ public struct StorageTargets: Sendable {
         let kind = input.kind ?? existing?.record.kind ?? .webdav
         if kind == .builtin {
             guard input.url == nil, input.username == nil, input.password == nil, input.bearerToken == nil,
+                input.agentCredentials == nil || input.agentCredentials == .shared,
                 input.auth == nil || input.auth == StorageTargetRecord.Authentication.none
             else {
                 throw AdminError(
@@ -217,6 +230,10 @@ public struct StorageTargets: Sendable {
             guard sealed != nil else { throw AdminError(.invalid, "auth bearer needs bearer_token") }
             guard input.password == nil else { throw AdminError(.invalid, "password is only for auth basic or digest") }
         }
+        let agentCredentials = input.agentCredentials ?? existing?.record.agentCredentials ?? .shared
+        if agentCredentials == .own, auth == .none {
+            throw AdminError(.invalid, "agent_credentials own needs a target with auth basic, digest or bearer")
+        }
         let caPEM = input.caPEM ?? existing?.record.caPEM
         if let caPEM, !caPEM.contains("-----BEGIN CERTIFICATE-----") {
             throw AdminError(.invalid, "ca_pem must hold PEM certificates (-----BEGIN CERTIFICATE-----)")
@@ -225,6 +242,7 @@ public struct StorageTargets: Sendable {
             StorageTargetRecord(
                 name: name, kind: .webdav, url: url.hasSuffix("/") ? String(url.dropLast()) : url, auth: auth,
                 username: auth == .basic || auth == .digest ? username : nil, hasSecret: sealed != nil, caPEM: caPEM,
+                agentCredentials: agentCredentials,
                 createdAt: existing?.record.createdAt ?? now, updatedAt: now), sealed
         )
     }
@@ -239,6 +257,8 @@ public struct StorageTargets: Sendable {
             username: try row.decode(column: "username", as: String?.self),
             hasSecret: try row.decode(column: "sealed_secret", as: String?.self) != nil,
             caPEM: try row.decode(column: "ca_pem", as: String?.self),
+            agentCredentials: StorageTargetRecord.AgentCredentials(
+                rawValue: try row.decode(column: "agent_credentials", as: String.self)) ?? .own,
             createdAt: try row.decode(column: "created_at", as: String.self),
             updatedAt: try row.decode(column: "updated_at", as: String.self))
     }
@@ -248,5 +268,6 @@ public struct StorageTargets: Sendable {
         record.kind == .builtin
             ? "builtin"
             : "webdav \(record.url ?? "") auth \(record.auth.rawValue)\(record.caPEM == nil ? "" : " custom CA")"
+                + (record.agentCredentials == .own ? ", agents use their own credentials" : "")
     }
 }

@@ -70,10 +70,12 @@ public struct BuiltinStore: Sendable {
     /// Writes the chunks to a temporary file in the target directory, then renames it into place.
     /// Chunks are gathered into writes of up to 1 MiB, each one thread-pool hop. More than `maxBytes`
     /// stops the upload with `tooLarge` (nothing stays behind); a full disk with `StoreFull`.
+    /// `received` hears the running total after each chunk and may stop the upload by throwing.
     /// `beforePlacing` runs after the data is durable and before the rename, so a check made at the
     /// start of a long upload (is the name still free to overwrite?) can be made again at the end.
     public func write<Chunks: AsyncSequence>(
         _ path: StorePath, chunks: Chunks, maxBytes: Int64,
+        received: @Sendable (_ total: Int64) throws -> Void = { _ in },
         beforePlacing: @Sendable () async throws -> Void = {}
     ) async throws -> Written
     where Chunks.Element == ByteBuffer {
@@ -93,6 +95,7 @@ public struct BuiltinStore: Sendable {
                 guard written <= maxBytes else {
                     throw AdminError(.tooLarge, "\(path) is larger than \(maxBytes) bytes")
                 }
+                try received(written)
                 pending.writeImmutableBuffer(chunk)
                 if pending.readableBytes >= 1 << 20 {
                     let batch = pending

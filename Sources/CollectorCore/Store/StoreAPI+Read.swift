@@ -13,17 +13,21 @@ extension StoreAPI {
         guard case .file(let size, let modified) = try store.kind(path) else {
             throw AdminError(.notFound, "\(path) is not a file in the store")
         }
+        let lastModified = StoreResponses.httpDate(modified)
         var headers: HTTPFields = [
-            .contentType: "application/octet-stream", .acceptRanges: "bytes",
-            .lastModified: StoreResponses.httpDate(modified),
+            .contentType: "application/octet-stream", .acceptRanges: "bytes", .lastModified: lastModified,
         ]
         var range = 0..<size
         var status = HTTPResponse.Status.ok
-        if let header = request.headers[.range] {
-            guard let requested = StoreResponses.byteRange(header, size: size) else {
-                headers[.contentRange] = "bytes */\(size)"
-                return Response(status: .rangeNotSatisfiable, headers: headers)
-            }
+        switch StoreResponses.rangeAnswer(
+            request.headers[.range], ifRange: request.headers[.ifRange], lastModified: lastModified, size: size)
+        {
+        case .whole: break
+        case .unsatisfiable:
+            headers[.contentRange] = "bytes */\(size)"
+            headers[.contentLength] = "0"
+            return Response(status: .rangeNotSatisfiable, headers: headers)
+        case .part(let requested):
             range = requested
             status = .partialContent
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(size)"
@@ -46,7 +50,9 @@ extension StoreAPI {
         return Response(status: status, headers: headers, body: body)
     }
 
-    func propfind(_ request: Request, _ path: StorePath) async throws -> Response {
+    /// An agent listing a collection above its own area sees only the members on the way to it, not
+    /// other node paths or other agents' directories.
+    func propfind(_ request: Request, _ path: StorePath, access: Access) async throws -> Response {
         let requestBody = try await xmlBody(request, method: "PROPFIND")
         let wanted: PropertyXML.PropfindRequest
         do {
@@ -69,7 +75,10 @@ extension StoreAPI {
                     return (child, try store.kind(child))
                 }
             }
-            resources.append(contentsOf: members)
+            resources.append(
+                contentsOf: members.filter { member, _ in
+                    (try? StoreScope.authorize(access, member, write: false, ancestorsAllowed: true)) != nil
+                })
         }
         let dead = try await properties.all(path, depth: depth == "0" ? 0 : 1)
         return StoreResponses.multistatus(

@@ -61,11 +61,13 @@ extension StoreAPI {
         let replaced = existed ? try await BuiltinStore.blocking { store.treeSize(destination) } : 0
         let replacedProperties = existed ? try await properties.bytes(destination) : 0
         if !move, size > store.availableBytes + replaced { return StoreQuota.insufficientStorage() }
-        if let room = try await quota.room(
-            for: destination, freed: replaced + replacedProperties, alreadyCounted: move ? source : nil),
-            size + sourceProperties > room.room
-        {
-            return StoreQuota.exceeded(room)
+        let reservation = try await quota.reservation(
+            for: destination, freed: replaced + replacedProperties, alreadyCounted: move ? source : nil)
+        defer { reservation.release() }
+        do {
+            try reservation.grow(to: size + sourceProperties)
+        } catch {
+            return StoreQuota.exceeded(error.room)
         }
         if existed {
             try await BuiltinStore.blocking { try store.remove(destination) }

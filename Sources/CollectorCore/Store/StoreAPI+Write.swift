@@ -27,20 +27,23 @@ extension StoreAPI {
         case .missing: existed = false
         }
         guard store.availableBytes > (declared ?? 0) else { return StoreQuota.insufficientStorage() }
-        let room = try await quota.room(for: path, freed: previousSize)
-        if let room, (declared ?? 0) > room.room { return StoreQuota.exceeded(room) }
+        // The quota is claimed as the bytes arrive (the announced length up front), so PUTs running
+        // side by side cannot together pass it.
+        let reservation = try await quota.reservation(for: path, freed: previousSize)
+        defer { reservation.release() }
         let written: BuiltinStore.Written
         do {
+            if let declared { try reservation.grow(to: declared) }
             // Checked again at the end: the segment may have been catalogued while this body streamed.
             let evidence = self.evidence
             written = try await store.write(
-                path, chunks: request.body, maxBytes: min(StoreAPI.maxFileBytes, room?.room ?? .max),
+                path, chunks: request.body, maxBytes: StoreAPI.maxFileBytes,
+                received: { total in try reservation.grow(to: total) },
                 beforePlacing: { try await evidence.refuseChange(of: path, "overwritten") })
         } catch is StoreFull {
             return StoreQuota.insufficientStorage()
-        } catch let error as AdminError where error.kind == .tooLarge {
-            if let room, room.room < StoreAPI.maxFileBytes { return StoreQuota.exceeded(room) }
-            throw error
+        } catch let exceeded as StoreQuota.Exceeded {
+            return StoreQuota.exceeded(exceeded.room)
         }
         usage.adjust(path, by: written.bytes - written.replaced)
         let replaced = existed || written.replaced > 0
@@ -119,8 +122,12 @@ extension StoreAPI {
         var propstats: [(names: [PropertyName], status: String)]
         if protected.isEmpty {
             let growth = try await properties.growth(of: updates, on: path)
-            if growth > 0, let room = try await quota.room(for: path), growth > room.room {
-                return StoreQuota.exceeded(room)
+            let reservation = try await quota.reservation(for: path)
+            defer { reservation.release() }
+            do {
+                try reservation.grow(to: growth)
+            } catch {
+                return StoreQuota.exceeded(error.room)
             }
             try await properties.apply(updates, to: path)
             usage.adjust(path, by: growth)

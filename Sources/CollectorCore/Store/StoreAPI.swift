@@ -82,7 +82,7 @@ struct StoreAPI {
         case "DELETE": return try await delete(path, access: access, actor: actor)
         case "MOVE", "COPY":
             return try await transfer(request, path, access: access, actor: actor, move: method == "MOVE")
-        case "PROPFIND": return try await propfind(request, path)
+        case "PROPFIND": return try await propfind(request, path, access: access)
         case "PROPPATCH":
             // Agents never set properties; refusing them keeps their area free of catalog rows a
             // Depth 1 PROPFIND of an ancestor would have to read.

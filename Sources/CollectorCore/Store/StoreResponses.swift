@@ -80,19 +80,40 @@ enum StoreResponses {
         return formatter.string(from: date)
     }
 
-    /// `bytes=a-b`, `bytes=a-`, `bytes=-n`; one range only.
-    static func byteRange(_ header: String, size: Int64) -> Range<Int64>? {
-        guard header.hasPrefix("bytes="), !header.contains(",") else { return nil }
-        let spec = header.dropFirst(6).split(separator: "-", omittingEmptySubsequences: false)
-        guard spec.count == 2 else { return nil }
+    /// What a GET answers to its Range header (RFC 9110 §14.2): one satisfiable range is served
+    /// (206); a range starting past the end is 416; anything else (a syntax we do not parse, another
+    /// unit, several ranges, or an If-Range that is not the file's Last-Modified) gets the whole file
+    /// (200), as the RFC lets a server ignore Range. We issue no ETags, so an entity-tag If-Range
+    /// never matches.
+    enum RangeAnswer: Equatable {
+        case whole
+        case part(Range<Int64>)
+        case unsatisfiable
+    }
+
+    static func rangeAnswer(_ header: String?, ifRange: String?, lastModified: String, size: Int64) -> RangeAnswer {
+        guard let header else { return .whole }
+        if let ifRange, ifRange.trimmingCharacters(in: .whitespaces) != lastModified { return .whole }
+        let trimmed = header.trimmingCharacters(in: .whitespaces)
+        guard trimmed.lowercased().hasPrefix("bytes="), !trimmed.contains(",") else { return .whole }
+        let spec = trimmed.dropFirst(6).trimmingCharacters(in: .whitespaces)
+            .split(separator: "-", omittingEmptySubsequences: false)
+        guard spec.count == 2, spec.allSatisfy({ $0.allSatisfy(\.isASCIIDigitCharacter) }) else { return .whole }
         if spec[0].isEmpty {
-            guard let suffix = Int64(spec[1]), suffix > 0, size > 0 else { return nil }
-            return max(0, size - suffix)..<size
+            guard let suffix = Int64(spec[1]) else { return .whole }
+            guard suffix > 0, size > 0 else { return .unsatisfiable }
+            return .part(max(0, size - suffix)..<size)
         }
-        guard let start = Int64(spec[0]), start < size else { return nil }
-        let end = spec[1].isEmpty ? size - 1 : min(Int64(spec[1]) ?? -1, size - 1)
-        guard end >= start else { return nil }
-        return start..<(end + 1)
+        guard let start = Int64(spec[0]) else { return .whole }
+        let end: Int64
+        if spec[1].isEmpty {
+            end = size - 1
+        } else {
+            guard let last = Int64(spec[1]), last >= start else { return .whole }
+            end = min(last, size - 1)
+        }
+        guard start < size else { return .unsatisfiable }
+        return .part(start..<(end + 1))
     }
 
     /// The store path a `Destination` header names: `https://host:port/dav/a/b` or `/dav/a/b` → `/a/b`
@@ -123,4 +144,8 @@ enum StoreResponses {
         guard path == "/dav" || path.hasPrefix("/dav/") else { return .invalid }
         return .path(String(path.dropFirst(4)))
     }
+}
+
+extension Character {
+    fileprivate var isASCIIDigitCharacter: Bool { isASCII && isNumber }
 }

@@ -1,7 +1,9 @@
 /// Text that came from outside (user names, host names, call ids, heartbeat errors, paths) made safe
-/// to store, print or log: control characters (C0, DEL, C1), bidirectional overrides and isolates, and
+/// to store, print or log: control characters (C0, DEL, C1), invisible format characters (bidirectional
+/// overrides and isolates, zero-width spaces and joiners, the byte-order mark, tag characters) and
 /// line/paragraph separators become visible `\u{…}` escapes, so nothing can move the cursor, retitle
-/// a terminal, forge a log line or reorder what an admin reads; and it is cut to a bounded length.
+/// a terminal, forge a log line, reorder what an admin reads or make two different names look the
+/// same; and it is cut to a bounded length.
 public enum OutsideText {
     public static func printable(_ text: String) -> String {
         var result = ""
@@ -28,10 +30,8 @@ public enum OutsideText {
     }
 
     static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x00...0x1F, 0x7F...0x9F: true
-        case 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069, 0x061C: true  // bidi marks, overrides, isolates
-        case 0x2028, 0x2029: true  // line and paragraph separators
+        switch scalar.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator: true
         default: false
         }
     }
