@@ -67,10 +67,38 @@ struct HostileInputTests {
         "admin:\(try #require(collector.adminPassword))"
     }
 
+    /// The collector still answers, and an agent (a new one, from an address of its own) still enrols
+    /// and uploads into its area.
     static func expectAlive(_ collector: CollectorProcess, _ context: String) throws {
         #expect(collector.isRunning, "\(context): the collector died")
         let health = try curl(collector, "GET", "/healthz", source: "127.0.0.2")
         #expect(health.status == 200 && health.body == "ok", "\(context): /healthz answered \(health.status)")
+        let code = try ProcessRunner.run(
+            ProcessRunner.product("recorder-collector"),
+            ["admin", "enrolment-code", "create", "/", "--data-dir", collector.dataDirectory])
+        let agentId = "ws-alive-\(UUID().uuidString.prefix(8).lowercased())"
+        let enrol = try curl(
+            collector, "POST", "/api/v1/agents/enrol",
+            body: #"{"code":"\#(code.stdout.prefix(19))","agent_id":"\#(agentId)","signing_key":"\#(Self.publicKey)"}"#,
+            headers: ["Content-Type: application/json"], source: "127.0.0.6")
+        guard enrol.status == 201,
+            let object = try? JSONSerialization.jsonObject(with: Data(enrol.body.utf8)) as? [String: Any],
+            let token = object["agent_token"] as? String
+        else {
+            Issue.record("\(context): an agent could not enrol: \(enrol.status) \(enrol.body)")
+            return
+        }
+        let today = Date().formatted(.iso8601.year().month().day().dateSeparator(.dash)).split(separator: "-")
+        var path = "/dav"
+        for component in today.map(String.init) + [agentId] {
+            path += "/\(component)"
+            let made = try curl(collector, "MKCOL", path + "/", headers: ["Authorization: Bearer \(token)"], source: "127.0.0.6")
+            #expect(made.status == 201 || made.status == 405, "\(context): MKCOL \(path): \(made.status) \(made.body)")
+        }
+        let upload = try curl(
+            collector, "PUT", path + "/alive.webm.p7m", body: "sealed bytes", headers: ["Authorization: Bearer \(token)"],
+            source: "127.0.0.6")
+        #expect(upload.status == 201, "\(context): an agent's upload answered \(upload.status) \(upload.body)")
     }
 
     static func file(_ contents: String) throws -> String {
