@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Glibc
 import RecorderAgent
+import RecorderCore
 import StorageClient
 import TestSupport
 
@@ -34,7 +35,8 @@ struct HostileLoadBenchmark: ParsableCommand {
         LoadPhase.run(workers: fleet.count, seconds: seconds, upload).print("uploads, nothing else", megabytesEach: 0.5)
         let quietClient = CollectorClient(baseURL: collector.url, caFile: collector.caFile, token: fleet[0].token)
         LoadPhase.run(workers: 1, seconds: min(seconds, 5)) { _ in
-            _ = try quietClient.request("GET", "/api/v1/agent/config")
+            _ = try quietClient.exchange(
+                "GET", "/api/v1/agent/config", body: String?.none, answer: AgentConfigurationDocument.self)
         }.print("agent config GET, nothing else", megabytesEach: nil)
 
         let port = UInt16(URL(string: collector.url)!.port!)
@@ -93,7 +95,8 @@ struct HostileLoadBenchmark: ParsableCommand {
         let configDone = DispatchSemaphore(value: 0)
         Thread {
             config = LoadPhase.run(workers: 1, seconds: seconds) { _ in
-                _ = try agentClient.request("GET", "/api/v1/agent/config")
+                _ = try agentClient.exchange(
+                    "GET", "/api/v1/agent/config", body: String?.none, answer: AgentConfigurationDocument.self)
             }
             configDone.signal()
         }.start()

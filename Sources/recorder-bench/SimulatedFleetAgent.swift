@@ -42,15 +42,12 @@ final class SimulatedFleetAgent: @unchecked Sendable {
         }
         let signer = ManifestSigner.generate()
         let id = "bench-ws-\(index)"
-        let answer = try CollectorClient(baseURL: collector.url, caFile: collector.caFile).request(
+        let answer = try CollectorClient(baseURL: collector.url, caFile: collector.caFile).exchange(
             "POST", "/api/v1/agents/enrol",
-            body: [
-                "code": String(code), "agent_id": id, "hostname": "\(id).bench", "signing_key": signer.publicKeyBase64,
-            ])
-        guard let token = answer["agent_token"] as? String,
-            let storage = (answer["configuration"] as? [String: Any])?["storage"] as? [String: Any],
-            let url = storage["url"] as? String
-        else { throw ValidationError("unexpected enrolment answer: \(answer)") }
+            body: EnrolmentRequest(
+                code: String(code), agentId: id, hostname: "\(id).bench", signingKey: signer.publicKeyBase64),
+            answer: EnrolmentResponse.self)
+        let (token, url) = (answer.agentToken, answer.configuration.storage.url)
         return SimulatedFleetAgent(id: id, token: token, signer: signer, storageURL: url, collector: collector)
     }
 

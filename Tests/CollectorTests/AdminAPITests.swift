@@ -84,10 +84,10 @@ struct AdminAPITests {
     }
 
     @Test(arguments: [
-        (#"{"path": "/emea/paris", "storage": "builtin""#, 400, "must be a JSON object"),
-        (#"[1, 2]"#, 400, "must be a JSON object"),
-        (#"{"path": 7, "storage": "builtin"}"#, 400, #"field "path" must be a string"#),
-        (#"{"path": "/emea", "storage": "builtin", "stroage": "x"}"#, 400, #"unknown field "stroage""#),
+        (#"{"path": "/emea/paris", "storage": "builtin""#, 400, "not valid JSON"),
+        (#"[1, 2]"#, 400, "the top level must be an object, found a list"),
+        (#"{"path": 7, "storage": "builtin"}"#, 400, "path must be a string, found 7"),
+        (#"{"path": "/emea", "storage": "builtin", "stroage": "x"}"#, 400, #"unknown key "stroage"; known keys here: "#),
         (#"{"path": "emea/paris", "storage": "builtin"}"#, 400, "it must start with /"),
         (#"{"path": "/emea/%2e%2e", "storage": "builtin"}"#, 400, "characters other than"),
         (#"{"path": "/emea/../etc", "storage": "builtin"}"#, 400, ".. is not allowed"),

@@ -28,10 +28,10 @@ struct EnrolmentAPITests {
                 (enrolBody(code: "AAAA-BBBB-CCCC-DDDD"), 401, "unknown enrolment code"),
                 (enrolBody(code: code, agentId: "../etc"), 400, "agent_id \"../etc\""),
                 (enrolBody(code: code, key: "bm90IGEga2V5"), 400, "signing_key must be the agent's Ed25519 public key"),
-                (#"{"code":"\#(code)","agent_id":"ws-1"}"#, 400, #"field "signing_key" is required"#),
+                (#"{"code":"\#(code)","agent_id":"ws-1"}"#, 400, "signing_key is required"),
                 (
                     #"{"code":"\#(code)","agent_id":"ws-1","signing_key":"x","role":"admin"}"#, 400,
-                    #"unknown field "role""#
+                    #"unknown key "role""#
                 ),
             ]
             for (body, status, message) in refusals {

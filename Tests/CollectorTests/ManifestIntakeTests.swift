@@ -81,15 +81,15 @@ struct ManifestIntakeTests {
             let notUploaded = try agent.nextSegment()
 
             let refusals: [(String, ByteBuffer, Int, String)] = [
-                ("not JSON", ByteBuffer(string: "segment please"), 400, "not a JSON object"),
+                ("not JSON", ByteBuffer(string: "segment please"), 400, "not valid JSON"),
                 (
                     "wrong type",
                     ByteBuffer(string: text.replacingOccurrences(of: "\"sequence\":1", with: "\"sequence\":\"1\"")),
-                    400, "\"sequence\" has the wrong type"
+                    400, "sequence must be a whole number, found \"1\""
                 ),
                 (
                     "unknown field", ByteBuffer(string: "{\"extra\":1," + text.dropFirst()), 400,
-                    "unknown manifest field \"extra\""
+                    "unknown key \"extra\""
                 ),
                 ("oversized", ByteBuffer(repeating: 0x20, count: Collector.maximumManifestBytes + 1), 413, "at most"),
                 ("another agent's", ByteBuffer(data: otherAgent.manifestBytes), 403, "agent ws-8's"),
@@ -157,7 +157,7 @@ struct ManifestIntakeTests {
                 ),
                 (
                     #"{"agent_version":"1","sent_at":"\#(sentAt)","state":"dancing","spool_segments":0,"spool_bytes":0}"#,
-                    "state must be"
+                    "state must be one of idle, recording, paused, stopping, found \"dancing\""
                 ),
                 (
                     #"{"agent_version":"1","sent_at":"\#(sentAt)","state":"idle","spool_segments":"0","spool_bytes":0}"#,
@@ -165,7 +165,7 @@ struct ManifestIntakeTests {
                 ),
                 (
                     #"{"agent_version":"1","sent_at":"\#(sentAt)","state":"idle","spool_segments":0,"spool_bytes":0,"cpu":9}"#,
-                    "unknown field \"cpu\""
+                    "unknown key \"cpu\""
                 ),
             ]
             for (body, message) in refusals {

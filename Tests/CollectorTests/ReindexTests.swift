@@ -103,7 +103,7 @@ struct ReindexTests {
         let report = try await collector.reindex(by: adminActor)
         #expect(report.missingFromStorage.map(\.sequence) == [2])
         #expect(
-            report.refused.count == 1 && report.refused[0].reason.contains("unknown manifest field \"hello\""),
+            report.refused.count == 1 && report.refused[0].reason.contains("unknown key \"hello\""),
             "\(report.refused)")
         #expect(!report.isClean)
         let directory = collector.dataDirectory

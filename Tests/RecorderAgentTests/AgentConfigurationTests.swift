@@ -1,6 +1,7 @@
 import Foundation
 import RecorderAgent
 import RecorderCore
+import StorageClient
 import Testing
 
 struct AgentConfigurationTests {
@@ -40,6 +41,25 @@ struct AgentConfigurationTests {
         #expect(configuration.recording.forceXGetImage == true)
     }
 
+    /// What `enroll` writes is what `record` reads: every field survives the file.
+    @Test func theWrittenFileReadsBackTheSame() throws {
+        var configuration = AgentConfiguration()
+        configuration.agentId = "ws-9"
+        configuration.nodePath = "/emea"
+        configuration.stateDirectory = "/tmp/state"
+        configuration.outputDirectory = "/tmp/state/spool"
+        configuration.recipientCertificates = ["/tmp/state/recipients/recording-key-1.pem"]
+        configuration.spool = SpoolLimits(maxBytes: 64 << 20, minFreeBytes: 0)
+        var storage = StorageTarget(
+            baseURL: "https://dav.example/r", credentials: .digest(user: "ws-9", password: "p"), caFile: "/tmp/ca.pem")
+        storage.parallelUploads = 4
+        storage.maxBytesPerSecond = 1 << 20
+        configuration.storage = storage
+        configuration.recording.framesPerSecond = 2
+        configuration.recording.monitor = "DP-1"
+        #expect(try parse(String(decoding: try configuration.fileBytes(), as: UTF8.self)) == configuration)
+    }
+
     @Test(arguments: [
         ("{\"recording\":{\"fsp\":5}}", "unknown key \"recording.fsp\""),
         ("{\"recording\":{\"fps\":\"5\"}}", "recording.fps must be a number"),
@@ -66,9 +86,9 @@ struct AgentConfigurationTests {
             "{\"storage\":{\"url\":\"https://dav.example\",\"max_bytes_per_second\":10}}",
             "storage.max_bytes_per_second must be at least 1024"
         ),
-        ("{\"node_path\":\"/emea/../paris\"}", "node_path: invalid node path \"/emea/../paris\": .. is not allowed"),
-        ("{\"recipient_certificates\":\"/etc/a.pem\"}", "recipient_certificates must be a list of strings"),
-        ("[1,2]", "the top level must be a JSON object"),
+        ("{\"node_path\":\"/emea/../paris\"}", "node_path is refused: invalid node path \"/emea/../paris\": .. is not allowed"),
+        ("{\"recipient_certificates\":\"/etc/a.pem\"}", #"recipient_certificates must be a list, found "/etc/a.pem""#),
+        ("[1,2]", "the top level must be an object, found a list"),
         ("{\"display\":", "not valid JSON"),
     ])
     func badFilesNameTheProblem(_ json: String, _ message: String) {

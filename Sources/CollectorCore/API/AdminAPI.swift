@@ -126,14 +126,12 @@ struct Resolution: ResponseEncodable, Sendable {
     }
 }
 
-struct Credentials: StrictJSON {
-    static let fields: Set<String> = ["username", "password"]
+struct Credentials: Decodable {
     var username: String
     var password: String
 }
 
-struct NewUser: StrictJSON {
-    static let fields: Set<String> = ["username", "password"]
+struct NewUser: Decodable {
     var username: String
     var password: String
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import RecorderCore
 
 /// The agents' side of the API: the collector's CA (public, for fingerprint pinning), enrolment with a
 /// one-time code, and the agent's configuration (agent token). Admin routes for codes and agents live
@@ -83,32 +84,7 @@ struct AgentAPI {
     }
 }
 
-struct EnrolmentRequest: StrictJSON {
-    static let fields: Set<String> = ["code", "agent_id", "hostname", "signing_key"]
-    var code: String
-    var agentId: String
-    var hostname: String?
-    var signingKey: String
-
-    enum CodingKeys: String, CodingKey {
-        case code, hostname
-        case agentId = "agent_id"
-        case signingKey = "signing_key"
-    }
-}
-
-struct EnrolmentResponse: ResponseEncodable, Sendable {
-    var agentToken: String
-    var configuration: AgentConfigurationDocument
-
-    enum CodingKeys: String, CodingKey {
-        case agentToken = "agent_token"
-        case configuration
-    }
-}
-
-struct CodeRequest: StrictJSON {
-    static let fields: Set<String> = ["node_path", "expires_in_hours"]
+struct CodeRequest: Decodable {
     var nodePath: String
     var expiresInHours: Int?
 
@@ -119,6 +95,7 @@ struct CodeRequest: StrictJSON {
 }
 
 extension AgentConfigurationDocument: ResponseEncodable {}
+extension EnrolmentResponse: ResponseEncodable {}
 extension Agents.Agent: ResponseEncodable {}
 extension Agents.EnrolmentCode: ResponseEncodable {}
 extension AgentStorageCredentials.Record: ResponseEncodable {}

@@ -56,19 +56,4 @@ struct SegmentAPI {
 
 extension SegmentRecord: ResponseEncodable {}
 
-extension AgentHeartbeat: StrictJSON {
-    static let fields: Set<String> = [
-        "agent_version", "sent_at", "round_trip_ms", "state", "spool_segments", "spool_bytes", "last_error",
-        "last_error_at",
-    ]
-}
-
-struct HeartbeatAnswer: ResponseEncodable {
-    var receivedAt: String
-    var clockOffsetMs: Int
-
-    enum CodingKeys: String, CodingKey {
-        case receivedAt = "received_at"
-        case clockOffsetMs = "clock_offset_ms"
-    }
-}
+extension HeartbeatAnswer: ResponseEncodable {}

@@ -1,40 +1,5 @@
 import Foundation
-
-/// What an agent receives at enrolment and from `GET /api/v1/agent/config` (contract version 1): its
-/// identity and node path, the storage its node path resolves to (with credentials: the agent needs
-/// them to upload; its own account when it has one, `AgentStorageCredentials`), and the certificates of every active recording key to seal for.
-public struct AgentConfigurationDocument: Codable, Sendable, Equatable {
-    public struct Storage: Codable, Sendable, Equatable {
-        public var url: String
-        /// none, basic, digest, bearer, or agent_token (the built-in store: the agent's own token).
-        public var auth: String
-        public var username: String?
-        public var password: String?
-        public var bearerToken: String?
-        public var caPEM: String?
-
-        enum CodingKeys: String, CodingKey {
-            case url, auth, username, password
-            case bearerToken = "bearer_token"
-            case caPEM = "ca_pem"
-        }
-    }
-
-    public var version = 1
-    public var agentId: String
-    public var nodePath: String
-    public var storageTarget: String
-    public var storage: Storage
-    public var recipientCertificatesPEM: [String]
-
-    enum CodingKeys: String, CodingKey {
-        case version, storage
-        case agentId = "agent_id"
-        case nodePath = "node_path"
-        case storageTarget = "storage_target"
-        case recipientCertificatesPEM = "recipient_certificates_pem"
-    }
-}
+import RecorderCore
 
 extension Collector {
     /// Builds an agent's configuration from the catalog as it is now (node path → storage by longest
@@ -51,7 +16,7 @@ extension Collector {
         let storage: AgentConfigurationDocument.Storage
         switch target.kind {
         case .builtin:
-            storage = .init(url: builtinURL, auth: "agent_token", caPEM: builtinCAPEM)
+            storage = .init(url: builtinURL, auth: .agentToken, caPEM: builtinCAPEM)
         case .webdav:
             var username = target.username
             var secret: String?
@@ -65,8 +30,15 @@ extension Collector {
             } else {
                 secret = try await storageTargets.secret(of: target.name)
             }
+            let auth: AgentConfigurationDocument.StorageAuthentication =
+                switch target.auth {
+                case .none: .none
+                case .basic: .basic
+                case .digest: .digest
+                case .bearer: .bearer
+                }
             storage = .init(
-                url: target.url ?? "", auth: target.auth.rawValue, username: username,
+                url: target.url ?? "", auth: auth, username: username,
                 password: target.auth == .basic || target.auth == .digest ? secret : nil,
                 bearerToken: target.auth == .bearer ? secret : nil, caPEM: target.caPEM)
         }

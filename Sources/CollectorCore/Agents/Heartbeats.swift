@@ -63,9 +63,6 @@ public struct Heartbeats: Sendable {
         guard let sent = Timestamp.date(report.sentAt) else {
             throw AdminError(.invalid, "sent_at \"\(report.sentAt)\" is not an RFC 3339 time with milliseconds")
         }
-        guard ["idle", "recording", "paused", "stopping"].contains(report.state) else {
-            throw AdminError(.invalid, "state must be idle, recording, paused or stopping, found \"\(report.state)\"")
-        }
         guard report.spoolSegments >= 0, report.spoolBytes >= 0, (report.roundTripMs ?? 0) >= 0 else {
             throw AdminError(.invalid, "spool_segments, spool_bytes and round_trip_ms cannot be negative")
         }
@@ -81,7 +78,7 @@ public struct Heartbeats: Sendable {
                 """
                 INSERT INTO agent_health (agent_id, reported_at, agent_version, state, spool_segments, spool_bytes,
                     last_error, last_error_at, clock_offset_ms, round_trip_ms)
-                VALUES (\(bind: agentId), \(bind: now), \(bind: version), \(bind: report.state),
+                VALUES (\(bind: agentId), \(bind: now), \(bind: version), \(bind: report.state.rawValue),
                     \(bind: report.spoolSegments), \(bind: report.spoolBytes), \(bind: lastError),
                     \(bind: report.lastErrorAt), \(bind: offset), \(bind: report.roundTripMs))
                 """

@@ -1,4 +1,5 @@
 import Foundation
+import RecorderCore
 
 /// Collector settings from, in rising precedence: built-in defaults, a JSON file (`--config`), the
 /// environment (`RECORDER_COLLECTOR_*`), and command-line flags. The defaults work out of the box.
@@ -23,11 +24,6 @@ public struct CollectorConfiguration: Sendable, Equatable {
         public var description: String { "configuration \(source): \(problem)" }
     }
 
-    public static let fileKeys: Set<String> = [
-        "version", "data_directory", "database", "host", "port", "tls_certificate", "tls_key", "tls_hostnames",
-        "plain_http", "connection_limits",
-    ]
-
     public static func defaultDataDirectory(environment: [String: String]) -> String {
         if getuid() == 0 { return "/var/lib/recorder-collector" }
         let base = environment["XDG_DATA_HOME"] ?? (environment["HOME"].map { "\($0)/.local/share" } ?? "/tmp")
@@ -41,37 +37,20 @@ public struct CollectorConfiguration: Sendable, Equatable {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw Invalid(source: file, problem: "cannot read the file")
             }
-            guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-                throw Invalid(source: file, problem: "not a JSON object")
-            }
-            if let unknown = object.keys.sorted().first(where: { !fileKeys.contains($0) }) {
-                throw Invalid(
-                    source: file,
-                    problem: "unknown key \"\(unknown)\"; known keys: \(fileKeys.sorted().joined(separator: ", "))")
-            }
-            if let version = object["version"], (version as? Int) != 1 {
-                throw Invalid(source: file, problem: "version \(version) is not supported (use 1)")
+            let contents: FileContents
+            do {
+                contents = try StrictJSON.decode(FileContents.self, from: data)
+            } catch {
+                throw Invalid(source: file, problem: error.message)
             }
             try configuration.apply(
-                dataDirectory: string(object, "data_directory", file), database: string(object, "database", file),
-                host: string(object, "host", file), port: object["port"].map { "\($0)" }, source: file)
-            configuration.tlsCertificate = try string(object, "tls_certificate", file) ?? configuration.tlsCertificate
-            configuration.tlsKey = try string(object, "tls_key", file) ?? configuration.tlsKey
-            if let names = object["tls_hostnames"] {
-                guard let list = names as? [String], !list.isEmpty else {
-                    throw Invalid(source: file, problem: "tls_hostnames must be a non-empty list of strings")
-                }
-                configuration.tlsHostnames = list
-            }
-            if let limits = object["connection_limits"] {
-                configuration.connectionLimits = try connectionLimits(limits, file)
-            }
-            if let plain = object["plain_http"] {
-                guard let flag = plain as? Bool else {
-                    throw Invalid(source: file, problem: "plain_http must be true or false")
-                }
-                configuration.plainHTTP = flag
-            }
+                dataDirectory: contents.dataDirectory, database: contents.database, host: contents.host,
+                port: contents.port.map { "\($0)" }, source: file)
+            configuration.tlsCertificate = contents.tlsCertificate ?? configuration.tlsCertificate
+            configuration.tlsKey = contents.tlsKey ?? configuration.tlsKey
+            configuration.tlsHostnames = contents.tlsHostnames ?? configuration.tlsHostnames
+            configuration.connectionLimits = contents.connectionLimits ?? configuration.connectionLimits
+            configuration.plainHTTP = contents.plainHTTP ?? configuration.plainHTTP
         }
         try configuration.apply(
             dataDirectory: environment["RECORDER_COLLECTOR_DATA_DIR"],
@@ -108,31 +87,48 @@ public struct CollectorConfiguration: Sendable, Equatable {
             throw Invalid(source: source, problem: "tls_certificate and tls_key go together: give both or neither")
         }
     }
+}
 
-    private static func connectionLimits(_ value: Any, _ file: String) throws -> ConnectionLimits {
-        let known = Set(ConnectionLimits.CodingKeys.allCases.map(\.rawValue))
-        guard let object = value as? [String: Any] else {
-            throw Invalid(source: file, problem: "connection_limits must be an object")
-        }
-        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
-            throw Invalid(
-                source: file,
-                problem:
-                    "unknown key \"connection_limits.\(unknown)\"; known keys: \(known.sorted().joined(separator: ", "))"
-            )
-        }
-        do {
-            return try JSONDecoder().decode(ConnectionLimits.self, from: JSONSerialization.data(withJSONObject: object))
-        } catch let DecodingError.dataCorrupted(context) {
-            throw Invalid(source: file, problem: "connection_limits: \(context.debugDescription)")
-        } catch {
-            throw Invalid(source: file, problem: "connection_limits: every value must be a positive whole number")
-        }
+/// `collector.json` as written: every key optional, read with the one strict decoder.
+private struct FileContents: Decodable {
+    var dataDirectory: String?
+    var database: String?
+    var host: String?
+    var port: Int?
+    var tlsCertificate: String?
+    var tlsKey: String?
+    var tlsHostnames: [String]?
+    var plainHTTP: Bool?
+    var connectionLimits: ConnectionLimits?
+
+    enum CodingKeys: String, CodingKey {
+        case version, database, host, port
+        case dataDirectory = "data_directory"
+        case tlsCertificate = "tls_certificate"
+        case tlsKey = "tls_key"
+        case tlsHostnames = "tls_hostnames"
+        case plainHTTP = "plain_http"
+        case connectionLimits = "connection_limits"
     }
 
-    private static func string(_ object: [String: Any], _ key: String, _ file: String) throws -> String? {
-        guard let value = object[key] else { return nil }
-        guard let string = value as? String else { throw Invalid(source: file, problem: "\(key) must be a string") }
-        return string
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        if let version = try container.decodeIfPresent(Int.self, forKey: .version), version != 1 {
+            throw DecodingError.dataCorruptedError(
+                forKey: .version, in: container, debugDescription: "\(version) is not supported (use 1)")
+        }
+        dataDirectory = try container.decodeIfPresent(String.self, forKey: .dataDirectory)
+        database = try container.decodeIfPresent(String.self, forKey: .database)
+        host = try container.decodeIfPresent(String.self, forKey: .host)
+        port = try container.decodeIfPresent(Int.self, forKey: .port)
+        tlsCertificate = try container.decodeIfPresent(String.self, forKey: .tlsCertificate)
+        tlsKey = try container.decodeIfPresent(String.self, forKey: .tlsKey)
+        tlsHostnames = try container.decodeIfPresent([String].self, forKey: .tlsHostnames)
+        if tlsHostnames?.isEmpty == true {
+            throw DecodingError.dataCorruptedError(
+                forKey: .tlsHostnames, in: container, debugDescription: "must list at least one name")
+        }
+        plainHTTP = try container.decodeIfPresent(Bool.self, forKey: .plainHTTP)
+        connectionLimits = try container.decodeIfPresent(ConnectionLimits.self, forKey: .connectionLimits)
     }
 }

@@ -94,12 +94,6 @@ extension Collector {
             callId: manifest.callIds.first) + [StorageLayout.sanitize(manifest.segmentFile)]
     }
 
-    private static let manifestFields: Set<String> = [
-        "version", "agentId", "nodePath", "callIds", "sequence", "segmentFile", "firstFrameTime", "lastFrameTime",
-        "durationMs", "frameCount", "width", "height", "pauseGaps", "endReason", "sealedSize", "sealedSha256",
-        "previousManifestSha256", "signature",
-    ]
-
     /// A version 1 manifest with sane values, or a 400 that names the problem. Unknown fields are
     /// refused: the signature covers only the known ones, so anything else would be unsigned.
     static func parseManifest(_ bytes: Data) throws -> SegmentManifest {
@@ -107,26 +101,15 @@ extension Collector {
             throw AdminError(
                 .tooLarge, "a manifest is at most \(maximumManifestBytes) bytes; this one is \(bytes.count)")
         }
-        guard let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any] else {
-            throw AdminError(.invalid, "the body is not a JSON object (send the manifest file as written by the agent)")
-        }
-        if let unknown = object.keys.filter({ !manifestFields.contains($0) }).sorted().first {
-            throw AdminError(.invalid, "unknown manifest field \"\(unknown)\" (contract version 1)")
-        }
-        guard object["version"] as? Int == 1 else {
-            throw AdminError(.invalid, "manifest version \(object["version"] ?? "none") is not supported; expected 1")
-        }
         let manifest: SegmentManifest
         do {
-            manifest = try JSONDecoder().decode(SegmentManifest.self, from: bytes)
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw AdminError(.invalid, "manifest field \"\(key.stringValue)\" is missing")
-        } catch let DecodingError.typeMismatch(_, context) {
-            throw AdminError(
-                .invalid,
-                "manifest field \"\(context.codingPath.map(\.stringValue).joined(separator: "."))\" has the wrong type")
+            manifest = try StrictJSON.decode(SegmentManifest.self, from: bytes)
         } catch {
-            throw AdminError(.invalid, "not a segment manifest: \(error)")
+            throw AdminError(
+                .invalid, "not a version 1 segment manifest (send the file as the agent wrote it): \(error.message)")
+        }
+        guard manifest.version == 1 else {
+            throw AdminError(.invalid, "manifest version \(manifest.version) is not supported; expected 1")
         }
         let hex = Set("0123456789abcdef")
         func check(_ condition: Bool, _ message: String) throws {

@@ -1,16 +1,26 @@
 import Foundation
+import RecorderCore
 import SQLKit
 
 /// Where node paths store their segments: the collector's built-in WebDAV store, or an external
 /// WebDAV/HTTPS server with credentials. Credentials are sealed (`SecretBox`) before they are written
 /// and never returned by the API; `has_secret` says whether one is set.
 public struct StorageTargetRecord: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable { case builtin, webdav }
-    public enum Authentication: String, Codable, Sendable, CaseIterable { case none, basic, digest, bearer }
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        case builtin, webdav
+        public init(from decoder: any Decoder) throws { self = try StrictJSON.oneOf(decoder) }
+    }
+    public enum Authentication: String, Codable, Sendable, CaseIterable {
+        case none, basic, digest, bearer
+        public init(from decoder: any Decoder) throws { self = try StrictJSON.oneOf(decoder) }
+    }
     /// Which account agents upload with: `shared`, the target's own unless an agent has one of its own
     /// (`AgentStorageCredentials`); `own`, only their own (the target's account then serves the
     /// collector alone: tests, read-back, reindex, verify-storage).
-    public enum AgentCredentials: String, Codable, Sendable, CaseIterable { case shared, own }
+    public enum AgentCredentials: String, Codable, Sendable, CaseIterable {
+        case shared, own
+        public init(from decoder: any Decoder) throws { self = try StrictJSON.oneOf(decoder) }
+    }
 
     public var name: String
     public var kind: Kind

@@ -1,4 +1,5 @@
 import Foundation
+import RecorderCore
 import StorageClient
 
 /// JSON requests to the collector over HTTPS (libcurl, verification on, the collector's CA).
@@ -19,31 +20,47 @@ public struct CollectorClient: Sendable {
         public let description: String
     }
 
-    /// Sends `body` (JSON) and returns the decoded JSON object; a 4xx/5xx becomes a Failure carrying the
-    /// collector's own error message.
-    public func request(_ method: String, _ path: String, body: [String: Any]? = nil) throws -> [String: Any] {
-        let (status, data) = try raw(method, path, body: body)
-        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-        guard (200..<300).contains(status) else {
-            let message = CollectorClient.errorMessage(in: data) ?? String(decoding: data, as: UTF8.self)
-            throw Failure(description: "\(method) \(baseURL)\(path): HTTP \(status): \(message)")
+    /// Sends `body` as JSON and reads the answer as `Answer` (unknown keys ignored: a newer collector
+    /// may add some); a 4xx/5xx becomes a Failure carrying the collector's own error message.
+    public func exchange<Body: Encodable, Answer: Decodable>(
+        _ method: String, _ path: String, body: Body?, answer: Answer.Type
+    ) throws -> Answer {
+        let payload = try body.map { [UInt8](try StrictJSON.encode($0)) }
+        let status: Int
+        let data: Data
+        do {
+            (status, data) = try send(method, path, payload: payload)
+        } catch {
+            throw Failure(description: error.description)
         }
-        guard let object else { throw Failure(description: "\(method) \(baseURL)\(path): the answer is not JSON") }
-        return object
+        guard (200..<300).contains(status) else {
+            let message = CollectorClient.errorMessage(in: data) ?? String(decoding: data.prefix(500), as: UTF8.self)
+            throw Failure(description: "\(method) \(baseURL)\(path): HTTP \(status): \(OutsideText.bounded(message))")
+        }
+        do {
+            return try StrictJSON.decode(Answer.self, from: data, unknownKeys: .ignore)
+        } catch {
+            throw Failure(description: "\(method) \(baseURL)\(path): the answer is not what this agent reads: \(error)")
+        }
+    }
+
+    /// The collector's JSON error body, `{"error": {"code", "message"}}`.
+    struct ErrorBody: Decodable {
+        struct Detail: Decodable {
+            var message: String
+        }
+        var error: Detail
     }
 
     /// The `error.message` of the collector's JSON error body, if the body is one.
     static func errorMessage(in data: Data) -> String? {
-        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-        return (object?["error"] as? [String: Any])?["message"] as? String
+        (try? StrictJSON.decode(ErrorBody.self, from: data, unknownKeys: .ignore))?.error.message
     }
 
-    func raw(_ method: String, _ path: String, body: [String: Any]? = nil, verifyPeer: Bool = true) throws
-        -> (Int, Data)
-    {
-        let payload = try body.map { [UInt8](try JSONSerialization.data(withJSONObject: $0)) }
+    /// A GET whose answer is not JSON (the CA certificate).
+    func raw(_ method: String, _ path: String, verifyPeer: Bool = true) throws -> (Int, Data) {
         do {
-            return try send(method, path, payload: payload, verifyPeer: verifyPeer)
+            return try send(method, path, payload: nil, verifyPeer: verifyPeer)
         } catch {
             throw Failure(description: error.description)
         }

@@ -18,18 +18,18 @@ public struct CollectorLink: Sendable {
         let directory = URL(fileURLWithPath: stateDirectory, isDirectory: true)
         let file = directory.appendingPathComponent("collector.json")
         guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-            let url = object["collector_url"] as? String, let token = object["agent_token"] as? String
-        else {
+        let record: EnrolmentRecord
+        do {
+            record = try StrictJSON.decode(EnrolmentRecord.self, from: data)
+        } catch {
             throw CollectorClient.Failure(
-                description:
-                    "\(file.path) is not an enrolment record (collector_url, agent_token); enrol again with recorder-agent enroll"
-            )
+                description: "\(file.path) is not an enrolment record (\(error)); enrol again with recorder-agent enroll")
         }
         let ca = directory.appendingPathComponent("collector-ca.pem").path
         return CollectorLink(
             client: CollectorClient(
-                baseURL: url, caFile: FileManager.default.fileExists(atPath: ca) ? ca : nil, token: token))
+                baseURL: record.collectorURL, caFile: FileManager.default.fileExists(atPath: ca) ? ca : nil,
+                token: record.agentToken))
     }
 
     public enum ManifestReport: Sendable, Equatable {
@@ -63,7 +63,8 @@ public struct CollectorLink: Sendable {
         }
     }
 
-    public struct HeartbeatAnswer: Sendable, Equatable {
+    /// What a heartbeat learnt.
+    public struct HeartbeatOutcome: Sendable, Equatable {
         /// Agent clock minus collector clock, as the collector measured it.
         public var clockOffsetMs: Int
         /// How long the request took, for the next heartbeat's offset correction.
@@ -72,11 +73,11 @@ public struct CollectorLink: Sendable {
 
     /// Sends one heartbeat; any failure is an `UploadError` the caller logs (heartbeats never stop
     /// a recording).
-    public func heartbeat(_ report: AgentHeartbeat, abort: UploadAbort? = nil) throws(UploadError) -> HeartbeatAnswer {
+    public func heartbeat(_ report: AgentHeartbeat, abort: UploadAbort? = nil) throws(UploadError) -> HeartbeatOutcome {
         let path = "/api/v1/agent/heartbeat"
         let payload: [UInt8]
         do {
-            payload = try [UInt8](JSONEncoder().encode(report))
+            payload = try [UInt8](StrictJSON.encode(report))
         } catch {
             throw UploadError(.rejected, "cannot encode a heartbeat: \(error)")
         }
@@ -90,8 +91,9 @@ public struct CollectorLink: Sendable {
                 base.kind, reason.map { "POST \(client.baseURL)\(path): HTTP \(status): \($0)" } ?? base.description,
                 status: status)
         }
-        let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
-        return HeartbeatAnswer(
-            clockOffsetMs: object?["clock_offset_ms"] as? Int ?? 0, roundTripMs: Int(elapsed.milliseconds))
+        guard let answer = try? StrictJSON.decode(HeartbeatAnswer.self, from: body, unknownKeys: .ignore) else {
+            throw UploadError(.rejected, "POST \(client.baseURL)\(path): the answer is not a heartbeat answer")
+        }
+        return HeartbeatOutcome(clockOffsetMs: answer.clockOffsetMs, roundTripMs: Int(elapsed.milliseconds))
     }
 }

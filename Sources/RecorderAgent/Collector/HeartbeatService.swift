@@ -29,7 +29,7 @@ public struct HeartbeatService: Service {
         var roundTrip: Int?
         var failing = false
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let outcome = await send(state: "recording", roundTrip: roundTrip, abort: nil)
+            let outcome = await send(state: .recording, roundTrip: roundTrip, abort: nil)
             switch outcome {
             case .success(let answer):
                 roundTrip = answer.roundTripMs
@@ -45,11 +45,11 @@ public struct HeartbeatService: Service {
         // Best effort and brief: a collector that does not answer must not delay the stop.
         let abort = UploadAbort()
         DispatchQueue.global().asyncAfter(deadline: .now() + 5) { abort.abort() }
-        _ = await send(state: "stopping", roundTrip: roundTrip, abort: abort)
+        _ = await send(state: .stopping, roundTrip: roundTrip, abort: abort)
     }
 
-    private func send(state: String, roundTrip: Int?, abort: UploadAbort?) async -> Result<
-        CollectorLink.HeartbeatAnswer, UploadError
+    private func send(state: AgentState, roundTrip: Int?, abort: UploadAbort?) async -> Result<
+        CollectorLink.HeartbeatOutcome, UploadError
     > {
         let report = heartbeat(state: state, roundTrip: roundTrip)
         return await UploadService.onOwnThread { [link] in
@@ -57,28 +57,12 @@ public struct HeartbeatService: Service {
         }
     }
 
-    func heartbeat(state: String, roundTrip: Int?) -> AgentHeartbeat {
-        let depth = SpoolDepth.measure(spool)
+    func heartbeat(state: AgentState, roundTrip: Int?) -> AgentHeartbeat {
+        // The same measure the spool limits are enforced with, so admins see the number that counts.
+        let contents = SpoolContents.scan(spool)
         let current = status.current
         return AgentHeartbeat(
-            roundTripMs: roundTrip, state: state, spoolSegments: depth.segments, spoolBytes: depth.bytes,
+            roundTripMs: roundTrip, state: state, spoolSegments: contents.segments, spoolBytes: Int(contents.bytes),
             lastError: current.lastError, lastErrorAt: current.lastErrorTime)
-    }
-}
-
-/// Sealed segments waiting in the spool, and their size.
-public struct SpoolDepth: Sendable, Equatable {
-    public var segments = 0
-    public var bytes = 0
-
-    public static func measure(_ spool: URL) -> SpoolDepth {
-        var depth = SpoolDepth()
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: spool.path)) ?? []
-        for name in names where name.hasSuffix(".p7m") && !name.hasPrefix(".") {
-            depth.segments += 1
-            let attributes = try? FileManager.default.attributesOfItem(atPath: spool.appendingPathComponent(name).path)
-            depth.bytes += (attributes?[.size] as? Int) ?? 0
-        }
-        return depth
     }
 }

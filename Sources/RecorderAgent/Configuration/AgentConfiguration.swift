@@ -2,7 +2,9 @@ import Foundation
 import RecorderCore
 import StorageClient
 
-/// The agent's configuration file (JSON). Every key is optional; command-line flags override it.
+/// The agent's configuration file (JSON, `Agent/agent.example.json`). Every key is optional;
+/// command-line flags override it. Read with the one strict decoder (`StrictJSON`): an unknown or
+/// misspelt key is an error naming it, so a setting is never silently ignored.
 ///
 /// ```json
 /// { "version": 1, "display": ":0", "agent_id": "ws-0042", "node_path": "/emea/paris/sales",
@@ -16,10 +18,11 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var display: String?
     /// Who signs the manifests; defaults to the host name.
     public var agentId: String?
-    /// Where in the organisation this workstation sits (e.g. /emea/paris/sales); decides storage later.
+    /// Where in the organisation this workstation sits (e.g. /emea/paris/sales); decides its storage.
     public var nodePath = "/"
     /// Identity key and hash-chain head (default: $XDG_STATE_HOME/recorder-agent).
     public var stateDirectory: String?
+    /// The spool: sealed segments wait here until they are uploaded.
     public var outputDirectory: String?
     public var spool = SpoolLimits()
     /// The node path's storage (WebDAV over HTTPS); nil keeps segments in the spool.
@@ -36,19 +39,6 @@ public struct AgentConfiguration: Sendable, Equatable {
         public var description: String { "configuration \(path): \(problem)" }
     }
 
-    static let topLevelKeys: Set<String> = [
-        "version", "display", "agent_id", "node_path", "state_directory", "output_directory", "recipient_certificates",
-        "spool_max_mb", "spool_min_free_mb", "storage", "recording",
-    ]
-    static let storageKeys: Set<String> = [
-        "url", "auth", "username", "password", "bearer_token", "ca_file", "client_certificate", "client_key",
-        "max_bytes_per_second", "parallel_uploads", "stall_timeout_seconds",
-    ]
-    static let recordingKeys: Set<String> = [
-        "fps", "bitrate_kbps", "cpu_used", "segment_seconds", "keyframe_interval_seconds", "monitor", "draw_cursor",
-        "force_xgetimage",
-    ]
-
     /// Reads and validates a file; errors name the file, the key and what is allowed.
     public static func load(path: String) throws -> AgentConfiguration {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -58,187 +48,188 @@ public struct AgentConfiguration: Sendable, Equatable {
     }
 
     public static func parse(_ data: Data, path: String) throws -> AgentConfiguration {
-        let root: [String: Any]
         do {
-            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw InvalidConfiguration(path: path, problem: "the top level must be a JSON object")
-            }
-            root = object
-        } catch let error as InvalidConfiguration {
-            throw error
+            return try StrictJSON.decode(AgentConfiguration.self, from: data)
         } catch {
-            throw InvalidConfiguration(path: path, problem: "not valid JSON (\(error.localizedDescription))")
+            throw InvalidConfiguration(path: path, problem: error.message)
         }
-        let reader = KeyReader(path: path, object: root, prefix: "")
-        try reader.rejectUnknownKeys(topLevelKeys)
-        if let version = try reader.integer("version"), version != 1 {
-            throw InvalidConfiguration(
-                path: path, problem: "version \(version) is not supported; this agent reads version 1")
-        }
-        var configuration = AgentConfiguration()
-        configuration.display = try reader.string("display")
-        configuration.agentId = try reader.string("agent_id")
-        configuration.nodePath = try reader.string("node_path") ?? "/"
-        do {
-            try NodePath.validate(configuration.nodePath)
-        } catch {
-            throw InvalidConfiguration(path: path, problem: "node_path: \(error)")
-        }
-        configuration.stateDirectory = try reader.string("state_directory")
-        configuration.outputDirectory = try reader.string("output_directory")
-        if let megabytes = try reader.integer("spool_max_mb") {
-            guard megabytes >= 10 else {
-                throw InvalidConfiguration(path: path, problem: "spool_max_mb must be at least 10")
-            }
-            configuration.spool.maxBytes = Int64(megabytes) << 20
-        }
-        if let megabytes = try reader.integer("spool_min_free_mb") {
-            guard megabytes >= 0 else {
-                throw InvalidConfiguration(path: path, problem: "spool_min_free_mb must not be negative")
-            }
-            configuration.spool.minFreeBytes = Int64(megabytes) << 20
-        }
-        configuration.recipientCertificates = try reader.strings("recipient_certificates") ?? []
-        if let storage = try reader.object("storage") {
-            configuration.storage = try parseStorage(
-                KeyReader(path: path, object: storage, prefix: "storage."), path: path)
-        }
-        if let recording = try reader.object("recording") {
-            let keys = KeyReader(path: path, object: recording, prefix: "recording.")
-            try keys.rejectUnknownKeys(recordingKeys)
-            var settings = RecordingSettings()
-            settings.framesPerSecond = try keys.number("fps") ?? settings.framesPerSecond
-            settings.bitrateKbps = try keys.integer("bitrate_kbps") ?? settings.bitrateKbps
-            settings.cpuUsed = try keys.integer("cpu_used") ?? settings.cpuUsed
-            settings.segmentSeconds = try keys.number("segment_seconds") ?? settings.segmentSeconds
-            settings.keyframeIntervalSeconds = try keys.number("keyframe_interval_seconds") ?? 0
-            settings.monitor = try keys.string("monitor")
-            settings.drawCursor = try keys.bool("draw_cursor") ?? true
-            settings.forceXGetImage = try keys.bool("force_xgetimage") ?? false
-            do {
-                try settings.validate()
-            } catch {
-                throw InvalidConfiguration(path: path, problem: "\(error)")
-            }
-            configuration.recording = settings
-        }
-        return configuration
+    }
+
+    /// The file's bytes (pretty, sorted keys): what `recorder-agent enroll` writes.
+    public func fileBytes() throws -> Data {
+        try StrictJSON.encode(self, pretty: true)
     }
 }
 
-extension AgentConfiguration {
-    fileprivate static func parseStorage(_ keys: KeyReader, path: String) throws -> StorageTarget {
-        try keys.rejectUnknownKeys(storageKeys)
-        guard let url = try keys.string("url"), url.hasPrefix("https://") else {
-            throw InvalidConfiguration(path: path, problem: "storage.url must be an https:// URL")
+extension AgentConfiguration: Codable {
+    enum CodingKeys: String, CodingKey {
+        case version, display, storage, recording
+        case agentId = "agent_id"
+        case nodePath = "node_path"
+        case stateDirectory = "state_directory"
+        case outputDirectory = "output_directory"
+        case recipientCertificates = "recipient_certificates"
+        case spoolMaxMB = "spool_max_mb"
+        case spoolMinFreeMB = "spool_min_free_mb"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        if let version = try container.decodeIfPresent(Int.self, forKey: .version), version != 1 {
+            throw DecodingError.dataCorruptedError(
+                forKey: .version, in: container,
+                debugDescription: "\(version) is not supported; this agent reads version 1")
         }
-        var target = StorageTarget(baseURL: url)
-        let user = try keys.string("username")
-        let password = try keys.string("password")
-        switch try keys.string("auth") ?? "none" {
+        display = try container.decodeIfPresent(String.self, forKey: .display)
+        agentId = try container.decodeIfPresent(String.self, forKey: .agentId)
+        nodePath = try container.decodeIfPresent(String.self, forKey: .nodePath) ?? "/"
+        do {
+            try NodePath.validate(nodePath)
+        } catch {
+            throw DecodingError.dataCorruptedError(
+                forKey: .nodePath, in: container, debugDescription: "is refused: \(error)")
+        }
+        stateDirectory = try container.decodeIfPresent(String.self, forKey: .stateDirectory)
+        outputDirectory = try container.decodeIfPresent(String.self, forKey: .outputDirectory)
+        if let megabytes = try container.decodeIfPresent(Int.self, forKey: .spoolMaxMB) {
+            guard megabytes >= 10 else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .spoolMaxMB, in: container, debugDescription: "must be at least 10, found \(megabytes)")
+            }
+            spool.maxBytes = Int64(megabytes) << 20
+        }
+        if let megabytes = try container.decodeIfPresent(Int.self, forKey: .spoolMinFreeMB) {
+            guard megabytes >= 0 else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .spoolMinFreeMB, in: container, debugDescription: "must not be negative, found \(megabytes)")
+            }
+            spool.minFreeBytes = Int64(megabytes) << 20
+        }
+        recipientCertificates = try container.decodeIfPresent([String].self, forKey: .recipientCertificates) ?? []
+        storage = try container.decodeIfPresent(StorageSection.self, forKey: .storage)?.target
+        recording = try container.decodeIfPresent(RecordingSettings.self, forKey: .recording) ?? RecordingSettings()
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(1, forKey: .version)
+        try container.encodeIfPresent(display, forKey: .display)
+        try container.encodeIfPresent(agentId, forKey: .agentId)
+        try container.encode(nodePath, forKey: .nodePath)
+        try container.encodeIfPresent(stateDirectory, forKey: .stateDirectory)
+        try container.encodeIfPresent(outputDirectory, forKey: .outputDirectory)
+        if spool.maxBytes != SpoolLimits().maxBytes { try container.encode(spool.maxBytes >> 20, forKey: .spoolMaxMB) }
+        if spool.minFreeBytes != SpoolLimits().minFreeBytes {
+            try container.encode(spool.minFreeBytes >> 20, forKey: .spoolMinFreeMB)
+        }
+        try container.encode(recipientCertificates, forKey: .recipientCertificates)
+        try container.encodeIfPresent(storage.map(StorageSection.init), forKey: .storage)
+        if recording != RecordingSettings() { try container.encode(recording, forKey: .recording) }
+    }
+}
+
+/// The `storage` section: a WebDAV/HTTPS target and how to reach it.
+struct StorageSection: Codable {
+    var target: StorageTarget
+
+    init(_ target: StorageTarget) {
+        self.target = target
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case url, auth, username, password
+        case bearerToken = "bearer_token"
+        case caFile = "ca_file"
+        case clientCertificate = "client_certificate"
+        case clientKey = "client_key"
+        case maxBytesPerSecond = "max_bytes_per_second"
+        case parallelUploads = "parallel_uploads"
+        case stallTimeoutSeconds = "stall_timeout_seconds"
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let url = try container.decode(String.self, forKey: .url)
+        guard url.hasPrefix("https://") else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .url, in: container, debugDescription: "must be an https:// URL, found \"\(url)\"")
+        }
+        target = StorageTarget(baseURL: url)
+        let user = try container.decodeIfPresent(String.self, forKey: .username)
+        let password = try container.decodeIfPresent(String.self, forKey: .password)
+        let token = try container.decodeIfPresent(String.self, forKey: .bearerToken)
+        let auth = try container.decodeIfPresent(String.self, forKey: .auth) ?? "none"
+        switch auth {
         case "none": target.credentials = .none
         case "basic", "digest":
             guard let user, let password else {
-                throw InvalidConfiguration(
-                    path: path, problem: "storage.auth basic/digest needs storage.username and storage.password")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .auth, in: container, debugDescription: "\(auth) needs storage.username and storage.password")
             }
             target.credentials =
-                try keys.string("auth") == "basic"
-                ? .basic(user: user, password: password) : .digest(user: user, password: password)
+                auth == "basic" ? .basic(user: user, password: password) : .digest(user: user, password: password)
         case "bearer":
-            guard let token = try keys.string("bearer_token") else {
-                throw InvalidConfiguration(path: path, problem: "storage.auth bearer needs storage.bearer_token")
+            guard let token else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .auth, in: container, debugDescription: "bearer needs storage.bearer_token")
             }
             target.credentials = .bearer(token: token)
-        case let other:
-            throw InvalidConfiguration(
-                path: path, problem: "storage.auth \"\(other)\" is not one of none, basic, digest, bearer")
+        default:
+            throw DecodingError.dataCorruptedError(
+                forKey: .auth, in: container,
+                debugDescription: "\"\(OutsideText.bounded(auth, limit: 40))\" is not one of none, basic, digest, bearer")
         }
-        target.caFile = try keys.string("ca_file")
-        target.clientCertificate = try keys.string("client_certificate")
-        target.clientKey = try keys.string("client_key")
-        target.maxBytesPerSecond = try keys.integer("max_bytes_per_second")
+        target.caFile = try container.decodeIfPresent(String.self, forKey: .caFile)
+        target.clientCertificate = try container.decodeIfPresent(String.self, forKey: .clientCertificate)
+        target.clientKey = try container.decodeIfPresent(String.self, forKey: .clientKey)
+        target.maxBytesPerSecond = try container.decodeIfPresent(Int.self, forKey: .maxBytesPerSecond)
         if let cap = target.maxBytesPerSecond, cap < 1024 {
-            throw InvalidConfiguration(
-                path: path,
-                problem: "storage.max_bytes_per_second must be at least 1024 (or absent: no cap), found \(cap)")
+            throw DecodingError.dataCorruptedError(
+                forKey: .maxBytesPerSecond, in: container,
+                debugDescription: "must be at least 1024 (or absent: no cap), found \(cap)")
         }
-        if let parallel = try keys.integer("parallel_uploads") {
+        if let parallel = try container.decodeIfPresent(Int.self, forKey: .parallelUploads) {
             guard (1...8).contains(parallel) else {
-                throw InvalidConfiguration(
-                    path: path, problem: "storage.parallel_uploads must be between 1 and 8, found \(parallel)")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .parallelUploads, in: container, debugDescription: "must be between 1 and 8, found \(parallel)")
             }
             target.parallelUploads = parallel
         }
-        if let timeout = try keys.integer("stall_timeout_seconds") {
+        if let timeout = try container.decodeIfPresent(Int.self, forKey: .stallTimeoutSeconds) {
             guard (1...3600).contains(timeout) else {
-                throw InvalidConfiguration(
-                    path: path, problem: "storage.stall_timeout_seconds must be between 1 and 3600, found \(timeout)")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .stallTimeoutSeconds, in: container,
+                    debugDescription: "must be between 1 and 3600, found \(timeout)")
             }
             target.stallTimeoutSeconds = timeout
         }
-        return target
     }
-}
 
-/// Typed access to one JSON object, with messages that name the full key.
-private struct KeyReader {
-    let path: String
-    let object: [String: Any]
-    let prefix: String
-
-    func rejectUnknownKeys(_ known: Set<String>) throws {
-        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
-            throw AgentConfiguration.InvalidConfiguration(
-                path: path,
-                problem:
-                    "unknown key \"\(prefix)\(unknown)\"; known keys: \(known.sorted().map { prefix + $0 }.joined(separator: ", "))"
-            )
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(target.baseURL, forKey: .url)
+        switch target.credentials {
+        case .none: try container.encode("none", forKey: .auth)
+        case .basic(let user, let password), .digest(let user, let password):
+            if case .basic = target.credentials {
+                try container.encode("basic", forKey: .auth)
+            } else {
+                try container.encode("digest", forKey: .auth)
+            }
+            try container.encode(user, forKey: .username)
+            try container.encode(password, forKey: .password)
+        case .bearer(let token):
+            try container.encode("bearer", forKey: .auth)
+            try container.encode(token, forKey: .bearerToken)
         }
-    }
-
-    private func fail(_ key: String, _ expected: String) -> AgentConfiguration.InvalidConfiguration {
-        .init(path: path, problem: "\(prefix)\(key) must be \(expected), found \(String(describing: object[key]!))")
-    }
-
-    func string(_ key: String) throws -> String? {
-        guard let value = object[key], !(value is NSNull) else { return nil }
-        guard let string = value as? String else { throw fail(key, "a string") }
-        return string
-    }
-
-    func strings(_ key: String) throws -> [String]? {
-        guard let value = object[key], !(value is NSNull) else { return nil }
-        guard let strings = value as? [String] else { throw fail(key, "a list of strings") }
-        return strings
-    }
-
-    func number(_ key: String) throws -> Double? {
-        guard let value = object[key], !(value is NSNull) else { return nil }
-        guard let number = value as? NSNumber, !isBoolean(number) else { throw fail(key, "a number") }
-        return number.doubleValue
-    }
-
-    func integer(_ key: String) throws -> Int? {
-        guard let number = try number(key) else { return nil }
-        guard number == number.rounded(), abs(number) < 1e15 else { throw fail(key, "a whole number") }
-        return Int(number)
-    }
-
-    func bool(_ key: String) throws -> Bool? {
-        guard let value = object[key], !(value is NSNull) else { return nil }
-        guard let number = value as? NSNumber, isBoolean(number) else { throw fail(key, "true or false") }
-        return number.boolValue
-    }
-
-    func object(_ key: String) throws -> [String: Any]? {
-        guard let value = object[key], !(value is NSNull) else { return nil }
-        guard let nested = value as? [String: Any] else { throw fail(key, "an object") }
-        return nested
-    }
-
-    private func isBoolean(_ number: NSNumber) -> Bool {
-        // On Linux JSONSerialization yields Bool-backed NSNumbers for true/false.
-        String(cString: number.objCType) == "c" || type(of: number) == type(of: NSNumber(value: true))
+        try container.encodeIfPresent(target.caFile, forKey: .caFile)
+        try container.encodeIfPresent(target.clientCertificate, forKey: .clientCertificate)
+        try container.encodeIfPresent(target.clientKey, forKey: .clientKey)
+        try container.encodeIfPresent(target.maxBytesPerSecond, forKey: .maxBytesPerSecond)
+        if target.parallelUploads != 2 { try container.encode(target.parallelUploads, forKey: .parallelUploads) }
+        if target.stallTimeoutSeconds != 60 {
+            try container.encode(target.stallTimeoutSeconds, forKey: .stallTimeoutSeconds)
+        }
     }
 }

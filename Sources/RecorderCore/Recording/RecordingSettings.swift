@@ -50,3 +50,45 @@ public struct RecordingSettings: Sendable, Equatable, Codable {
         }
     }
 }
+
+/// The `recording` section of a configuration (the agent's file; later the collector's rules per node
+/// path): every key optional, defaults for the rest, and the whole checked by `validate()`.
+extension RecordingSettings {
+    enum CodingKeys: String, CodingKey {
+        case fps
+        case bitrateKbps = "bitrate_kbps"
+        case cpuUsed = "cpu_used"
+        case segmentSeconds = "segment_seconds"
+        case keyframeIntervalSeconds = "keyframe_interval_seconds"
+        case monitor
+        case drawCursor = "draw_cursor"
+        case forceXGetImage = "force_xgetimage"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        framesPerSecond = try container.decodeIfPresent(Double.self, forKey: .fps) ?? framesPerSecond
+        bitrateKbps = try container.decodeIfPresent(Int.self, forKey: .bitrateKbps) ?? bitrateKbps
+        cpuUsed = try container.decodeIfPresent(Int.self, forKey: .cpuUsed) ?? cpuUsed
+        segmentSeconds = try container.decodeIfPresent(Double.self, forKey: .segmentSeconds) ?? segmentSeconds
+        keyframeIntervalSeconds =
+            try container.decodeIfPresent(Double.self, forKey: .keyframeIntervalSeconds) ?? keyframeIntervalSeconds
+        monitor = try container.decodeIfPresent(String.self, forKey: .monitor)
+        drawCursor = try container.decodeIfPresent(Bool.self, forKey: .drawCursor) ?? drawCursor
+        forceXGetImage = try container.decodeIfPresent(Bool.self, forKey: .forceXGetImage) ?? forceXGetImage
+        try validate()
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(framesPerSecond, forKey: .fps)
+        try container.encode(bitrateKbps, forKey: .bitrateKbps)
+        try container.encode(cpuUsed, forKey: .cpuUsed)
+        try container.encode(segmentSeconds, forKey: .segmentSeconds)
+        try container.encode(keyframeIntervalSeconds, forKey: .keyframeIntervalSeconds)
+        try container.encodeIfPresent(monitor, forKey: .monitor)
+        try container.encode(drawCursor, forKey: .drawCursor)
+        try container.encode(forceXGetImage, forKey: .forceXGetImage)
+    }
+}

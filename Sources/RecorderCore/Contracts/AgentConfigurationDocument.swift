@@ -1,0 +1,81 @@
+/// What an agent receives at enrolment and from `GET /api/v1/agent/config` (contract version 1): its
+/// identity and node path, the storage its node path resolves to (with credentials: the agent needs
+/// them to upload; its own account when an admin gave it one), and the certificates of every active
+/// recording key to seal for.
+public struct AgentConfigurationDocument: Codable, Sendable, Equatable {
+    public struct Storage: Codable, Sendable, Equatable {
+        public var url: String
+        public var auth: StorageAuthentication
+        public var username: String?
+        public var password: String?
+        public var bearerToken: String?
+        public var caPEM: String?
+
+        public init(
+            url: String, auth: StorageAuthentication, username: String? = nil, password: String? = nil,
+            bearerToken: String? = nil, caPEM: String? = nil
+        ) {
+            self.url = url
+            self.auth = auth
+            self.username = username
+            self.password = password
+            self.bearerToken = bearerToken
+            self.caPEM = caPEM
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case url, auth, username, password
+            case bearerToken = "bearer_token"
+            case caPEM = "ca_pem"
+        }
+    }
+
+    /// How the agent authenticates to its storage; `agent_token`: the built-in store, with the
+    /// agent's own collector token.
+    public enum StorageAuthentication: String, Codable, Sendable, CaseIterable {
+        case none, basic, digest, bearer
+        case agentToken = "agent_token"
+
+        public init(from decoder: any Decoder) throws { self = try StrictJSON.oneOf(decoder) }
+    }
+
+    public var version = 1
+    public var agentId: String
+    public var nodePath: String
+    public var storageTarget: String
+    public var storage: Storage
+    public var recipientCertificatesPEM: [String]
+
+    public init(
+        agentId: String, nodePath: String, storageTarget: String, storage: Storage, recipientCertificatesPEM: [String]
+    ) {
+        self.agentId = agentId
+        self.nodePath = nodePath
+        self.storageTarget = storageTarget
+        self.storage = storage
+        self.recipientCertificatesPEM = recipientCertificatesPEM
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        version = try container.decode(Int.self, forKey: .version)
+        guard version == 1 else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .version, in: container, debugDescription: "\(version) is not supported; this agent reads 1")
+        }
+        agentId = try container.decode(String.self, forKey: .agentId)
+        nodePath = try container.decode(String.self, forKey: .nodePath)
+        storageTarget = try container.decode(String.self, forKey: .storageTarget)
+        storage = try container.decode(Storage.self, forKey: .storage)
+        recipientCertificatesPEM = try container.decode([String].self, forKey: .recipientCertificatesPEM)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version, storage
+        case agentId = "agent_id"
+        case nodePath = "node_path"
+        case storageTarget = "storage_target"
+        case recipientCertificatesPEM = "recipient_certificates_pem"
+    }
+}
+
