@@ -65,14 +65,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        // The collector, by concern: WebDAV pieces (XML, paths, the file store, responses) with no domain;
+        // the catalog and domain; the built-in store's server (authorisation, evidence, quotas); the
+        // HTTP API and the server that composes them.
+        .target(
+            name: "WebDAV",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
         .target(
             name: "CollectorCore",
             dependencies: [
-                "RecorderCore", "StorageClient",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTLS", package: "hummingbird"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                "RecorderCore", "StorageClient", "WebDAV",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "SQLKit", package: "sql-kit"),
@@ -83,12 +89,35 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "CollectorStore",
+            dependencies: [
+                "CollectorCore", "RecorderCore", "WebDAV",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
+        .target(
+            name: "CollectorHTTP",
+            dependencies: [
+                "CollectorCore", "CollectorStore", "RecorderCore", "WebDAV",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .executableTarget(
             name: "recorder-collector",
             dependencies: [
-                "CollectorCore", "RecorderCore",
+                "CollectorCore", "CollectorHTTP", "RecorderCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -121,7 +150,8 @@ let package = Package(
         .testTarget(
             name: "CollectorTests",
             dependencies: [
-                "CollectorCore", "RecorderCore", "StorageClient", "TestSupport", "recorder-collector",
+                "CollectorCore", "CollectorHTTP", "CollectorStore", "RecorderCore", "StorageClient", "TestSupport",
+                "WebDAV", "recorder-collector",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
     ]

@@ -16,7 +16,7 @@ package final class CurlRequest {
     /// When set, the response body goes here in pieces instead (a GET hashed as it arrives).
     package var responseSink: ((UnsafeRawBufferPointer) -> Void)?
     /// Checked by the progress callback; set, it ends the transfer at once.
-    private var abort: UploadAbort?
+    private var abort: TransferCancellation?
     /// libcurl keeps this pointer until reset, so it is allocated, not an Array that could move.
     private let errorBuffer: UnsafeMutablePointer<CChar> = {
         let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
@@ -43,8 +43,8 @@ package final class CurlRequest {
     /// Performs `method` on `url` and returns the HTTP status. TLS verification is always on.
     package func perform(
         method: String, url: String, body: [UInt8]? = nil, headers extra: [String] = [], target: StorageTarget,
-        abort: UploadAbort? = nil, verifyPeer: Bool = true
-    ) throws(UploadError) -> Int {
+        abort: TransferCancellation? = nil, verifyPeer: Bool = true
+    ) throws(TransferError) -> Int {
         self.abort = abort
         set(CURLOPT_URL, url)
         set(CURLOPT_CUSTOMREQUEST, method)
@@ -110,21 +110,21 @@ package final class CurlRequest {
                 : String(validatingCString: errorBuffer) ?? "\(code)"
             switch code {
             case CURLE_ABORTED_BY_CALLBACK:
-                throw UploadError(.transient, "\(method) \(url): abandoned because the agent is stopping")
+                throw TransferError(.transient, "\(method) \(url): abandoned because the agent is stopping")
             case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CONNECT_ERROR,
                 CURLE_SSL_CERTPROBLEM:
-                throw UploadError(.tls, "\(method) \(url): TLS failed, nothing was sent: \(detail)")
+                throw TransferError(.tls, "\(method) \(url): TLS failed, nothing was sent: \(detail)")
             case _
             where (code == CURLE_RECV_ERROR || code == CURLE_SEND_ERROR) && detail.contains("SSL routines")
                 && detail.contains("alert"):
                 // TLS 1.3 servers refuse a missing or untrusted client certificate after the handshake,
                 // with an alert on the first read: a configuration problem, not a network one.
-                throw UploadError(
+                throw TransferError(
                     .tls,
                     "\(method) \(url): the server refused our TLS session (client certificate missing or not trusted? check storage.client_certificate and storage.client_key): \(detail)"
                 )
             default:
-                throw UploadError(.transient, "\(method) \(url): \(detail)")
+                throw TransferError(.transient, "\(method) \(url): \(detail)")
             }
         }
         var status = 0

@@ -7,14 +7,14 @@ import Synchronization
 /// callers run them on threads of their own.
 public final class WebDAVClient: Sendable {
     public let target: StorageTarget
-    /// Shared by every request of this client; see `UploadAbort`.
-    public let abort: UploadAbort
+    /// Shared by every request of this client; see `TransferCancellation`.
+    public let abort: TransferCancellation
 
     /// Collections this client made or found, so a day's directory costs its MKCOLs once per process.
     private let knownCollections = Mutex<Set<String>>([])
     private let handles = CurlHandlePool()
 
-    public init(target: StorageTarget, abort: UploadAbort = UploadAbort()) {
+    public init(target: StorageTarget, abort: TransferCancellation = TransferCancellation()) {
         self.target = target
         self.abort = abort
     }
@@ -30,7 +30,7 @@ public final class WebDAVClient: Sendable {
         let temporary = "\(name).uploading"
         do {
             try put(bytes, to: directory + [temporary])
-        } catch let error as UploadError where error.status == 409 {
+        } catch let error as TransferError where error.status == 409 {
             // 409: a parent collection is gone (deleted behind our back since we made it): make it again.
             knownCollections.withLock { $0.removeAll() }
             try makeCollections(directory)
@@ -42,7 +42,7 @@ public final class WebDAVClient: Sendable {
             try? delete(directory + [temporary])
         }
         guard let stored = try size(of: directory + [name]), stored == bytes.count else {
-            throw UploadError(
+            throw TransferError(
                 .rejected, "\(url(directory + [name])) holds a different file than the one uploaded (size mismatch)")
         }
     }
@@ -65,7 +65,7 @@ public final class WebDAVClient: Sendable {
             let status = try perform("MKCOL", collection)
             let exists = try status == 201 || status == 405 || isCollection(collection)
             guard exists else {
-                throw UploadError.status(status, "MKCOL", collection)
+                throw TransferError.status(status, "MKCOL", collection)
             }
             knownCollections.withLock { _ = $0.insert(collection) }
         }
@@ -81,7 +81,7 @@ public final class WebDAVClient: Sendable {
         let destination = url(components)
         let status = try perform("PUT", destination, body: bytes)
         guard status == 201 || status == 204 || status == 200 else {
-            throw UploadError.status(status, "PUT", destination)
+            throw TransferError.status(status, "PUT", destination)
         }
     }
 
@@ -90,7 +90,7 @@ public final class WebDAVClient: Sendable {
         let from = url(source)
         let status = try perform("MOVE", from, headers: ["Destination: \(url(destination))", "Overwrite: F"])
         if status == 412 { return false }
-        guard status == 201 || status == 204 else { throw UploadError.status(status, "MOVE", from) }
+        guard status == 201 || status == 204 else { throw TransferError.status(status, "MOVE", from) }
         return true
     }
 
@@ -101,7 +101,7 @@ public final class WebDAVClient: Sendable {
             (try request.perform(method: "HEAD", url: resource, target: target, abort: abort), request.contentLength)
         }
         if status == 404 { return nil }
-        guard status == 200 else { throw UploadError.status(status, "HEAD", resource) }
+        guard status == 200 else { throw TransferError.status(status, "HEAD", resource) }
         return Int(length)
     }
 
@@ -125,7 +125,7 @@ public final class WebDAVClient: Sendable {
             return try request.perform(method: "GET", url: resource, target: target, abort: abort)
         }
         if status == 404 { return nil }
-        guard status == 200 else { throw UploadError.status(status, "GET", resource) }
+        guard status == 200 else { throw TransferError.status(status, "GET", resource) }
         return received
     }
 
@@ -154,7 +154,7 @@ public final class WebDAVClient: Sendable {
         let resource = url(components)
         let status = try perform("DELETE", resource)
         guard status == 204 || status == 200 || status == 404 else {
-            throw UploadError.status(status, "DELETE", resource)
+            throw TransferError.status(status, "DELETE", resource)
         }
     }
 }

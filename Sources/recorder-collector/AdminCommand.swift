@@ -15,14 +15,14 @@ struct AdminCommand: AsyncParsableCommand {
         ])
 }
 
-/// Runs `body` with an open collector and the CLI actor; AdminError becomes a clean message and exit 1.
+/// Runs `body` with an open collector and the CLI actor; CollectorError becomes a clean message and exit 1.
 func withCollector(_ common: CommonOptions, _ body: (Collector, Actor) async throws -> Void) async throws {
     let collector = try await common.openCollector(try common.configuration())
     let user = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"]
     let actor = Actor(name: "cli:\(user ?? "uid\(getuid())")", source: "cli")
     do {
         try await body(collector, actor)
-    } catch let error as AdminError {
+    } catch let error as CollectorError {
         await collector.close()
         FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
         throw ExitCode.failure
@@ -133,7 +133,7 @@ struct NodePathCommand: AsyncParsableCommand {
         func run() async throws {
             try await withCollector(common) { collector, _ in
                 guard let record = try await collector.nodePaths.resolve(path) else {
-                    throw AdminError(.notFound, "no node path covers \(path)")
+                    throw CollectorError(.notFound, "no node path covers \(path)")
                 }
                 print("\(path) -> \(record.path) -> storage \(record.storage)")
             }

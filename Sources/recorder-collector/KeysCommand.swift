@@ -30,7 +30,7 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             try await withCollector(common) { collector, _ in
                 guard let key = try await collector.recordingKeys.list().first(where: { $0.id == id }) else {
-                    throw AdminError(.notFound, "no recording key \(id) (see `recorder-collector keys list`)")
+                    throw CollectorError(.notFound, "no recording key \(id) (see `recorder-collector keys list`)")
                 }
                 print(key.certificatePEM, terminator: "")
             }
@@ -86,7 +86,7 @@ struct DecryptCommand: AsyncParsableCommand {
             guard
                 FileManager.default.createFile(
                     atPath: destination, contents: Data(plain), attributes: [.posixPermissions: 0o600])
-            else { throw AdminError(.invalid, "cannot write \(destination)") }
+            else { throw CollectorError(.invalid, "cannot write \(destination)") }
             try await AuditLog.record(
                 "segment.decrypt", target: "file:\((file as NSString).lastPathComponent)", detail: "to \(destination)",
                 by: actor, in: collector.catalog.sql)

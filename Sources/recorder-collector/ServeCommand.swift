@@ -1,5 +1,6 @@
 import ArgumentParser
 import CollectorCore
+import CollectorHTTP
 import Foundation
 import Hummingbird
 import Logging

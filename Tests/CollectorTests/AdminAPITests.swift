@@ -1,4 +1,5 @@
 import CollectorCore
+import CollectorHTTP
 import Foundation
 import Hummingbird
 import HummingbirdTesting

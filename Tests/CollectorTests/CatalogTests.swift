@@ -22,10 +22,10 @@ struct CatalogTests {
         #expect(user.role == "admin")
         #expect(try await collector.users.user(forSessionToken: token)?.username == "admin")
         #expect(try await collector.users.user(forSessionToken: token + "x") == nil)
-        await #expect(throws: AdminError.self) {
+        await #expect(throws: CollectorError.self) {
             try await collector.users.logIn(username: "admin", password: "wrong password!", source: "t")
         }
-        await #expect(throws: AdminError.self) {
+        await #expect(throws: CollectorError.self) {
             try await collector.users.logIn(username: "nobody", password: first!.password, source: "t")
         }
         let actions = try await AuditLog.entries(in: collector.catalog.sql).map(\.action)
@@ -125,7 +125,7 @@ struct CatalogTests {
             do {
                 try await attempt()
                 Issue.record("\(label) was accepted")
-            } catch let error as AdminError {
+            } catch let error as CollectorError {
                 #expect(!error.message.isEmpty, "\(label)")
             }
         }
@@ -158,7 +158,7 @@ struct CatalogTests {
         // An update without a password keeps it; switching to bearer needs a token.
         _ = try await collector.storageTargets.update("paris-dav", StorageTargetInput(username: "ws2"), by: adminActor)
         #expect(try await collector.storageTargets.secret(of: "paris-dav") == secret)
-        await #expect(throws: AdminError.self) {
+        await #expect(throws: CollectorError.self) {
             _ = try await collector.storageTargets.update(
                 "paris-dav", StorageTargetInput(auth: .bearer), by: adminActor)
         }

@@ -4,6 +4,7 @@ import HTTPTypes
 import HummingbirdTesting
 import NIOCore
 import Testing
+import WebDAV
 
 /// Catalogued segments in the built-in store are write-once, for their agent and for admins, and
 /// every store write is audited.

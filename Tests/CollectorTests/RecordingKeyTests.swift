@@ -25,14 +25,14 @@ struct RecordingKeyTests {
         #expect(try await collector.recordingKeys.active().map(\.id).sorted() == [first.id, second.id].sorted())
         try await collector.recordingKeys.retire(first.id, by: adminActor)
         #expect(try await collector.recordingKeys.active().map(\.id) == [second.id])
-        await #expect(throws: AdminError.self) { try await collector.recordingKeys.retire(second.id, by: adminActor) }
+        await #expect(throws: CollectorError.self) { try await collector.recordingKeys.retire(second.id, by: adminActor) }
 
         #expect(try await collector.recordingKeys.open(sealedForFirst) == plaintext, "a retired key still opens")
         let foreign = try TestKeyPair(name: "someone else")
         let sealedForForeign = try SegmentSealer.seal(
             plaintext, for: [SealingRecipient(certificatePEM: String(contentsOf: foreign.certificate, encoding: .utf8))]
         )
-        await #expect(throws: AdminError.self) { try await collector.recordingKeys.open(sealedForForeign) }
+        await #expect(throws: CollectorError.self) { try await collector.recordingKeys.open(sealedForForeign) }
         let actions = try await AuditLog.entries(in: collector.catalog.sql).map(\.action)
         #expect(actions.prefix(2) == ["recording_key.retire", "recording_key.add"])
     }

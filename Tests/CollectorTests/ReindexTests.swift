@@ -1,6 +1,7 @@
 import CollectorCore
 import Foundation
 import Testing
+import WebDAV
 
 /// `reindex` rebuilds the catalog from storage: the same rows after the database is lost, nothing
 /// recorded that intake would refuse, and a report of what storage lacks.
@@ -103,7 +104,7 @@ struct ReindexTests {
         let report = try await collector.reindex(by: adminActor)
         #expect(report.missingFromStorage.map(\.sequence) == [2])
         #expect(
-            report.refused.count == 1 && report.refused[0].reason.contains("unknown key \"hello\""),
+            report.refused.count == 1 && report.refused[0].reason.contains("not a version 1 segment manifest"),
             "\(report.refused)")
         #expect(!report.isClean)
         let directory = collector.dataDirectory

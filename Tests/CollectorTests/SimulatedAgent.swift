@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import RecorderCore
 import StorageClient
+import WebDAV
 
 /// Makes what a real agent sends, without a screen: signed, chained manifests over opaque "sealed"
 /// bytes (the collector checks their size and hash, never decrypts them at intake). The end-to-end

@@ -82,7 +82,7 @@ struct StorageTargetTests {
         }
         // A segment reported before it reached the target is refused, and says where it looked.
         let early = try agent.nextSegment()
-        await #expect(throws: AdminError.self) {
+        await #expect(throws: CollectorError.self) {
             try await collector.acceptManifest(early.manifestBytes, from: enrolled, source: "127.0.0.1")
         }
         let rows = try await collector.segments.all()
@@ -132,14 +132,14 @@ struct StorageTargetTests {
         do {
             _ = try await collector.configuration(for: agentA, builtinURL: "https://unused", builtinCAPEM: nil)
             Issue.record("an agent without its own account got a configuration")
-        } catch let error as AdminError {
+        } catch let error as CollectorError {
             #expect(error.message.contains("storage-credentials set ws-own-a paris-dav"), "\(error.message)")
         }
-        await #expect(throws: AdminError.self, "the built-in store takes no credentials") {
+        await #expect(throws: CollectorError.self, "the built-in store takes no credentials") {
             try await collector.agentStorageCredentials.set(
                 agentId: a.id, target: "builtin", .init(username: "x", password: "y"), by: adminActor)
         }
-        await #expect(throws: AdminError.self, "a digest target needs a user name") {
+        await #expect(throws: CollectorError.self, "a digest target needs a user name") {
             try await collector.agentStorageCredentials.set(
                 agentId: a.id, target: "paris-dav", .init(bearerToken: "t"), by: adminActor)
         }
@@ -174,7 +174,7 @@ struct StorageTargetTests {
 
         #expect(try await collector.agentStorageCredentials.list().map(\.agentId) == [a.id, b.id])
         try await collector.agentStorageCredentials.remove(agentId: a.id, target: "paris-dav", by: adminActor)
-        await #expect(throws: AdminError.self) {
+        await #expect(throws: CollectorError.self) {
             try await collector.configuration(for: agentA, builtinURL: "https://unused", builtinCAPEM: nil)
         }
         let audit = try await AuditLog.entries(in: collector.catalog.sql).map(\.action)

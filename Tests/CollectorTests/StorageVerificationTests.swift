@@ -2,6 +2,7 @@ import CollectorCore
 import Foundation
 import TestSupport
 import Testing
+import WebDAV
 
 /// `verify-storage` finds what changed behind the catalog's back: a segment altered on disk, a
 /// manifest deleted, a file nobody catalogued; and the CLI exits 1 saying so.

@@ -80,11 +80,11 @@ struct UploadFaultTests {
         #expect(spoolFiles(base) == before, "a full storage takes nothing from the spool")
         #expect(full.requests.filter { $0.hasPrefix("PUT ") }.count == 1, "the pass stops at the first 507")
 
-        let error = UploadError(.insufficientStorage, "full")
+        let error = TransferError(.insufficientStorage, "full")
         for failures in 1...3 {
             #expect(UploadService.backoff(after: error, failures: failures) >= .seconds(48))
         }
-        #expect(UploadService.backoff(after: UploadError(.transient, "reset"), failures: 1) <= .milliseconds(1200))
+        #expect(UploadService.backoff(after: TransferError(.transient, "reset"), failures: 1) <= .milliseconds(1200))
     }
 
     @Test func aServerThatNeverAnswersIsAbandonedAndRecordingGoesOn() throws {
@@ -157,7 +157,7 @@ struct UploadFaultTests {
         #expect {
             try WebDAVClient(target: target).store([1, 2, 3], in: ["a"], name: "x")
         } throws: { error in
-            (error as? UploadError)?.kind == .tls && "\(error)".contains("storage.client_certificate")
+            (error as? TransferError)?.kind == .tls && "\(error)".contains("storage.client_certificate")
         }
         #expect(
             FileManager.default.fileExists(atPath: server.documentRoot.appendingPathComponent("dav/a").path) == false)
@@ -175,7 +175,7 @@ struct UploadFaultTests {
         #expect {
             try WebDAVClient(target: wrong).store([1, 2, 3], in: ["a"], name: "x")
         } throws: { error in
-            (error as? UploadError)?.kind == .unauthorized && "\(error)".contains("HTTP 403")
+            (error as? TransferError)?.kind == .unauthorized && "\(error)".contains("HTTP 403")
         }
         let right = StorageTarget(
             baseURL: server.baseURL, credentials: .bearer(token: "tok-8f2c41"), caFile: server.caFile)

@@ -41,7 +41,7 @@ struct WebDAVUploadTests {
         #expect {
             try client(server, password: "wrong").store([1, 2, 3], in: ["a"], name: "x")
         } throws: { error in
-            (error as? UploadError)?.kind == .unauthorized && "\(error)".contains("HTTP 401")
+            (error as? TransferError)?.kind == .unauthorized && "\(error)".contains("HTTP 401")
         }
         let root = try FileManager.default.contentsOfDirectory(
             atPath: server.documentRoot.appendingPathComponent("dav").path)
@@ -54,7 +54,7 @@ struct WebDAVUploadTests {
         #expect {
             try client(server, caFile: otherCA.certificate.path).store([1, 2, 3], in: ["a"], name: "x")
         } throws: { error in
-            (error as? UploadError)?.kind == .tls
+            (error as? TransferError)?.kind == .tls
         }
         let root = try FileManager.default.contentsOfDirectory(
             atPath: server.documentRoot.appendingPathComponent("dav").path)
@@ -67,7 +67,7 @@ struct WebDAVUploadTests {
         #expect {
             try client(server).store([1, 2, 3], in: ["a"], name: "x")
         } throws: { error in
-            (error as? UploadError)?.kind == .transient
+            (error as? TransferError)?.kind == .transient
         }
     }
 

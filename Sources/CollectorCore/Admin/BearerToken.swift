@@ -18,6 +18,13 @@ public enum BearerToken {
         SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
+    /// The token of an `Authorization: Bearer …` header, if it is one.
+    package static func presented(in authorization: String?) -> String? {
+        guard let value = authorization, value.lowercased().hasPrefix("bearer ") else { return nil }
+        let token = value.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+
     public static func matches(_ token: String, hash stored: String) -> Bool {
         ConstantTime.equal(Array(hash(token).utf8), Array(stored.utf8))
     }

@@ -33,16 +33,16 @@ public struct Users: Sendable {
         guard (1...64).contains(username.count),
             username.unicodeScalars.allSatisfy({ Users.usernameCharacters.contains($0) })
         else {
-            throw AdminError(.invalid, "username \"\(username)\": use 1–64 letters, digits, . _ - @")
+            throw CollectorError(.invalid, "username \"\(username)\": use 1–64 letters, digits, . _ - @")
         }
         guard password.count >= 12 else {
-            throw AdminError(.invalid, "the password must have at least 12 characters")
+            throw CollectorError(.invalid, "the password must have at least 12 characters")
         }
         let user = User(id: UUID().uuidString.lowercased(), username: username, role: "admin")
         let hash = try await hasher.make(password)
         try await catalog.transaction { database in
             let taken = try await database.raw("SELECT id FROM users WHERE username = \(bind: username)").first()
-            guard taken == nil else { throw AdminError(.conflict, "user \"\(username)\" exists already") }
+            guard taken == nil else { throw CollectorError(.conflict, "user \"\(username)\" exists already") }
             try await database.raw(
                 """
                 INSERT INTO users (id, username, password_hash, role, created_at)
@@ -68,7 +68,7 @@ public struct Users: Sendable {
             try await AuditLog.record(
                 "user.login_failed", target: "user:\(username)", by: Actor(name: "anonymous", source: source),
                 in: catalog.sql)
-            throw AdminError(.unauthorized, "wrong username or password")
+            throw CollectorError(.unauthorized, "wrong username or password")
         }
         let user = User(
             id: try row.decode(column: "id", as: String.self), username: username,

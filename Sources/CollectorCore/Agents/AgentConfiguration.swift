@@ -8,7 +8,7 @@ extension Collector {
         -> AgentConfigurationDocument
     {
         guard let nodePath = try await nodePaths.resolve(agent.nodePath) else {
-            throw AdminError(
+            throw CollectorError(
                 .notFound,
                 "no node path covers \(agent.nodePath); an admin must add one (or /) before this agent can record")
         }
@@ -23,7 +23,7 @@ extension Collector {
             if let own = try await agentStorageCredentials.credential(agentId: agent.id, target: target.name) {
                 (username, secret) = (own.username, own.secret)
             } else if target.agentCredentials == .own {
-                throw AdminError(
+                throw CollectorError(
                     .conflict,
                     "agent \(agent.id) has no credentials of its own for storage target \(target.name), whose agents must use their own; an admin must set them (recorder-collector admin agent storage-credentials set \(agent.id) \(target.name) --username NAME --secret-stdin)"
                 )

@@ -63,7 +63,7 @@ public struct AgentStorageCredentials: Sendable {
         _ = try await agents.get(agentId)
         let target = try await storageTargets.get(name)
         guard target.kind == .webdav, target.auth != .none else {
-            throw AdminError(
+            throw CollectorError(
                 .invalid,
                 "storage target \"\(name)\" takes no credentials (\(target.kind == .builtin ? "the built-in store uses the agent's own token" : "its auth is none"))"
             )
@@ -72,26 +72,26 @@ public struct AgentStorageCredentials: Sendable {
         switch target.auth {
         case .basic, .digest:
             guard let username = input.username, let password = input.password, input.bearerToken == nil else {
-                throw AdminError(.invalid, "storage target \"\(name)\" uses \(target.auth.rawValue): give username and password")
+                throw CollectorError(.invalid, "storage target \"\(name)\" uses \(target.auth.rawValue): give username and password")
             }
             guard (1...Self.maxUsernameLength).contains(username.unicodeScalars.count),
                 !username.unicodeScalars.contains(where: { OutsideText.printable(String($0)) != String($0) }),
                 target.auth != .basic || !username.contains(":")
             else {
-                throw AdminError(
+                throw CollectorError(
                     .invalid,
                     "username: 1–\(Self.maxUsernameLength) characters, no control characters\(target.auth == .basic ? ", no ':'" : "")")
             }
             secret = password
         case .bearer:
             guard let token = input.bearerToken, input.username == nil, input.password == nil else {
-                throw AdminError(.invalid, "storage target \"\(name)\" uses bearer: give bearer_token only")
+                throw CollectorError(.invalid, "storage target \"\(name)\" uses bearer: give bearer_token only")
             }
             secret = token
         case .none: fatalError("refused above")
         }
         guard (1...Self.maxSecretBytes).contains(secret.utf8.count) else {
-            throw AdminError(.invalid, "the password or token must be 1–\(Self.maxSecretBytes) bytes")
+            throw CollectorError(.invalid, "the password or token must be 1–\(Self.maxSecretBytes) bytes")
         }
         let sealed = try secrets.seal(secret)
         let now = Timestamp.now()
@@ -131,7 +131,7 @@ public struct AgentStorageCredentials: Sendable {
                 "DELETE FROM agent_storage_credentials WHERE agent_id = \(bind: agentId) AND storage_target = \(bind: name) RETURNING agent_id"
             ).all()
             guard !removed.isEmpty else {
-                throw AdminError(.notFound, "agent \(agentId) has no credentials of its own for storage \(name)")
+                throw CollectorError(.notFound, "agent \(agentId) has no credentials of its own for storage \(name)")
             }
             try await AuditLog.record(
                 "agent.storage_credentials.remove", target: "agent:\(agentId)", detail: "storage \(name)", by: actor,

@@ -51,7 +51,7 @@ public struct Agents: Sendable {
     public func makeCode(nodePath: String, hours: Int = 24, by actor: Actor) async throws -> EnrolmentCode {
         try NodePaths.validate(nodePath)
         guard (1...720).contains(hours) else {
-            throw AdminError(.invalid, "expires_in_hours must be between 1 and 720, found \(hours)")
+            throw CollectorError(.invalid, "expires_in_hours must be between 1 and 720, found \(hours)")
         }
         let code = Agents.humanCode()
         let now = Date()
@@ -80,7 +80,7 @@ public struct Agents: Sendable {
         guard let raw = Data(base64Encoded: signingKey), raw.count == 32,
             (try? Curve25519.Signing.PublicKey(rawRepresentation: raw)) != nil
         else {
-            throw AdminError(.invalid, "signing_key must be the agent's Ed25519 public key, 32 bytes in base64")
+            throw CollectorError(.invalid, "signing_key must be the agent's Ed25519 public key, 32 bytes in base64")
         }
         let hostname = String(hostname.prefix(253))
         let token = BearerToken.make(prefix: "rca")
@@ -92,13 +92,13 @@ public struct Agents: Sendable {
                     "SELECT node_path, expires_at, used_at FROM enrolment_codes WHERE code_hash = \(bind: codeHash)"
                 ).first()
             else {
-                throw AdminError(.unauthorized, "unknown enrolment code; ask an admin for a new one")
+                throw CollectorError(.unauthorized, "unknown enrolment code; ask an admin for a new one")
             }
             guard try row.decode(column: "used_at", as: String?.self) == nil else {
-                throw AdminError(.unauthorized, "this enrolment code was used already; ask an admin for a new one")
+                throw CollectorError(.unauthorized, "this enrolment code was used already; ask an admin for a new one")
             }
             guard try row.decode(column: "expires_at", as: String.self) > now else {
-                throw AdminError(.unauthorized, "this enrolment code has expired; ask an admin for a new one")
+                throw CollectorError(.unauthorized, "this enrolment code has expired; ask an admin for a new one")
             }
             let nodePath = try row.decode(column: "node_path", as: String.self)
             // An agent id stays bound to the key it first enrolled with: a revoked id comes back only
@@ -108,13 +108,13 @@ public struct Agents: Sendable {
             ).first()
             if let existing {
                 guard try existing.decode(column: "revoked_at", as: String?.self) != nil else {
-                    throw AdminError(
+                    throw CollectorError(
                         .conflict,
                         "agent \(agentId) is enrolled already; an admin must revoke it first (or enrol under another agent id)"
                     )
                 }
                 guard try existing.decode(column: "reenrolment_allowed_at", as: String?.self) != nil else {
-                    throw AdminError(
+                    throw CollectorError(
                         .conflict,
                         "agent id \(agentId) was revoked; enrolling it again is an admin's decision (recorder-collector admin agent allow-reenrolment \(agentId)), or enrol under another agent id"
                     )
@@ -131,7 +131,7 @@ public struct Agents: Sendable {
                         """
                     ).first() != nil
                 else {
-                    throw AdminError(.conflict, "agent \(agentId) was re-enrolled by another request just now")
+                    throw CollectorError(.conflict, "agent \(agentId) was re-enrolled by another request just now")
                 }
                 try await database.raw(
                     "UPDATE agent_keys SET retired_at = \(bind: now) WHERE agent_id = \(bind: agentId) AND retired_at IS NULL"
@@ -164,7 +164,7 @@ public struct Agents: Sendable {
                     """
                 ).first() != nil
             else {
-                throw AdminError(.unauthorized, "this enrolment code was used already; ask an admin for a new one")
+                throw CollectorError(.unauthorized, "this enrolment code was used already; ask an admin for a new one")
             }
             try await AuditLog.record(
                 existing == nil ? "agent.enrol" : "agent.reenrol", target: "agent:\(agentId)",
@@ -194,7 +194,7 @@ public struct Agents: Sendable {
 
     public func get(_ id: String) async throws -> Agent {
         guard let row = try await catalog.sql.raw("SELECT * FROM agents WHERE id = \(bind: id)").first() else {
-            throw AdminError(.notFound, "no agent \(id)")
+            throw CollectorError(.notFound, "no agent \(id)")
         }
         return try Agents.agent(row)
     }
@@ -202,7 +202,7 @@ public struct Agents: Sendable {
     /// Revokes at once: the next request with the agent's token gets 401.
     public func revoke(_ id: String, by actor: Actor) async throws {
         let agent = try await get(id)
-        guard agent.revokedAt == nil else { throw AdminError(.conflict, "agent \(id) is revoked already") }
+        guard agent.revokedAt == nil else { throw CollectorError(.conflict, "agent \(id) is revoked already") }
         try await catalog.transaction { database in
             try await database.raw("UPDATE agents SET revoked_at = \(bind: Timestamp.now()) WHERE id = \(bind: id)")
                 .run()
@@ -215,7 +215,7 @@ public struct Agents: Sendable {
     public func allowReenrolment(_ id: String, by actor: Actor) async throws {
         let agent = try await get(id)
         guard agent.revokedAt != nil else {
-            throw AdminError(.conflict, "agent \(id) is active; revoke it first if its workstation must enrol again")
+            throw CollectorError(.conflict, "agent \(id) is active; revoke it first if its workstation must enrol again")
         }
         try await catalog.transaction { database in
             try await database.raw(
@@ -242,7 +242,7 @@ public struct Agents: Sendable {
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.".unicodeScalars)
         guard (1...64).contains(id.count), !id.hasPrefix("."), id.unicodeScalars.allSatisfy({ allowed.contains($0) })
         else {
-            throw AdminError(
+            throw CollectorError(
                 .invalid,
                 "agent_id \"\(id)\": use 1–64 letters, digits, - _ . (not starting with .), e.g. the host name")
         }

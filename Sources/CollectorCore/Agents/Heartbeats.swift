@@ -61,10 +61,10 @@ public struct Heartbeats: Sendable {
     /// Stores the report with the measured clock offset and returns that offset (ms).
     public func record(_ report: AgentHeartbeat, agentId: String, receivedAt: Date = Date()) async throws -> Int {
         guard let sent = Timestamp.date(report.sentAt) else {
-            throw AdminError(.invalid, "sent_at \"\(report.sentAt)\" is not an RFC 3339 time with milliseconds")
+            throw CollectorError(.invalid, "sent_at \"\(report.sentAt)\" is not an RFC 3339 time with milliseconds")
         }
         guard report.spoolSegments >= 0, report.spoolBytes >= 0, (report.roundTripMs ?? 0) >= 0 else {
-            throw AdminError(.invalid, "spool_segments, spool_bytes and round_trip_ms cannot be negative")
+            throw CollectorError(.invalid, "spool_segments, spool_bytes and round_trip_ms cannot be negative")
         }
         // The request left the agent at `sent` (its clock) and took about half a round trip to arrive.
         let oneWay = Double(report.roundTripMs ?? 0) / 2000

@@ -78,7 +78,7 @@ public struct RecordingKeys: Sendable {
             FileManager.default.createFile(
                 atPath: keyURL.path, contents: Data(privateKey.pemRepresentation.utf8),
                 attributes: [.posixPermissions: 0o600])
-        else { throw AdminError(.invalid, "cannot write the recording key \(keyURL.path)") }
+        else { throw CollectorError(.invalid, "cannot write the recording key \(keyURL.path)") }
         let key = Key(id: id, certificatePEM: pem, createdAt: Timestamp.string(now), retiredAt: nil)
         try await catalog.transaction { database in
             try await database.raw(
@@ -96,11 +96,11 @@ public struct RecordingKeys: Sendable {
     public func retire(_ id: String, by actor: Actor) async throws {
         let keys = try await list()
         guard let key = keys.first(where: { $0.id == id }) else {
-            throw AdminError(.notFound, "no recording key \(id) (see `recorder-collector keys list`)")
+            throw CollectorError(.notFound, "no recording key \(id) (see `recorder-collector keys list`)")
         }
-        guard key.active else { throw AdminError(.conflict, "recording key \(id) is retired already") }
+        guard key.active else { throw CollectorError(.conflict, "recording key \(id) is retired already") }
         guard keys.filter(\.active).count > 1 else {
-            throw AdminError(
+            throw CollectorError(
                 .conflict, "\(id) is the only active recording key; rotate first (`recorder-collector keys rotate`)")
         }
         try await catalog.transaction { database in
@@ -127,7 +127,7 @@ public struct RecordingKeys: Sendable {
                 problems.append("\(key.id): \(error)")
             }
         }
-        throw AdminError(
+        throw CollectorError(
             .invalid,
             "no recording key opens this segment (\(problems.isEmpty ? "no keys" : problems.joined(separator: "; ")))")
     }

@@ -55,16 +55,16 @@ public struct NodePaths: Sendable {
     public func get(_ path: String) async throws -> NodePathRecord {
         try NodePaths.validate(path)
         guard let row = try await catalog.sql.raw("SELECT * FROM node_paths WHERE path = \(bind: path)").first() else {
-            throw AdminError(.notFound, "no node path \"\(path)\" (list them with GET /api/v1/admin/node-paths)")
+            throw CollectorError(.notFound, "no node path \"\(path)\" (list them with GET /api/v1/admin/node-paths)")
         }
         return try NodePaths.record(row)
     }
 
     public func create(_ input: NodePathInput, by actor: Actor) async throws -> NodePathRecord {
-        guard let path = input.path else { throw AdminError(.invalid, "path is required, e.g. /emea/paris/sales") }
+        guard let path = input.path else { throw CollectorError(.invalid, "path is required, e.g. /emea/paris/sales") }
         try NodePaths.validate(path)
         guard let storage = input.storage else {
-            throw AdminError(.invalid, "storage is required: the name of a storage target (or \"builtin\")")
+            throw CollectorError(.invalid, "storage is required: the name of a storage target (or \"builtin\")")
         }
         let now = Timestamp.now()
         let quota = try NodePaths.quota(input.quotaMB, storage: storage)
@@ -74,7 +74,7 @@ public struct NodePaths: Sendable {
         try await catalog.transaction { database in
             try await NodePaths.requireStorage(storage, in: database)
             guard try await database.raw("SELECT path FROM node_paths WHERE path = \(bind: path)").first() == nil else {
-                throw AdminError(.conflict, "node path \(path) exists already; change it with PUT")
+                throw CollectorError(.conflict, "node path \(path) exists already; change it with PUT")
             }
             try await database.raw(
                 """
@@ -91,7 +91,7 @@ public struct NodePaths: Sendable {
 
     public func update(_ path: String, _ input: NodePathInput, by actor: Actor) async throws -> NodePathRecord {
         guard input.path == nil || input.path == path else {
-            throw AdminError(.invalid, "path cannot be changed (create the new path, then delete the old one)")
+            throw CollectorError(.invalid, "path cannot be changed (create the new path, then delete the old one)")
         }
         var record = try await get(path)
         record.storage = input.storage ?? record.storage
@@ -148,7 +148,7 @@ public struct NodePaths: Sendable {
         do {
             try NodePath.validate(path)
         } catch {
-            throw AdminError(.invalid, "\(error)")
+            throw CollectorError(.invalid, "\(error)")
         }
     }
 
@@ -156,10 +156,10 @@ public struct NodePaths: Sendable {
     static func quota(_ megabytes: Int?, storage: String) throws -> Int? {
         guard let megabytes, megabytes != 0 else { return nil }
         guard megabytes > 0 else {
-            throw AdminError(.invalid, "quota_mb must be a positive number of MB (0 removes it)")
+            throw CollectorError(.invalid, "quota_mb must be a positive number of MB (0 removes it)")
         }
         guard storage == StorageTargets.builtinName else {
-            throw AdminError(
+            throw CollectorError(
                 .invalid,
                 "quota_mb applies to the built-in store; storage \(storage) is external and its server enforces its own quota"
             )
@@ -168,7 +168,7 @@ public struct NodePaths: Sendable {
     }
 
     /// Node paths with a quota, for the store's checks.
-    func quotas() async throws -> [(path: String, bytes: Int64)] {
+    package func quotas() async throws -> [(path: String, bytes: Int64)] {
         try await catalog.sql.raw("SELECT path, quota_mb FROM node_paths WHERE quota_mb IS NOT NULL").all().map {
             (
                 try $0.decode(column: "path", as: String.self),
@@ -180,7 +180,7 @@ public struct NodePaths: Sendable {
     static func requireStorage(_ name: String, in database: any SQLDatabase) async throws {
         guard try await database.raw("SELECT name FROM storage_targets WHERE name = \(bind: name)").first() != nil
         else {
-            throw AdminError(
+            throw CollectorError(
                 .invalid, "storage target \"\(name)\" does not exist; create it first (or use \"builtin\")")
         }
     }

@@ -21,10 +21,10 @@ public struct AuthenticationGuards: Sendable {
     /// throttled client on a kept-alive connection otherwise gets its 429s as fast as it asks (20
     /// such clients sent ~6 000 requests/s and slowed agents' uploads from 130/s to 31/s on this
     /// machine). The wait holds a suspended task, no thread; connection caps bound how many.
-    func check(_ keys: [String], what: String) async throws {
+    package func check(_ keys: [String], what: String) async throws {
         if let seconds = throttle.retryAfter(keys) {
             try? await Task.sleep(for: .seconds(1))
-            throw AdminError(
+            throw CollectorError(
                 .throttled, "too many failed \(what) attempts from here; try again in \(seconds) s",
                 retryAfterSeconds: seconds)
         }
@@ -32,7 +32,7 @@ public struct AuthenticationGuards: Sendable {
 
     /// Counts the failure, audits it (`action`, e.g. `store.basic_failed`), and audits once more
     /// (`auth.throttled`) when this failure is the one that trips the throttle.
-    func failed(_ keys: [String], action: String, target: String, detail: String = "", source: String) async {
+    package func failed(_ keys: [String], action: String, target: String, detail: String = "", source: String) async {
         throttle.recordFailure(keys)
         let actor = Actor(name: "anonymous", source: source)
         try? await AuditLog.record(action, target: target, detail: detail, by: actor, in: collector.catalog.sql)

@@ -61,7 +61,7 @@ extension Collector {
                     // agent's area, say) is refused, and cannot stand in the way of the genuine ones.
                     let expected = Collector.manifestPath(of: manifest)
                     guard path.map({ Array($0.utf8) }) == expected.map({ Array($0.utf8) }) else {
-                        throw AdminError(
+                        throw CollectorError(
                             .unprocessable,
                             "a manifest of agent \(manifest.agentId) at node path \(manifest.nodePath) belongs at \(storage.describe(expected)), not here"
                         )
@@ -146,7 +146,7 @@ extension Collector {
     private func reindexOne(_ candidate: Candidate, expectedKeys: Set<String>?, by actor: Actor) async throws {
         let manifest = candidate.manifest
         guard let expectedKeys, !expectedKeys.isEmpty else {
-            throw AdminError(
+            throw CollectorError(
                 .unprocessable,
                 "agent \(manifest.agentId) is not enrolled here and its manifests carry different signing keys: enrol it, then reindex again"
             )

@@ -14,11 +14,11 @@ extension Collector {
     {
         let manifest = try Collector.parseManifest(bytes)
         guard manifest.agentId == agent.id else {
-            throw AdminError(
+            throw CollectorError(
                 .forbidden, "the manifest is agent \(manifest.agentId)'s; this token belongs to agent \(agent.id)")
         }
         guard manifest.nodePath == agent.nodePath else {
-            throw AdminError(
+            throw CollectorError(
                 .forbidden,
                 "the manifest names node path \(manifest.nodePath); agent \(agent.id) is enrolled at \(agent.nodePath) (fix node_path in the agent's configuration, or enrol it again)"
             )
@@ -31,7 +31,7 @@ extension Collector {
             return .duplicate(existing)
         }
         guard let nodePath = try await nodePaths.resolve(agent.nodePath) else {
-            throw AdminError(.notFound, "no node path covers \(agent.nodePath); an admin must add one (or /)")
+            throw CollectorError(.notFound, "no node path covers \(agent.nodePath); an admin must add one (or /)")
         }
         let objectPath = try await Collector.verify(
             manifest, signedBy: agent.signingKey, storedIn: try await storage(named: nodePath.storage),
@@ -55,25 +55,25 @@ extension Collector {
         do {
             try ManifestVerification.verifySignature(manifest, expectedPublicKey: key)
         } catch {
-            throw AdminError(.unprocessable, "manifest \(manifest.segmentFile): \(error)")
+            throw CollectorError(.unprocessable, "manifest \(manifest.segmentFile): \(error)")
         }
         let objectPath = Collector.objectPath(of: manifest)
         let stored = try await Collector.onThreadPool { try storage.digest(objectPath) }
         let location = storage.describe(objectPath)
         guard let stored else {
-            throw AdminError(
+            throw CollectorError(
                 .unprocessable,
                 "\(manifest.segmentFile) is not in storage target \(target) at \(location); upload the segment before its manifest"
             )
         }
         guard stored.size == manifest.sealedSize else {
-            throw AdminError(
+            throw CollectorError(
                 .unprocessable,
                 "\(location) holds \(stored.size) bytes, the manifest says \(manifest.sealedSize): the stored segment is not the one that was sealed (upload it again)"
             )
         }
         guard stored.sha256 == manifest.sealedSha256 else {
-            throw AdminError(
+            throw CollectorError(
                 .unprocessable,
                 "\(location) has SHA-256 \(stored.sha256), the manifest says \(manifest.sealedSha256): the stored segment was altered or damaged (upload it again)"
             )
@@ -98,22 +98,22 @@ extension Collector {
     /// refused: the signature covers only the known ones, so anything else would be unsigned.
     static func parseManifest(_ bytes: Data) throws -> SegmentManifest {
         guard bytes.count <= maximumManifestBytes else {
-            throw AdminError(
+            throw CollectorError(
                 .tooLarge, "a manifest is at most \(maximumManifestBytes) bytes; this one is \(bytes.count)")
         }
         let manifest: SegmentManifest
         do {
             manifest = try StrictJSON.decode(SegmentManifest.self, from: bytes)
         } catch {
-            throw AdminError(
+            throw CollectorError(
                 .invalid, "not a version 1 segment manifest (send the file as the agent wrote it): \(error.message)")
         }
         guard manifest.version == 1 else {
-            throw AdminError(.invalid, "manifest version \(manifest.version) is not supported; expected 1")
+            throw CollectorError(.invalid, "manifest version \(manifest.version) is not supported; expected 1")
         }
         let hex = Set("0123456789abcdef")
         func check(_ condition: Bool, _ message: String) throws {
-            if !condition { throw AdminError(.invalid, message) }
+            if !condition { throw CollectorError(.invalid, message) }
         }
         try check(manifest.sequence >= 1, "sequence must be 1 or more, found \(manifest.sequence)")
         try check(

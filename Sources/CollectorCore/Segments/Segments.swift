@@ -101,7 +101,7 @@ public struct Segments: Sendable {
                     AND manifest_sha256 = \(bind: record.manifestSha256)
                     """
                 ).first()
-            else { throw AdminError(.notFound, "segment vanished during intake") }
+            else { throw CollectorError(.notFound, "segment vanished during intake") }
             return .added(try SegmentRecord(row: stored))
         }
     }
@@ -131,7 +131,7 @@ public struct Segments: Sendable {
     /// Segments matching every given filter, oldest first.
     public func list(_ query: Query) async throws -> [SegmentRecord] {
         guard (1...10_000).contains(query.limit) else {
-            throw AdminError(.invalid, "limit must be between 1 and 10000, found \(query.limit)")
+            throw CollectorError(.invalid, "limit must be between 1 and 10000, found \(query.limit)")
         }
         var conditions: [SQLQueryString] = []
         if let agentId = query.agentId { conditions.append("s.agent_id = \(bind: agentId)") }

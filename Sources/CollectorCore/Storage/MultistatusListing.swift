@@ -1,4 +1,5 @@
 import Foundation
+import WebDAV
 
 /// Reads a PROPFIND Depth 1 answer (RFC 4918 §14.16 multistatus): one entry per `response`, named by
 /// the last segment of its `href` (percent-decoded), a collection when its `resourcetype` holds

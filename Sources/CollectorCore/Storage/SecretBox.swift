@@ -15,7 +15,7 @@ public struct SecretBox: Sendable {
     public static func loadOrCreate(at url: URL) throws -> SecretBox {
         if let data = FileManager.default.contents(atPath: url.path) {
             guard data.count == 32 else {
-                throw AdminError(
+                throw CollectorError(
                     .invalid,
                     "\(url.path) is not a 32-byte key; restore it from backup (credentials sealed with another key cannot be read)"
                 )
@@ -26,7 +26,7 @@ public struct SecretBox: Sendable {
         let data = key.withUnsafeBytes { Data($0) }
         let created = FileManager.default.createFile(
             atPath: url.path, contents: data, attributes: [.posixPermissions: 0o600])
-        guard created else { throw AdminError(.invalid, "cannot create the secrets key \(url.path)") }
+        guard created else { throw CollectorError(.invalid, "cannot create the secrets key \(url.path)") }
         return SecretBox(key: key)
     }
 
@@ -35,7 +35,7 @@ public struct SecretBox: Sendable {
     }
 
     public func open(_ sealed: String) throws -> String {
-        guard let data = Data(base64Encoded: sealed) else { throw AdminError(.invalid, "a sealed secret is damaged") }
+        guard let data = Data(base64Encoded: sealed) else { throw CollectorError(.invalid, "a sealed secret is damaged") }
         return String(decoding: try AES.GCM.open(AES.GCM.SealedBox(combined: data), using: key), as: UTF8.self)
     }
 }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import RecorderCore
 import StorageClient
+import WebDAV
 
 /// The "test" action on a storage target: does, with the target's own credentials, what agents and
 /// the collector will do — MKCOL a probe collection, PUT a file, PROPFIND it, GET it back and compare,
@@ -37,7 +38,7 @@ extension Collector {
                 content: content)
         case .webdav:
             guard let storage = try await storage(named: name) as? WebDAVTargetStorage else {
-                throw AdminError(.invalid, "storage target \(name) is not a WebDAV target")
+                throw CollectorError(.invalid, "storage target \(name) is not a WebDAV target")
             }
             let client = storage.client
             report = await Collector.probe(

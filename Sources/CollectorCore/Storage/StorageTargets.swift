@@ -96,19 +96,19 @@ public struct StorageTargets: Sendable {
     public func get(_ name: String) async throws -> StorageTargetRecord {
         guard let row = try await catalog.sql.raw("SELECT * FROM storage_targets WHERE name = \(bind: name)").first()
         else {
-            throw AdminError(
+            throw CollectorError(
                 .notFound, "no storage target \"\(name)\" (list them with GET /api/v1/admin/storage-targets)")
         }
         return try StorageTargets.record(row)
     }
 
     public func create(_ input: StorageTargetInput, by actor: Actor) async throws -> StorageTargetRecord {
-        guard let name = input.name else { throw AdminError(.invalid, "name is required") }
+        guard let name = input.name else { throw CollectorError(.invalid, "name is required") }
         try StorageTargets.validateName(name)
         let (record, sealed) = try validated(input, name: name, existing: nil)
         try await catalog.transaction { database in
             guard try await database.raw("SELECT name FROM storage_targets WHERE name = \(bind: name)").first() == nil
-            else { throw AdminError(.conflict, "storage target \"\(name)\" exists already; change it with PUT") }
+            else { throw CollectorError(.conflict, "storage target \"\(name)\" exists already; change it with PUT") }
             try await database.raw(
                 """
                 INSERT INTO storage_targets (name, kind, url, auth, username, sealed_secret, ca_pem, agent_credentials, created_at, updated_at)
@@ -128,7 +128,7 @@ public struct StorageTargets: Sendable {
     public func update(_ name: String, _ input: StorageTargetInput, by actor: Actor) async throws -> StorageTargetRecord
     {
         guard input.name == nil || input.name == name else {
-            throw AdminError(.invalid, "name cannot be changed (create a new target and move the node paths)")
+            throw CollectorError(.invalid, "name cannot be changed (create a new target and move the node paths)")
         }
         let existing = try await get(name)
         let storedSecret = try await catalog.sql.raw(
@@ -162,7 +162,7 @@ public struct StorageTargets: Sendable {
             )
             .all().map { try $0.decode(column: "path", as: String.self) }
             guard users.isEmpty else {
-                throw AdminError(
+                throw CollectorError(
                     .conflict,
                     "storage target \"\(name)\" is used by node path(s) \(users.joined(separator: ", ")); point them elsewhere first"
                 )
@@ -187,7 +187,7 @@ public struct StorageTargets: Sendable {
     static func validateName(_ name: String) throws {
         let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-_.".unicodeScalars)
         guard (1...64).contains(name.count), name.unicodeScalars.allSatisfy({ allowed.contains($0) }) else {
-            throw AdminError(.invalid, "storage target name \"\(name)\": use 1–64 lower-case letters, digits, - _ .")
+            throw CollectorError(.invalid, "storage target name \"\(name)\": use 1–64 lower-case letters, digits, - _ .")
         }
     }
 
@@ -202,7 +202,7 @@ public struct StorageTargets: Sendable {
                 input.agentCredentials == nil || input.agentCredentials == .shared,
                 input.auth == nil || input.auth == StorageTargetRecord.Authentication.none
             else {
-                throw AdminError(
+                throw CollectorError(
                     .invalid, "a builtin target takes no url or credentials (the collector serves it itself)")
             }
             return (
@@ -212,12 +212,12 @@ public struct StorageTargets: Sendable {
             )
         }
         guard let url = input.url ?? existing?.record.url else {
-            throw AdminError(.invalid, "url is required for a webdav target, e.g. https://dav.paris.example/recordings")
+            throw CollectorError(.invalid, "url is required for a webdav target, e.g. https://dav.paris.example/recordings")
         }
         guard let parsed = URL(string: url), parsed.scheme == "https", let host = parsed.host, !host.isEmpty,
             parsed.query == nil, parsed.fragment == nil, parsed.user == nil
         else {
-            throw AdminError(
+            throw CollectorError(
                 .invalid, "url \"\(url)\" must be an https:// URL with a host and no query, fragment or user info")
         }
         let auth = input.auth ?? existing?.record.auth ?? .none
@@ -233,20 +233,20 @@ public struct StorageTargets: Sendable {
             sealed = nil
         case .basic, .digest:
             guard username?.isEmpty == false, sealed != nil else {
-                throw AdminError(.invalid, "auth \(auth.rawValue) needs username and password")
+                throw CollectorError(.invalid, "auth \(auth.rawValue) needs username and password")
             }
-            guard input.bearerToken == nil else { throw AdminError(.invalid, "bearer_token is only for auth bearer") }
+            guard input.bearerToken == nil else { throw CollectorError(.invalid, "bearer_token is only for auth bearer") }
         case .bearer:
-            guard sealed != nil else { throw AdminError(.invalid, "auth bearer needs bearer_token") }
-            guard input.password == nil else { throw AdminError(.invalid, "password is only for auth basic or digest") }
+            guard sealed != nil else { throw CollectorError(.invalid, "auth bearer needs bearer_token") }
+            guard input.password == nil else { throw CollectorError(.invalid, "password is only for auth basic or digest") }
         }
         let agentCredentials = input.agentCredentials ?? existing?.record.agentCredentials ?? .shared
         if agentCredentials == .own, auth == .none {
-            throw AdminError(.invalid, "agent_credentials own needs a target with auth basic, digest or bearer")
+            throw CollectorError(.invalid, "agent_credentials own needs a target with auth basic, digest or bearer")
         }
         let caPEM = input.caPEM ?? existing?.record.caPEM
         if let caPEM, !caPEM.contains("-----BEGIN CERTIFICATE-----") {
-            throw AdminError(.invalid, "ca_pem must hold PEM certificates (-----BEGIN CERTIFICATE-----)")
+            throw CollectorError(.invalid, "ca_pem must hold PEM certificates (-----BEGIN CERTIFICATE-----)")
         }
         return (
             StorageTargetRecord(

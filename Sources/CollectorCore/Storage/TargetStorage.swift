@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import NIOPosix
 import StorageClient
+import WebDAV
 
 /// Read access to what agents stored in a storage target, for the collector's own checks: the size
 /// and SHA-256 of a sealed segment (manifest intake), manifests and directory listings (reindex).
@@ -89,7 +90,7 @@ struct WebDAVTargetStorage: TargetStorage {
     func list(_ path: [String]) throws -> [StorageEntry] {
         let (status, body) = try client.propfind(path, depth: 1)
         if status == 404 { return [] }
-        guard status == 207 else { throw UploadError(.rejected, "PROPFIND \(client.url(path)): HTTP \(status)") }
+        guard status == 207 else { throw TransferError(.rejected, "PROPFIND \(client.url(path)): HTTP \(status)") }
         let own = client.url(path, collection: true)
         return try MultistatusListing.entries(Data(body), requestURL: own).sorted { $0.name < $1.name }
     }

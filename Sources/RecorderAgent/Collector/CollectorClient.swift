@@ -67,16 +67,16 @@ public struct CollectorClient: Sendable {
     }
 
     /// Sends `payload` as a JSON body exactly as given (a manifest file, whose bytes are hashed).
-    /// Network and TLS failures are `UploadError`s, so the uploader can tell retryable from not.
+    /// Network and TLS failures are `TransferError`s, so the uploader can tell retryable from not.
     func send(
-        _ method: String, _ path: String, payload: [UInt8]?, verifyPeer: Bool = true, abort: UploadAbort? = nil
-    ) throws(UploadError)
+        _ method: String, _ path: String, payload: [UInt8]?, verifyPeer: Bool = true, abort: TransferCancellation? = nil
+    ) throws(TransferError)
         -> (Int, Data)
     {
         var target = StorageTarget(
             baseURL: baseURL, credentials: token.map { .bearer(token: $0) } ?? .none, caFile: caFile)
         target.stallTimeoutSeconds = 30
-        return try handles.withRequest { (request) throws(UploadError) in
+        return try handles.withRequest { (request) throws(TransferError) in
             let status = try request.perform(
                 method: method, url: baseURL + path, body: payload,
                 headers: payload == nil ? [] : ["Content-Type: application/json"], target: target,

@@ -42,21 +42,21 @@ public struct CollectorLink: Sendable {
     /// Posts a manifest exactly as stored (the chain hashes those bytes). 401 means the token was
     /// revoked, 5xx/408/429 and network failures are worth retrying, and any other refusal carries the
     /// collector's reason (a bad signature, an object whose hash differs) for the admin.
-    public func reportManifest(_ bytes: [UInt8], abort: UploadAbort? = nil) throws(UploadError) -> ManifestReport {
+    public func reportManifest(_ bytes: [UInt8], abort: TransferCancellation? = nil) throws(TransferError) -> ManifestReport {
         let path = "/api/v1/agent/manifests"
         let (status, body) = try client.send("POST", path, payload: bytes, abort: abort)
         switch status {
         case 201: return .added
         case 200: return .duplicate
         case 401:
-            throw UploadError(
+            throw TransferError(
                 .unauthorized,
                 "POST \(client.baseURL)\(path): HTTP 401: the collector no longer accepts this agent's token (revoked?); enrol the workstation again",
                 status: status)
         default:
-            let base = UploadError.status(status, "POST", client.baseURL + path)
+            let base = TransferError.status(status, "POST", client.baseURL + path)
             let reason = CollectorClient.errorMessage(in: body)
-            throw UploadError(
+            throw TransferError(
                 base.kind == .unauthorized ? .rejected : base.kind,
                 reason.map { "POST \(client.baseURL)\(path): HTTP \(status): \($0)" } ?? base.description,
                 status: status)
@@ -71,28 +71,28 @@ public struct CollectorLink: Sendable {
         public var roundTripMs: Int
     }
 
-    /// Sends one heartbeat; any failure is an `UploadError` the caller logs (heartbeats never stop
+    /// Sends one heartbeat; any failure is an `TransferError` the caller logs (heartbeats never stop
     /// a recording).
-    public func heartbeat(_ report: AgentHeartbeat, abort: UploadAbort? = nil) throws(UploadError) -> HeartbeatOutcome {
+    public func heartbeat(_ report: AgentHeartbeat, abort: TransferCancellation? = nil) throws(TransferError) -> HeartbeatOutcome {
         let path = "/api/v1/agent/heartbeat"
         let payload: [UInt8]
         do {
             payload = try [UInt8](StrictJSON.encode(report))
         } catch {
-            throw UploadError(.rejected, "cannot encode a heartbeat: \(error)")
+            throw TransferError(.rejected, "cannot encode a heartbeat: \(error)")
         }
         let started = ContinuousClock.now
         let (status, body) = try client.send("POST", path, payload: payload, abort: abort)
         let elapsed = ContinuousClock.now - started
         guard status == 200 else {
-            let base = UploadError.status(status, "POST", client.baseURL + path)
+            let base = TransferError.status(status, "POST", client.baseURL + path)
             let reason = CollectorClient.errorMessage(in: body)
-            throw UploadError(
+            throw TransferError(
                 base.kind, reason.map { "POST \(client.baseURL)\(path): HTTP \(status): \($0)" } ?? base.description,
                 status: status)
         }
         guard let answer = try? StrictJSON.decode(HeartbeatAnswer.self, from: body, unknownKeys: .ignore) else {
-            throw UploadError(.rejected, "POST \(client.baseURL)\(path): the answer is not a heartbeat answer")
+            throw TransferError(.rejected, "POST \(client.baseURL)\(path): the answer is not a heartbeat answer")
         }
         return HeartbeatOutcome(clockOffsetMs: answer.clockOffsetMs, roundTripMs: Int(elapsed.milliseconds))
     }

@@ -43,17 +43,17 @@ public struct HeartbeatService: Service {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
         // Best effort and brief: a collector that does not answer must not delay the stop.
-        let abort = UploadAbort()
+        let abort = TransferCancellation()
         DispatchQueue.global().asyncAfter(deadline: .now() + 5) { abort.abort() }
         _ = await send(state: .stopping, roundTrip: roundTrip, abort: abort)
     }
 
-    private func send(state: AgentState, roundTrip: Int?, abort: UploadAbort?) async -> Result<
-        CollectorLink.HeartbeatOutcome, UploadError
+    private func send(state: AgentState, roundTrip: Int?, abort: TransferCancellation?) async -> Result<
+        CollectorLink.HeartbeatOutcome, TransferError
     > {
         let report = heartbeat(state: state, roundTrip: roundTrip)
         return await UploadService.onOwnThread { [link] in
-            Result { () throws(UploadError) in try link.heartbeat(report, abort: abort) }
+            Result { () throws(TransferError) in try link.heartbeat(report, abort: abort) }
         }
     }
 

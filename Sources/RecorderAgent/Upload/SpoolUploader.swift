@@ -27,7 +27,7 @@ public final class SpoolUploader: Sendable {
         public var uploaded = 0
         public var remaining = 0
         /// Why the pass stopped early (nil: the spool is empty).
-        public var stoppedBy: UploadError?
+        public var stoppedBy: TransferError?
     }
 
     /// Uploads everything pending. Stops taking new segments at the first error (they affect all
@@ -47,7 +47,7 @@ public final class SpoolUploader: Sendable {
                         queue.withLock { $0.uploaded += 1 }
                     } catch {
                         let failure =
-                            error as? UploadError ?? UploadError(.rejected, "\(name): \(error)")
+                            error as? TransferError ?? TransferError(.rejected, "\(name): \(error)")
                         queue.withLock { $0.stop(failure) }
                     }
                 }
@@ -69,7 +69,7 @@ public final class SpoolUploader: Sendable {
         let names: [String]
         var nextIndex = 0
         var uploaded = 0
-        var stoppedBy: UploadError?
+        var stoppedBy: TransferError?
 
         mutating func next() -> String? {
             guard stoppedBy == nil, nextIndex < names.count else { return nil }
@@ -77,7 +77,7 @@ public final class SpoolUploader: Sendable {
             return names[nextIndex]
         }
 
-        mutating func stop(_ error: UploadError) {
+        mutating func stop(_ error: TransferError) {
             if stoppedBy == nil { stoppedBy = error }
         }
     }
@@ -103,14 +103,14 @@ public final class SpoolUploader: Sendable {
             try client.store([UInt8](sealed), in: directory, name: StorageLayout.sanitize(manifest.segmentFile))
         } else if try client.size(of: directory + [StorageLayout.sanitize(manifest.segmentFile)]) != manifest.sealedSize
         {
-            throw UploadError(.rejected, "\(manifest.segmentFile) is neither in the spool nor in storage")
+            throw TransferError(.rejected, "\(manifest.segmentFile) is neither in the spool nor in storage")
         }
         try client.store([UInt8](manifestBytes), in: directory, name: StorageLayout.sanitize(manifestName))
         if let collector {
             do {
                 _ = try collector.reportManifest([UInt8](manifestBytes), abort: client.abort)
             } catch {
-                throw UploadError(
+                throw TransferError(
                     error.kind, "\(manifest.segmentFile) is stored but not recorded: \(error)", status: error.status)
             }
         }

@@ -62,7 +62,7 @@ public struct UploadService: Service {
 
     /// 1 s doubling to 5 min, ±20% jitter so a site's agents do not retry in step; at least 60 s when the
     /// storage is full and 5 min when it refuses our credentials (an admin has to act).
-    static func backoff(after error: UploadError, failures: Int) -> Duration {
+    static func backoff(after error: TransferError, failures: Int) -> Duration {
         let base = min(300.0, pow(2.0, Double(min(failures - 1, 9))))
         let floor: Double =
             switch error.kind {

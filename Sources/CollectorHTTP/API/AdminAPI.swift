@@ -1,0 +1,156 @@
+import CollectorCore
+import Foundation
+import Hummingbird
+import RecorderCore
+
+/// `/api/v1/auth/...` (log in and out) and `/api/v1/admin/...` (storage targets, node paths, users,
+/// audit), all JSON. Admin routes need `Authorization: Bearer <session token>` from a login.
+struct AdminAPI {
+    let collector: Collector
+    let guards: AuthenticationGuards
+
+    func register(on router: Router<CollectorContext>) {
+        let auth = router.group("api/v1/auth")
+        auth.post("login", use: logIn)
+        auth.post("logout", use: logOut)
+
+        let admin = router.group("api/v1/admin").add(middleware: SessionAuthentication(users: collector.users))
+        admin.get("me") { _, context in context.user! }
+
+        admin.get("storage-targets") { _, _ in Items(items: try await collector.storageTargets.list()) }
+        admin.post("storage-targets") { request, context in
+            let input = try await request.decodeStrict(StorageTargetInput.self, context: context)
+            return EditedResponse(
+                status: .created, response: try await collector.storageTargets.create(input, by: context.actor))
+        }
+        admin.get("storage-targets/:name") { _, context in
+            try await collector.storageTargets.get(try context.parameters.require("name"))
+        }
+        admin.put("storage-targets/:name") { request, context in
+            let input = try await request.decodeStrict(StorageTargetInput.self, context: context)
+            return try await collector.storageTargets.update(
+                try context.parameters.require("name"), input, by: context.actor)
+        }
+        // Probes the target with its own credentials; 200 with the per-step report either way.
+        admin.post("storage-targets/:name/test") { _, context in
+            try await collector.testStorage(named: try context.parameters.require("name"), by: context.actor)
+        }
+        admin.delete("storage-targets/:name") { _, context in
+            try await collector.storageTargets.delete(try context.parameters.require("name"), by: context.actor)
+            return HTTPResponse.Status.noContent
+        }
+
+        admin.get("node-paths") { _, _ in Items(items: try await collector.nodePaths.list()) }
+        admin.post("node-paths") { request, context in
+            let input = try await request.decodeStrict(NodePathInput.self, context: context)
+            return EditedResponse(
+                status: .created, response: try await collector.nodePaths.create(input, by: context.actor))
+        }
+        // The longest configured prefix for an agent's node path: what its uploads would use.
+        admin.get("node-path-resolution") { request, _ in
+            guard let path = request.uri.queryParameters["path"].map(String.init) else {
+                throw CollectorError(.invalid, "query parameter path is required, e.g. ?path=/emea/paris/sales")
+            }
+            guard let record = try await collector.nodePaths.resolve(path) else {
+                throw CollectorError(.notFound, "no node path covers \(path) (add one for / to catch everything)")
+            }
+            return Resolution(
+                path: path, nodePath: record, storage: try await collector.storageTargets.get(record.storage))
+        }
+        // Node paths contain slashes: /api/v1/admin/node-paths/emea/paris addresses /emea/paris.
+        admin.get("node-paths/**") { _, context in try await collector.nodePaths.get(Self.nodePath(context)) }
+        admin.put("node-paths/**") { request, context in
+            let input = try await request.decodeStrict(NodePathInput.self, context: context)
+            return try await collector.nodePaths.update(Self.nodePath(context), input, by: context.actor)
+        }
+        admin.delete("node-paths/**") { _, context in
+            try await collector.nodePaths.delete(Self.nodePath(context), by: context.actor)
+            return HTTPResponse.Status.noContent
+        }
+
+        admin.post("users") { request, context in
+            let input = try await request.decodeStrict(NewUser.self, context: context)
+            return EditedResponse(
+                status: .created,
+                response: try await collector.users.createAdmin(
+                    username: input.username, password: input.password, by: context.actor))
+        }
+        admin.get("audit") { request, _ in
+            let limit = min(max(Int(request.uri.queryParameters["limit"].map(String.init) ?? "") ?? 100, 1), 1000)
+            let before = request.uri.queryParameters["before"].flatMap { Int(String($0)) }
+            return Items(items: try await AuditLog.entries(limit: limit, before: before, in: collector.catalog.sql))
+        }
+    }
+
+    static func nodePath(_ context: CollectorContext) throws -> String {
+        let components = context.parameters.getCatchAll()
+        return "/" + components.map { $0.removingPercentEncoding ?? String($0) }.joined(separator: "/")
+    }
+
+    @Sendable func logIn(request: Request, context: CollectorContext) async throws -> LoginResponse {
+        let credentials = try await request.decodeStrict(Credentials.self, context: context)
+        let keys = AuthenticationGuards.keys(address: context.remoteAddress, user: credentials.username)
+        try await guards.check(keys, what: "login")
+        let token: String
+        let user: Users.User
+        do {
+            (token, user) = try await collector.users.logIn(
+                username: credentials.username, password: credentials.password, source: context.remoteAddress)
+        } catch let error as CollectorError where error.kind == .unauthorized {
+            // logIn audited the failure itself; the throttle counts it.
+            guards.throttle.recordFailure(keys)
+            throw error
+        }
+        return LoginResponse(token: token, user: user, expiresInSeconds: Int(Users.sessionLifetime))
+    }
+
+    @Sendable func logOut(request: Request, context: CollectorContext) async throws -> HTTPResponse.Status {
+        if let token = SessionAuthentication.bearerToken(request) {
+            try await collector.users.logOut(sessionToken: token)
+        }
+        return .noContent
+    }
+}
+
+struct Items<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
+    var items: [Item]
+}
+
+struct Resolution: ResponseEncodable, Sendable {
+    var path: String
+    var nodePath: NodePathRecord
+    var storage: StorageTargetRecord
+
+    enum CodingKeys: String, CodingKey {
+        case path
+        case nodePath = "node_path"
+        case storage
+    }
+}
+
+struct Credentials: Decodable {
+    var username: String
+    var password: String
+}
+
+struct NewUser: Decodable {
+    var username: String
+    var password: String
+}
+
+struct LoginResponse: ResponseEncodable, Sendable {
+    var token: String
+    var user: Users.User
+    var expiresInSeconds: Int
+
+    enum CodingKeys: String, CodingKey {
+        case token, user
+        case expiresInSeconds = "expires_in_seconds"
+    }
+}
+
+extension StorageTargetRecord: ResponseEncodable {}
+extension NodePathRecord: ResponseEncodable {}
+extension Users.User: ResponseEncodable {}
+
+extension StorageProbeReport: ResponseEncodable {}

@@ -1,0 +1,32 @@
+import CollectorCore
+import Foundation
+import Hummingbird
+import NIOCore
+import RecorderCore
+
+/// Per-request state: who is calling (after authentication) and from where (for the audit log).
+public struct CollectorContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var remoteAddress: String
+    public var user: Users.User?
+    public var agent: Agents.Agent?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+    }
+
+    /// JSON API bodies are small; anything bigger is refused with 413 before it is parsed.
+    public var maxUploadSize: Int { 256 * 1024 }
+
+    /// Stable key order and readable paths (no `\/`) in every JSON response.
+    public var responseEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    var actor: Actor {
+        Actor(name: user.map { "user:\($0.username)" } ?? "anonymous", source: remoteAddress)
+    }
+}

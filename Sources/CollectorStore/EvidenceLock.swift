@@ -1,0 +1,55 @@
+import CollectorCore
+import Foundation
+import RecorderCore
+import SQLKit
+import WebDAV
+
+/// Catalogued evidence in the built-in store is write-once: once the collector has accepted a
+/// segment's manifest, nobody (not its agent, not an admin) overwrites, moves or deletes the sealed
+/// segment or its manifest over WebDAV, nor a collection holding them. Removal is retention's job,
+/// audited. (Before this, an agent could PUT over or DELETE its own catalogued segments, and the
+/// catalog kept listing what was gone.)
+struct EvidenceLock: Sendable {
+    let collector: Collector
+    let store: BuiltinStore
+
+    /// Throws 403 naming the catalogued object when `path` is one, or (a collection) holds one.
+    func refuseChange(of path: StorePath, _ verb: String) async throws {
+        guard let found = try await cataloguedObject(at: path) else { return }
+        throw CollectorError(
+            .forbidden,
+            "\(path) is catalogued evidence (segment /\(found)) and cannot be \(verb); recordings leave the store only through retention"
+        )
+    }
+
+    /// The first catalogued object path at or under `path` in a built-in target, if any.
+    func cataloguedObject(at path: StorePath) async throws -> String? {
+        let builtin = "storage_target IN (SELECT name FROM storage_targets WHERE kind = 'builtin')"
+        let key = path.components.joined(separator: "/")
+        let condition: SQLQueryString
+        switch try store.kind(path) {
+        case .missing: return nil
+        case .file:
+            // Only sealed segments and manifests are catalogued: an agent's temporary `*.uploading`
+            // (two PUTs and two MOVEs per segment) costs no catalog query.
+            // A manifest `x.json` belongs to the segment `x.webm.p7m` the catalog lists.
+            guard
+                let segment = key.hasSuffix(StorageLayout.segmentSuffix)
+                    ? key : StorageLayout.segmentName(ofManifest: key)
+            else { return nil }
+            condition = "object_path = \(bind: segment)"
+        case .collection:
+            if path.components.isEmpty {
+                condition = "1 = 1"
+            } else {
+                let prefix = key + "/"
+                condition =
+                    "substr(object_path, 1, CAST(\(bind: prefix.unicodeScalars.count) AS INTEGER)) = \(bind: prefix)"
+            }
+        }
+        let row = try await collector.catalog.sql.raw(
+            "SELECT object_path FROM segments WHERE " + SQLQueryString(builtin) + " AND " + condition + " LIMIT 1"
+        ).first()
+        return try row?.decode(column: "object_path", as: String.self)
+    }
+}
