@@ -51,11 +51,12 @@ let package = Package(
         .target(
             name: "RecorderAgent",
             dependencies: [
-                "RecorderCore", "StorageClient", "CX11", "CVPX", "CYUV", "CCurl",
+                "RecorderCore", "StorageClient", "CX11", "CVPX", "CYUV",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]),
         .executableTarget(
             name: "recorder-agent",
@@ -113,6 +114,7 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]),
         .executableTarget(
             name: "recorder-collector",

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Logging
-import Synchronization
 
 enum AgentLogging {
     /// Logs go to stderr so stdout stays for results a script can read.
@@ -18,15 +17,4 @@ enum AgentLogging {
         logger.logLevel = parsed
         return logger
     }
-}
-
-/// Collects the paths written by the sink (appended from one task, read after the group ends).
-final class WrittenFiles: Sendable {
-    private let storage = Mutex<[String]>([])
-
-    func append(_ path: String) {
-        storage.withLock { $0.append(path) }
-    }
-
-    var paths: [String] { storage.withLock { $0 } }
 }

@@ -3,10 +3,9 @@ import Foundation
 import Logging
 import RecorderAgent
 import RecorderCore
-import ServiceLifecycle
-import StorageClient
 
-/// `recorder-agent record`: records a display into plain WebM segments (the debugging sink).
+/// `recorder-agent record`: records a display into segments in the spool (sealed and uploaded when the
+/// configuration says so, plain WebM for debugging otherwise). The services are `AgentRuntime`'s.
 struct RecordCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "record",
@@ -107,117 +106,19 @@ struct RecordCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try AgentLogging.makeLogger(level: logLevel)
-        let configuration = try configuration()
-        let settings = configuration.recording
-        guard let outputDirectory = configuration.outputDirectory else {
-            throw ValidationError("no output directory: pass --out DIR or set output_directory in the configuration")
-        }
         let seconds = try duration.map(DurationText.parseSeconds)
         if let seconds, seconds <= 0 {
             throw ValidationError("--duration must be longer than 0 s")
         }
-        let sealingRecipients = try configuration.recipientCertificates.map { path in
-            guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw ValidationError("cannot read the recipient certificate \(path)")
-            }
-            do {
-                return try SealingRecipient(certificatePEM: pem)
-            } catch {
-                throw ValidationError("recipient certificate \(path): \(error)")
-            }
+        let runtime: AgentRuntime
+        do {
+            runtime = try AgentRuntime(configuration: try configuration(), duration: seconds, logger: logger)
+        } catch let error as AgentRuntime.SetupError {
+            throw ValidationError(error.description)
         }
-        if sealingRecipients.isEmpty {
-            logger.warning("no recipient certificate: segments are written unencrypted (debugging only)")
-        }
-        // Sealed segments get signed, chained manifests; plain debugging output does not.
-        let stateDirectory = configuration.stateDirectory ?? AgentDefaults.stateDirectory()
-        let chain =
-            try sealingRecipients.isEmpty
-            ? nil
-            : ManifestChain(
-                stateDirectory: stateDirectory, agentId: configuration.agentId ?? AgentDefaults.agentId(),
-                nodePath: configuration.nodePath)
-        let directory = try SegmentDirectory(
-            path: outputDirectory, recipients: sealingRecipients, chain: chain, limits: configuration.spool)
-        if let chain {
-            let recovery = try chain.recover(spool: directory.url)
-            if recovery != ManifestChain.Recovery() {
-                logger.warning(
-                    "recovered the spool after an unclean stop",
-                    metadata: [
-                        "temporary_files_removed": "\(recovery.removedTemporaryFiles)",
-                        "manifests_adopted": "\(recovery.adoptedManifests)",
-                        "segments_reattested": "\(recovery.reattestedSegments)",
-                    ])
-            }
-        }
-        try DurableFile.makeDirectory(URL(fileURLWithPath: stateDirectory))
-        let status = AgentStatusFile(stateDirectory: stateDirectory, spoolDirectory: directory.url.path)
-        let recorder = ScreenRecorder(displayName: configuration.display, settings: settings, logger: logger)
-        let written = WrittenFiles()
-
-        let recording = RecordingService(recorder: recorder, duration: seconds) { capture in
-            logger.info(
-                "recording",
-                metadata: [
-                    "display": "\(capture.display)", "area": "\(capture.area)", "method": "\(capture.method)",
-                    "damage": "\(capture.damageTracking)", "cursor": "\(capture.cursor)",
-                ])
-        }
-        let sink = SegmentSinkService(
-            segments: recorder.segments,
-            handle: { segment in
-                switch try directory.write(segment) {
-                case .stored(let url):
-                    written.append(url.path)
-                    status.stored()
-                case .refused(let reason):
-                    // Explicit policy (Agent/README.md): refuse new segments, keep the spooled ones, go on.
-                    logger.error(
-                        "segment refused, recording continues",
-                        metadata: ["sequence": "\(segment.sequence)", "reason": "\(reason)"])
-                    status.refused(reason)
-                }
-            },
-            onFailure: { error in
-                status.failed(error)
-                logger.error("cannot store a segment; stopping the recording", metadata: ["error": "\(error)"])
-                recorder.stop()
-            })
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        // An enrolled agent reports to its collector: manifests after upload, and heartbeats.
-        let collector = try CollectorLink.load(stateDirectory: stateDirectory)
-        // Shutdown runs in reverse order: recorder, then the spool writer, then a last upload pass,
-        // then the heartbeat that says "stopping".
-        if let collector {
-            services.append(
-                .init(
-                    service: HeartbeatService(link: collector, spool: directory.url, status: status, logger: logger)))
-        }
-        if let storage = configuration.storage, chain != nil {
-            let uploader = SpoolUploader(
-                spool: directory.url, client: WebDAVClient(target: storage), collector: collector, logger: logger)
-            services.append(
-                .init(
-                    service: UploadService(uploader: uploader, logger: logger) { pass in
-                        if let error = pass.stoppedBy { status.failed(error) }
-                    }))
-        } else if configuration.storage != nil {
-            logger.warning("storage configured but no recipient certificate: plain segments are never uploaded")
-        }
-        services.append(
-            .init(
-                service: sink, successTerminationBehavior: .gracefullyShutdownGroup,
-                failureTerminationBehavior: .gracefullyShutdownGroup))
-        services.append(
-            .init(
-                service: recording, successTerminationBehavior: .gracefullyShutdownGroup,
-                failureTerminationBehavior: .gracefullyShutdownGroup))
-        let group = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         // Segments finished before a failure are on disk; list them before reporting the error.
-        defer { printSummary(written.paths) }
-        try await group.run()
+        defer { printSummary(runtime.writtenFiles) }
+        try await runtime.serviceGroup().run()
     }
 
     private func printSummary(_ paths: [String]) {

@@ -2,9 +2,7 @@ import ArgumentParser
 import CollectorCore
 import CollectorHTTP
 import Foundation
-import Hummingbird
 import Logging
-import ServiceLifecycle
 
 /// `recorder-collector serve`: the service. On a fresh data directory it creates the catalog, the
 /// built-in storage target, the root node path and a first admin, whose password it prints once.
@@ -65,26 +63,9 @@ struct ServeCommand: AsyncParsableCommand {
 
                     """.utf8))
         }
-        let tls: CollectorTLS?
-        if configuration.plainHTTP {
-            tls = nil
-            logger.warning("serving plain HTTP: only safe behind a TLS-terminating proxy on this host")
-        } else if let certificate = configuration.tlsCertificate, let key = configuration.tlsKey {
-            tls = try CollectorTLS.configured(certificate: certificate, key: key)
-        } else {
-            tls = try CollectorTLS.selfManaged(
-                in: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("tls"),
-                hostnames: configuration.tlsHostnames ?? CollectorTLS.defaultHostnames())
-        }
-        if let tls {
-            let ca = tls.caPath.map { "\nCA certificate: \($0)" } ?? ""
-            FileHandle.standardOutput.write(
-                Data("TLS fingerprint (SHA-256; agents pin it at enrolment): \(tls.fingerprint)\(ca)\n".utf8))
-        }
-        let scheme = tls == nil ? "http" : "https"
-        let application = try CollectorApplication.make(
-            collector: collector, host: configuration.host, port: configuration.port, tls: tls, publicURL: publicURL,
-            limits: configuration.connectionLimits, logger: logger
+        let scheme = configuration.plainHTTP ? "http" : "https"
+        let server = try CollectorServer(
+            collector: collector, configuration: configuration, publicURL: publicURL, logger: logger
         ) { address in
             // Written straight to the file descriptor: a test or a script waits for this line.
             FileHandle.standardOutput.write(
@@ -92,12 +73,11 @@ struct ServeCommand: AsyncParsableCommand {
                     "recorder-collector listening on \(scheme)://\(address) (catalog \(collector.catalog.location))\n"
                         .utf8))
         }
-        do {
-            try await application.runService()
-        } catch {
-            await collector.close()
-            throw error
+        if let tls = server.tls {
+            let ca = tls.caPath.map { "\nCA certificate: \($0)" } ?? ""
+            FileHandle.standardOutput.write(
+                Data("TLS fingerprint (SHA-256; agents pin it at enrolment): \(tls.fingerprint)\(ca)\n".utf8))
         }
-        await collector.close()
+        try await server.run()
     }
 }

@@ -77,8 +77,11 @@ public final class Catalog: Sendable {
         }
     }
 
+    /// Closes the connection (or pool). Done in a task of its own: a caller whose task is being
+    /// cancelled (a service group cancelled, not shut down gracefully) still closes it for real.
     public func close() async {
-        await shutdownDriver()
+        let shutdown = shutdownDriver
+        await Task { await shutdown() }.value
     }
 }
 

@@ -1,0 +1,174 @@
+import Foundation
+import Logging
+import RecorderCore
+import ServiceLifecycle
+import StorageClient
+import Synchronization
+import UnixSignals
+
+/// The agent's composition root: from a configuration to the running services of one recording —
+/// the recorder, the spool writer, the uploader and the heartbeat — in a `ServiceGroup` whose order
+/// is stated here once. The CLI only parses flags and runs it; tests build it without a process.
+///
+/// A `ServiceGroup` starts services in array order and shuts them down in reverse, so the order
+/// below (`Role.allCases`) means: on SIGTERM the recorder stops first (finishing its segment), then
+/// the spool writer stores what the recorder delivered, then the uploader makes its last pass, and
+/// the heartbeat saying "stopping" goes last.
+public struct AgentRuntime: Sendable {
+    /// Each service's part, in start order (shutdown runs backwards).
+    public enum Role: String, Sendable, CaseIterable {
+        case heartbeat, upload, spoolWriter = "spool-writer", recorder
+    }
+
+    /// Why the runtime cannot be built from this configuration: what is wrong and how to fix it.
+    public struct SetupError: Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    public let configuration: AgentConfiguration
+    public let spool: SegmentDirectory
+    public let status: AgentStatusFile
+    public let recorder: ScreenRecorder
+    /// The collector this agent is enrolled with, if any.
+    public let collector: CollectorLink?
+    /// Every segment file written during the run, in order (for the command's summary).
+    public var writtenFiles: [String] { written.paths }
+    private let written = WrittenFiles()
+    private let duration: Double?
+    private let logger: Logger
+
+    /// `duration`: stop after this many seconds (nil: until shutdown).
+    public init(configuration: AgentConfiguration, duration: Double?, logger: Logger) throws {
+        guard let outputDirectory = configuration.outputDirectory else {
+            throw SetupError(
+                description: "no output directory: pass --out DIR or set output_directory in the configuration")
+        }
+        let recipients = try configuration.recipientCertificates.map { path in
+            guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw SetupError(description: "cannot read the recipient certificate \(path)")
+            }
+            do {
+                return try SealingRecipient(certificatePEM: pem)
+            } catch {
+                throw SetupError(description: "recipient certificate \(path): \(error)")
+            }
+        }
+        if recipients.isEmpty {
+            logger.warning("no recipient certificate: segments are written unencrypted (debugging only)")
+        }
+        // Sealed segments get signed, chained manifests; plain debugging output does not.
+        let stateDirectory = configuration.stateDirectory ?? AgentDefaults.stateDirectory()
+        let chain =
+            try recipients.isEmpty
+            ? nil
+            : ManifestChain(
+                stateDirectory: stateDirectory, agentId: configuration.agentId ?? AgentDefaults.agentId(),
+                nodePath: configuration.nodePath)
+        spool = try SegmentDirectory(
+            path: outputDirectory, recipients: recipients, chain: chain, limits: configuration.spool)
+        if let chain {
+            let recovery = try chain.recover(spool: spool.url)
+            if recovery != ManifestChain.Recovery() {
+                logger.warning(
+                    "recovered the spool after an unclean stop",
+                    metadata: [
+                        "temporary_files_removed": "\(recovery.removedTemporaryFiles)",
+                        "manifests_adopted": "\(recovery.adoptedManifests)",
+                        "segments_reattested": "\(recovery.reattestedSegments)",
+                    ])
+            }
+        }
+        try DurableFile.makeDirectory(URL(fileURLWithPath: stateDirectory))
+        status = AgentStatusFile(stateDirectory: stateDirectory, spoolDirectory: spool.url.path)
+        recorder = ScreenRecorder(displayName: configuration.display, settings: configuration.recording, logger: logger)
+        collector = try CollectorLink.load(stateDirectory: stateDirectory)
+        if configuration.storage != nil, chain == nil {
+            logger.warning("storage configured but no recipient certificate: plain segments are never uploaded")
+        }
+        self.configuration = configuration
+        self.duration = duration
+        self.logger = logger
+    }
+
+    /// The services this configuration runs, in start order: no heartbeat without a collector, no
+    /// uploader without storage and sealing.
+    public var roles: [Role] {
+        Role.allCases.filter { role in
+            switch role {
+            case .heartbeat: collector != nil
+            case .upload: configuration.storage != nil && !configuration.recipientCertificates.isEmpty
+            case .spoolWriter, .recorder: true
+            }
+        }
+    }
+
+    /// The group to run; `signals` start its graceful shutdown (the CLI passes SIGTERM and SIGINT).
+    public func serviceGroup(signals: [UnixSignal] = [.sigterm, .sigint]) -> ServiceGroup {
+        let services = roles.map(service)
+        return ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: signals, logger: logger))
+    }
+
+    private func service(_ role: Role) -> ServiceGroupConfiguration.ServiceConfiguration {
+        let (status, logger, recorder, spool, written) = (self.status, self.logger, self.recorder, self.spool, self.written)
+        switch role {
+        case .heartbeat:
+            return .init(service: HeartbeatService(link: collector!, spool: spool.url, status: status, logger: logger))
+        case .upload:
+            let uploader = SpoolUploader(
+                spool: spool.url, client: WebDAVClient(target: configuration.storage!), collector: collector,
+                logger: logger)
+            return .init(
+                service: UploadService(uploader: uploader, logger: logger) { pass in
+                    if let error = pass.stoppedBy { status.failed(error) }
+                })
+        case .spoolWriter:
+            let sink = SegmentSinkService(
+                segments: recorder.segments,
+                handle: { segment in
+                    switch try spool.write(segment) {
+                    case .stored(let url):
+                        written.append(url.path)
+                        status.stored()
+                    case .refused(let reason):
+                        // Explicit policy (Agent/README.md): refuse new segments, keep the spooled ones, go on.
+                        logger.error(
+                            "segment refused, recording continues",
+                            metadata: ["sequence": "\(segment.sequence)", "reason": "\(reason)"])
+                        status.refused(reason)
+                    }
+                },
+                onFailure: { error in
+                    status.failed(error)
+                    logger.error("cannot store a segment; stopping the recording", metadata: ["error": "\(error)"])
+                    recorder.stop()
+                })
+            return .init(
+                service: sink, successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup)
+        case .recorder:
+            let recording = RecordingService(recorder: recorder, duration: duration) { capture in
+                // Tests and scripts wait for this line: capture has started.
+                logger.info(
+                    "recording",
+                    metadata: [
+                        "display": "\(capture.display)", "area": "\(capture.area)", "method": "\(capture.method)",
+                        "damage": "\(capture.damageTracking)", "cursor": "\(capture.cursor)",
+                    ])
+            }
+            return .init(
+                service: recording, successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup)
+        }
+    }
+}
+
+/// Paths of the segments written during a run, shared with the spool writer's callback.
+final class WrittenFiles: Sendable {
+    private let storage = Mutex<[String]>([])
+
+    func append(_ path: String) {
+        storage.withLock { $0.append(path) }
+    }
+
+    var paths: [String] { storage.withLock { $0 } }
+}
