@@ -32,9 +32,10 @@ struct SegmentCommand: AsyncParsableCommand {
                     .init(agentId: agentId, callId: callId, chain: state, from: from, to: to, limit: limit))
                 if json { return try printJSON(rows) }
                 for row in rows {
-                    let calls = row.callIds.isEmpty ? "-" : row.callIds.joined(separator: ",")
+                    let manifest = row.manifest
+                    let calls = manifest.callIds.isEmpty ? "-" : manifest.callIds.joined(separator: ",")
                     printRow([
-                        row.firstFrameTime, row.agentId, "#\(row.sequence)", calls, "\(row.durationMs) ms",
+                        manifest.firstFrameTime, row.agentId, "#\(row.sequence)", calls, "\(manifest.durationMs) ms",
                         row.chain.rawValue, "\(row.storageTarget):\(row.objectPath)",
                     ])
                 }

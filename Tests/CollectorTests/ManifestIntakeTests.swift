@@ -39,7 +39,7 @@ struct ManifestIntakeTests {
             let stored = try await collector.segments.all()
             #expect(stored.map(\.sequence) == [1, 2, 3, 4])
             #expect(stored.map(\.chain) == [.first, .linked, .linked, .linked])
-            #expect(stored.allSatisfy { $0.callIds == ["call-77"] && $0.storageTarget == "builtin" })
+            #expect(stored.allSatisfy { $0.manifest.callIds == ["call-77"] && $0.storageTarget == "builtin" })
 
             // A manifest that names the wrong predecessor is recorded, flagged and audited.
             let forged = try agent.nextSegment { $0.previousManifestSha256 = String(repeating: "0", count: 64) }
@@ -52,7 +52,7 @@ struct ManifestIntakeTests {
 
             try await api.logIn(password)
             let listed = try await api.send(.get, "/api/v1/admin/segments?chain=broken")
-            #expect((listed.json["items"] as? [[String: Any]])?.map { $0["sequence"] as? Int } == [5])
+            #expect((listed.json["items"] as? [[String: Any]])?.map { ($0["manifest"] as? [String: Any])?["sequence"] as? Int } == [5])
             let byCall = try await api.send(.get, "/api/v1/admin/segments?call_id=call-77&limit=2")
             #expect((byCall.json["items"] as? [Any])?.count == 2)
             let badQuery = try await api.send(.get, "/api/v1/admin/segments?chain=maybe")

@@ -14,7 +14,7 @@ enum SegmentChain {
                 "sequence \(segment.sequence) arrived in \(Set(siblings).count) different manifests: the agent's chain was reset or forked (a restored state directory, or a copied identity)"
             )
         }
-        guard let previous = segment.previousManifestSha256 else {
+        guard let previous = segment.manifest.previousManifestSha256 else {
             if segment.sequence == 1 { return (.first, nil) }
             return (
                 .broken,

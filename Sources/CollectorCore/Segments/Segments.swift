@@ -48,23 +48,10 @@ public struct Segments: Sendable {
             ).first() {
                 return .duplicate(try SegmentRecord(row: existing))
             }
-            try await database.raw(
-                """
-                INSERT INTO segments (agent_id, sequence, manifest_sha256, node_path, storage_target, object_path,
-                    segment_file, call_ids, first_frame_time, last_frame_time, duration_ms, frame_count, width, height,
-                    end_reason, pause_gaps, sealed_size, sealed_sha256, previous_manifest_sha256, chain, chain_detail,
-                    manifest, indexed_at)
-                VALUES (\(bind: record.agentId), \(bind: record.sequence), \(bind: record.manifestSha256),
-                    \(bind: record.nodePath), \(bind: record.storageTarget), \(bind: record.objectPath),
-                    \(bind: record.segmentFile), \(bind: Segments.json(record.callIds)), \(bind: record.firstFrameTime),
-                    \(bind: record.lastFrameTime), \(bind: record.durationMs), \(bind: record.frameCount),
-                    \(bind: record.width), \(bind: record.height), \(bind: record.endReason),
-                    \(bind: Segments.json(record.pauseGaps)), \(bind: record.sealedSize), \(bind: record.sealedSha256),
-                    \(bind: record.previousManifestSha256), \(bind: SegmentRecord.ChainState.pending.rawValue),
-                    NULL, \(bind: manifestText), \(bind: record.indexedAt))
-                """
-            ).run()
-            for callId in Set(record.callIds) {
+            let columns = try record.columns(manifestText: manifestText)
+            try await database.insert(into: "segments").columns(columns.map(\.name)).values(columns.map(\.value))
+                .run()
+            for callId in Set(record.manifest.callIds) {
                 try await database.raw(
                     """
                     INSERT INTO segment_calls (call_id, agent_id, sequence, manifest_sha256)
@@ -89,7 +76,7 @@ public struct Segments: Sendable {
                     if state == .broken {
                         try await AuditLog.record(
                             "segment.chain_break", target: "agent:\(segment.agentId)",
-                            detail: "segment \(segment.sequence) (\(segment.segmentFile)): \(detail ?? "")", by: actor,
+                            detail: "segment \(segment.sequence) (\(segment.manifest.segmentFile)): \(detail ?? "")", by: actor,
                             in: database)
                     }
                 }
@@ -183,11 +170,5 @@ public struct Segments: Sendable {
         public var pending = 0
 
         public init() {}
-    }
-
-    static func json<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(value)) ?? Data("[]".utf8), as: UTF8.self)
     }
 }

@@ -54,12 +54,12 @@ extension Collector {
             let stored = try await Collector.onThreadPool { try storage.digest(segment) }
             if let stored {
                 report.bytesHashed += Int64(stored.size)
-                if stored.size != row.sealedSize || stored.sha256 != row.sealedSha256 {
+                if stored.size != row.manifest.sealedSize || stored.sha256 != row.manifest.sealedSha256 {
                     report.altered.append(
                         .init(
                             location: storage.describe(segment),
                             problem:
-                                "holds \(stored.size) bytes with SHA-256 \(stored.sha256); the catalog recorded \(row.sealedSize) bytes with \(row.sealedSha256) (agent \(row.agentId) #\(row.sequence))"
+                                "holds \(stored.size) bytes with SHA-256 \(stored.sha256); the catalog recorded \(row.manifest.sealedSize) bytes with \(row.manifest.sealedSha256) (agent \(row.agentId) #\(row.sequence))"
                         ))
                 }
             } else {
