@@ -33,6 +33,8 @@ let package = Package(
         .systemLibrary(
             name: "CX11", pkgConfig: "x11",
             providers: [.apt(["libx11-dev", "libxext-dev", "libxdamage-dev", "libxfixes-dev", "libxrandr-dev"])]),
+        // The X11 shims that keep process-wide state (Xlib's error handlers), compiled once.
+        .target(name: "CX11Shims", dependencies: ["CX11"]),
         .systemLibrary(name: "CVPX", pkgConfig: "vpx", providers: [.apt(["libvpx-dev"])]),
         // Debian's libyuv-dev ships no pkg-config file: the module map links it by name.
         .systemLibrary(name: "CYUV", providers: [.apt(["libyuv-dev"])]),
@@ -51,7 +53,7 @@ let package = Package(
         .target(
             name: "RecorderAgent",
             dependencies: [
-                "RecorderCore", "StorageClient", "CX11", "CVPX", "CYUV",
+                "RecorderCore", "StorageClient", "CX11", "CX11Shims", "CVPX", "CYUV",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),

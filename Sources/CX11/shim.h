@@ -33,43 +33,6 @@ static inline void cx11_root_size(Display *dpy, unsigned int *width, unsigned in
     XGetGeometry(dpy, RootWindow(dpy, DefaultScreen(dpy)), &root, &x, &y, width, height, &border, &depth);
 }
 
-/// Xlib's default error handler calls exit(); a recorder must never take the process down because a
-/// request failed (e.g. XShmAttach on a remote display). This handler records the error code instead.
-/// Error handlers are process-wide in Xlib, so the trap is too; the code is thread-local because each
-/// display connection lives on exactly one thread in this program.
-static __thread int cx11_last_error_code = 0;
-static inline int cx11_error_trap(Display *dpy, XErrorEvent *event) {
-    (void)dpy;
-    cx11_last_error_code = event->error_code;
-    return 0;
-}
-static inline void cx11_install_error_trap(void) { XSetErrorHandler(cx11_error_trap); }
-/// Returns the last X error code seen on this thread (0 = none) and clears it.
-static inline int cx11_take_last_error(void) {
-    int code = cx11_last_error_code;
-    cx11_last_error_code = 0;
-    return code;
-}
-
-/// Xlib's default I/O error handler prints and calls exit(1) when the server goes away (user logged
-/// out, X restarted). Ours only records it; with libX11 >= 1.7 the exit handler may then return too,
-/// so the capture loop sees the flag, finishes the segment in progress and reports the loss.
-static volatile int cx11_io_error_seen = 0;
-static inline int cx11_io_error_handler(Display *dpy) {
-    (void)dpy;
-    cx11_io_error_seen = 1;
-    return 0;
-}
-static inline void cx11_io_exit_handler(Display *dpy, void *user_data) {
-    (void)dpy; (void)user_data;
-    cx11_io_error_seen = 1;
-}
-static inline void cx11_install_io_error_exit_handler(Display *dpy) {
-    XSetIOErrorHandler(cx11_io_error_handler);
-    XSetIOErrorExitHandler(dpy, cx11_io_exit_handler, NULL);
-}
-static inline int cx11_io_error_seen_flag(void) { return cx11_io_error_seen; }
-
 /// XFixesCursorImage stores ARGB pixels as `unsigned long` (64-bit on LP64); reading element i
 /// through a typed accessor keeps that width detail out of Swift.
 static inline unsigned int cx11_cursor_pixel(const XFixesCursorImage *image, int index) {

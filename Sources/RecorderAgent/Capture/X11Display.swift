@@ -1,4 +1,5 @@
 import CX11
+import CX11Shims
 import Glibc
 
 /// One connection to an X server, owned by the capture thread (Xlib connections are not shared).
