@@ -144,18 +144,21 @@ let package = Package(
 
         // Real programs for tests (ffmpeg, openssl, Xvfb, our binaries): run, capture, kill.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // The `.realTime` trait: suites that run real programs against the clock take turns (tests only).
+        .target(name: "TestTraits", path: "Tests/TestTraits"),
         .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore", "TestSupport"], exclude: ["Golden"]),
         .testTarget(
             name: "RecorderAgentTests",
             dependencies: [
-                "RecorderAgent", "RecorderCore", "StorageClient", "TestSupport", "recorder-agent", "recorder-collector",
+                "RecorderAgent", "RecorderCore", "StorageClient", "TestSupport", "TestTraits", "recorder-agent",
+                "recorder-collector",
                 "x11-scene",
             ]),
         .testTarget(
             name: "CollectorTests",
             dependencies: [
                 "CollectorCore", "CollectorHTTP", "CollectorStore", "RecorderCore", "StorageClient", "TestSupport",
-                "WebDAV", "recorder-collector",
+                "TestTraits", "WebDAV", "recorder-collector",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
     ]

@@ -38,7 +38,8 @@ struct SceneCommand: ParsableCommand {
         case "office": script = OfficeScene()
         case "idle": script = IdleScene()
         case "demo": script = DemoScene()
-        default: throw ValidationError("unknown scene \"\(scene)\": use rectangles, office, idle or demo")
+        case "noise": script = NoiseScene()
+        default: throw ValidationError("unknown scene \"\(scene)\": use rectangles, office, idle, demo or noise")
         }
         let start = Date()
         var frame = 0

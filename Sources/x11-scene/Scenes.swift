@@ -119,3 +119,21 @@ final class DemoScene: SceneScript {
         return nil
     }
 }
+
+/// The worst case for an encoder: every 4×4 block of the screen takes a new pseudo-random grey on
+/// every tick (a video playing full-screen). Deterministic (a fixed LCG), so runs compare.
+final class NoiseScene: SceneScript {
+    let tick = 0.1
+    private var state: UInt32 = 0x1234_5678
+
+    func draw(on canvas: Canvas, elapsed: Double, frame: Int) -> String? {
+        for y in stride(from: 0, to: canvas.height, by: 4) {
+            for x in stride(from: 0, to: canvas.width, by: 4) {
+                state = state &* 1_664_525 &+ 1_013_904_223
+                let grey = UInt(state >> 24)
+                canvas.fill(x, y, 4, 4, color: grey << 16 | grey << 8 | grey)
+            }
+        }
+        return frame == 0 ? "noise" : nil
+    }
+}

@@ -4,11 +4,12 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import TestTraits
 import Testing
 
 /// The admin REST API through Hummingbird's router: authentication, JSON errors with precise
 /// messages for bad input, and the node-path/storage operations admins use.
-@Suite(.serialized)
+@Suite(.serialized, .realTime)
 struct AdminAPITests {
     struct Reply {
         let status: Int

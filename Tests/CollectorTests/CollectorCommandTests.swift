@@ -3,11 +3,12 @@ import CollectorHTTP
 import Foundation
 import Glibc
 import TestSupport
+import TestTraits
 import Testing
 
 /// The `recorder-collector` program itself: the admin CLI on a data directory, and `serve` answering
 /// over HTTP with what the CLI configured, stopping cleanly on SIGTERM.
-@Suite(.serialized)
+@Suite(.serialized, .realTime)
 struct CollectorCommandTests {
     let collector = ProcessRunner.product("recorder-collector")
 

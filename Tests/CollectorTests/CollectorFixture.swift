@@ -46,4 +46,20 @@ func makeCollector(_ backend: Backend, directory: URL? = nil) async throws -> Co
         dataDirectory: directory, database: database, hashing: .fast, recordingKeyBits: 2048, logger: logger)
 }
 
+/// Runs `body` with a collector and closes it afterwards, also when `body` throws: a `defer` cannot
+/// await, and a `Task` started in one outlives the test (and closes the catalog under the next one).
+func withCollector<T>(
+    _ backend: Backend, directory: URL? = nil, _ body: (Collector) async throws -> T
+) async throws -> T {
+    let collector = try await makeCollector(backend, directory: directory)
+    do {
+        let result = try await body(collector)
+        await collector.close()
+        return result
+    } catch {
+        await collector.close()
+        throw error
+    }
+}
+
 let adminActor = Actor(name: "user:alice", source: "192.0.2.7")

@@ -2,10 +2,11 @@ import CollectorCore
 import Crypto
 import Foundation
 import HummingbirdTesting
+import TestTraits
 import Testing
 
 /// Enrolment through the API: one code, one agent; every refusal is a precise 4xx and spends nothing.
-@Suite(.serialized)
+@Suite(.serialized, .realTime)
 struct EnrolmentAPITests {
     let signingKey = Curve25519.Signing.PrivateKey().publicKey.rawRepresentation.base64EncodedString()
 

@@ -3,12 +3,13 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import TestTraits
 import Testing
 import WebDAV
 
 /// Catalogued segments in the built-in store are write-once, for their agent and for admins, and
 /// every store write is audited.
-@Suite(.serialized)
+@Suite(.serialized, .realTime)
 struct EvidenceLockTests {
     @Test(arguments: Backend.allCases)
     func cataloguedSegmentsCannotBeOverwrittenMovedOrDeleted(_ backend: Backend) async throws {

@@ -2,12 +2,13 @@ import CollectorCore
 import Foundation
 import Glibc
 import TestSupport
+import TestTraits
 import Testing
 
 /// What an attacker sends, against a real `recorder-collector serve` over HTTPS: each request gets
 /// the expected refusal, and afterwards the collector still answers, its memory stays bounded, and
 /// nothing recorded is touched.
-@Suite(.serialized)
+@Suite(.serialized, .realTime)
 struct HostileInputTests {
     /// A collector with short timeouts and a small per-address cap, so the connection tests finish soon.
     static func start(_ extra: [String: Any] = [:], arguments: [String] = []) throws -> CollectorProcess {

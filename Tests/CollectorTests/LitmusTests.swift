@@ -1,11 +1,12 @@
 import Foundation
 import TestSupport
+import TestTraits
 import Testing
 
 /// The built-in store against `litmus`, the WebDAV conformance suite (Debian package), run on the real
 /// collector program. Plain HTTP on 127.0.0.1: litmus cannot be told to trust a private CA, and TLS is
 /// covered by the other tests; the store's semantics are the same either way.
-@Suite(.serialized)
+@Suite(.serialized, .realTime)
 struct LitmusTests {
     @Test func basicCopymovePropsAndHttpSuitesPassCompletely() throws {
         let litmus = try ProcessRunner.which("litmus")

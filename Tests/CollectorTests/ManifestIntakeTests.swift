@@ -2,12 +2,13 @@ import CollectorCore
 import Foundation
 import HummingbirdTesting
 import NIOCore
+import TestTraits
 import Testing
 
 /// Manifest intake and heartbeats through the API on both databases: verified segments are recorded
 /// once, the chain is judged whatever the arrival order, and every refusal is a precise 4xx that
 /// records nothing.
-@Suite(.serialized)
+@Suite(.serialized, .realTime)
 struct ManifestIntakeTests {
     func post(_ api: AdminAPITests.Session, _ segment: SimulatedAgent.Segment) async throws -> AdminAPITests.Reply {
         try await api.send(.post, "/api/v1/agent/manifests", raw: ByteBuffer(data: segment.manifestBytes))

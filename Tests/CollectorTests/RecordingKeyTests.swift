@@ -2,39 +2,40 @@ import CollectorCore
 import Foundation
 import RecorderCore
 import TestSupport
+import TestTraits
 import Testing
 
 /// Recording keys: made on first start, rotated and retired; the CMS contract holds with openssl in
 /// both directions; retired keys still open old segments.
-@Suite(.serialized)
+@Suite(.serialized, .realTime)
 struct RecordingKeyTests {
     @Test(arguments: Backend.allCases)
     func rotationKeepsOldSegmentsOpenable(_ backend: Backend) async throws {
-        let collector = try await makeCollector(backend)
-        defer { Task { await collector.close() } }
-        let first = try #require(try await collector.recordingKeys.active().first)
-        let keyFile = collector.dataDirectory.appendingPathComponent("keys/\(first.id).key").path
-        let permissions = try FileManager.default.attributesOfItem(atPath: keyFile)[.posixPermissions] as? Int
-        #expect(permissions == 0o600)
+        try await withCollector(backend) { collector in
+            let first = try #require(try await collector.recordingKeys.active().first)
+            let keyFile = collector.dataDirectory.appendingPathComponent("keys/\(first.id).key").path
+            let permissions = try FileManager.default.attributesOfItem(atPath: keyFile)[.posixPermissions] as? Int
+            #expect(permissions == 0o600)
 
-        let plaintext = (0..<50_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-        let sealedForFirst = try SegmentSealer.seal(
-            plaintext, for: [SealingRecipient(certificatePEM: first.certificatePEM)])
+            let plaintext = (0..<50_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            let sealedForFirst = try SegmentSealer.seal(
+                plaintext, for: [SealingRecipient(certificatePEM: first.certificatePEM)])
 
-        let second = try await collector.recordingKeys.add(by: adminActor)
-        #expect(try await collector.recordingKeys.active().map(\.id).sorted() == [first.id, second.id].sorted())
-        try await collector.recordingKeys.retire(first.id, by: adminActor)
-        #expect(try await collector.recordingKeys.active().map(\.id) == [second.id])
-        await #expect(throws: CollectorError.self) { try await collector.recordingKeys.retire(second.id, by: adminActor) }
+            let second = try await collector.recordingKeys.add(by: adminActor)
+            #expect(try await collector.recordingKeys.active().map(\.id).sorted() == [first.id, second.id].sorted())
+            try await collector.recordingKeys.retire(first.id, by: adminActor)
+            #expect(try await collector.recordingKeys.active().map(\.id) == [second.id])
+            await #expect(throws: CollectorError.self) { try await collector.recordingKeys.retire(second.id, by: adminActor) }
 
-        #expect(try await collector.recordingKeys.open(sealedForFirst) == plaintext, "a retired key still opens")
-        let foreign = try TestKeyPair(name: "someone else")
-        let sealedForForeign = try SegmentSealer.seal(
-            plaintext, for: [SealingRecipient(certificatePEM: String(contentsOf: foreign.certificate, encoding: .utf8))]
-        )
-        await #expect(throws: CollectorError.self) { try await collector.recordingKeys.open(sealedForForeign) }
-        let actions = try await AuditLog.entries(in: collector.catalog.sql).map(\.action)
-        #expect(actions.prefix(2) == ["recording_key.retire", "recording_key.add"])
+            #expect(try await collector.recordingKeys.open(sealedForFirst) == plaintext, "a retired key still opens")
+            let foreign = try TestKeyPair(name: "someone else")
+            let sealedForForeign = try SegmentSealer.seal(
+                plaintext, for: [SealingRecipient(certificatePEM: String(contentsOf: foreign.certificate, encoding: .utf8))]
+            )
+            await #expect(throws: CollectorError.self) { try await collector.recordingKeys.open(sealedForForeign) }
+            let actions = try await AuditLog.entries(in: collector.catalog.sql).map(\.action)
+            #expect(actions.prefix(2) == ["recording_key.retire", "recording_key.add"])
+        }
     }
 
     @Test func theDecryptCommandOpensWhatOpensslSealedForTheCollector() throws {

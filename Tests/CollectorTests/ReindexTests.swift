@@ -1,11 +1,12 @@
 import CollectorCore
 import Foundation
+import TestTraits
 import Testing
 import WebDAV
 
 /// `reindex` rebuilds the catalog from storage: the same rows after the database is lost, nothing
 /// recorded that intake would refuse, and a report of what storage lacks.
-@Suite(.serialized)
+@Suite(.serialized, .realTime)
 struct ReindexTests {
     /// Four chained segments, a fifth naming the wrong predecessor, all reported through intake.
     func recordSegments(_ collector: Collector, _ agent: SimulatedAgent) async throws -> [SimulatedAgent.Segment] {
@@ -44,14 +45,14 @@ struct ReindexTests {
         await original.close()
 
         // The database is gone; the store and the data directory remain.
-        let rebuilt = try await makeCollector(backend, directory: directory)
-        defer { Task { await rebuilt.close() } }
-        #expect(try await rebuilt.segments.all().isEmpty)
-        let report = try await rebuilt.reindex(by: adminActor)
-        #expect(report.added == 5 && report.isClean, "\(report.refused)")
-        #expect(report.selfSignedAgents == ["ws-9"], "the agent is unknown to the new catalog")
-        #expect(withoutIndexTime(try await rebuilt.segments.all()) == withoutIndexTime(rows))
-        #expect(try await rebuilt.segments.list(.init(callId: "call-2")).map(\.sequence) == [3, 4])
+        try await withCollector(backend, directory: directory) { rebuilt in
+            #expect(try await rebuilt.segments.all().isEmpty)
+            let report = try await rebuilt.reindex(by: adminActor)
+            #expect(report.added == 5 && report.isClean, "\(report.refused)")
+            #expect(report.selfSignedAgents == ["ws-9"], "the agent is unknown to the new catalog")
+            #expect(withoutIndexTime(try await rebuilt.segments.all()) == withoutIndexTime(rows))
+            #expect(try await rebuilt.segments.list(.init(callId: "call-2")).map(\.sequence) == [3, 4])
+        }
     }
 
     /// After a lost database, a manifest forged in the name of agent B and placed in agent A's area
@@ -110,13 +111,13 @@ struct ReindexTests {
         let directory = collector.dataDirectory
         await collector.close()
 
-        let rebuilt = try await makeCollector(backend, directory: directory)
-        defer { Task { await rebuilt.close() } }
-        let fresh = try await rebuilt.reindex(by: adminActor)
-        let reasons = fresh.refused.map(\.reason).joined(separator: "\n")
-        #expect(reasons.contains("altered or damaged"), "\(reasons)")
-        #expect(fresh.added == 3, "segments 1, 4 and 5; 3 refused, 2 has no manifest: \(fresh.added)")
-        let chain = try await rebuilt.segments.all().map { "\($0.sequence):\($0.chain.rawValue)" }
-        #expect(chain == ["1:first", "4:pending", "5:broken"], "4 waits for the missing 3")
+        try await withCollector(backend, directory: directory) { rebuilt in
+            let fresh = try await rebuilt.reindex(by: adminActor)
+            let reasons = fresh.refused.map(\.reason).joined(separator: "\n")
+            #expect(reasons.contains("altered or damaged"), "\(reasons)")
+            #expect(fresh.added == 3, "segments 1, 4 and 5; 3 refused, 2 has no manifest: \(fresh.added)")
+            let chain = try await rebuilt.segments.all().map { "\($0.sequence):\($0.chain.rawValue)" }
+            #expect(chain == ["1:first", "4:pending", "5:broken"], "4 waits for the missing 3")
+        }
     }
 }

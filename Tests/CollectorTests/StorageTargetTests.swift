@@ -2,12 +2,13 @@ import CollectorCore
 import Foundation
 import StorageClient
 import TestSupport
+import TestTraits
 import Testing
 
 /// External WebDAV targets as the collector uses them: the admin's "test" probe against a real Apache
 /// `mod_dav` (passing, wrong password, server down), and intake and reindex of segments an agent
 /// stored there.
-@Suite(.serialized)
+@Suite(.serialized, .realTime)
 struct StorageTargetTests {
     func addApacheTarget(_ collector: Collector, _ apache: ApacheDAVServer, password: String? = nil) async throws {
         _ = try await collector.storageTargets.create(
@@ -21,39 +22,39 @@ struct StorageTargetTests {
     @Test func theProbeSaysWhichStepFailedAndWhy() async throws {
         let apache = try ApacheDAVServer()
         defer { apache.stop() }
-        let collector = try await makeCollector(.sqlite)
-        defer { Task { await collector.close() } }
+        try await withCollector(.sqlite) { collector in
 
-        let builtin = try await collector.testStorage(named: "builtin", by: adminActor)
-        #expect(builtin.ok && builtin.steps.map(\.name) == ["MKCOL", "PUT", "PROPFIND", "GET", "DELETE"], "\(builtin)")
+            let builtin = try await collector.testStorage(named: "builtin", by: adminActor)
+            #expect(builtin.ok && builtin.steps.map(\.name) == ["MKCOL", "PUT", "PROPFIND", "GET", "DELETE"], "\(builtin)")
 
-        try await addApacheTarget(collector, apache)
-        let passing = try await collector.testStorage(named: "paris-dav", by: adminActor)
-        #expect(passing.ok, "\(passing.steps)")
-        #expect(passing.steps.map(\.name) == ["MKCOL", "PUT", "PROPFIND", "GET", "DELETE"])
-        #expect(passing.steps[3].detail.contains("identical"))
-        let leftovers = try FileManager.default.contentsOfDirectory(
-            atPath: apache.documentRoot.appendingPathComponent("dav").path)
-        #expect(leftovers.isEmpty, "the probe cleans up: \(leftovers)")
+            try await addApacheTarget(collector, apache)
+            let passing = try await collector.testStorage(named: "paris-dav", by: adminActor)
+            #expect(passing.ok, "\(passing.steps)")
+            #expect(passing.steps.map(\.name) == ["MKCOL", "PUT", "PROPFIND", "GET", "DELETE"])
+            #expect(passing.steps[3].detail.contains("identical"))
+            let leftovers = try FileManager.default.contentsOfDirectory(
+                atPath: apache.documentRoot.appendingPathComponent("dav").path)
+            #expect(leftovers.isEmpty, "the probe cleans up: \(leftovers)")
 
-        _ = try await collector.storageTargets.update(
-            "paris-dav", StorageTargetInput(password: "not the password"), by: adminActor)
-        let refused = try await collector.testStorage(named: "paris-dav", by: adminActor)
-        #expect(!refused.ok && refused.steps.count == 1 && refused.steps[0].name == "MKCOL")
-        #expect(
-            refused.steps[0].detail.contains("HTTP 401") && refused.steps[0].detail.contains("credentials"),
-            "\(refused.steps)")
-        #expect(!refused.steps[0].detail.contains("not the password"), "secrets never appear in reports")
+            _ = try await collector.storageTargets.update(
+                "paris-dav", StorageTargetInput(password: "not the password"), by: adminActor)
+            let refused = try await collector.testStorage(named: "paris-dav", by: adminActor)
+            #expect(!refused.ok && refused.steps.count == 1 && refused.steps[0].name == "MKCOL")
+            #expect(
+                refused.steps[0].detail.contains("HTTP 401") && refused.steps[0].detail.contains("credentials"),
+                "\(refused.steps)")
+            #expect(!refused.steps[0].detail.contains("not the password"), "secrets never appear in reports")
 
-        _ = try await collector.storageTargets.update(
-            "paris-dav", StorageTargetInput(password: apache.password), by: adminActor)
-        apache.stop()
-        let down = try await collector.testStorage(named: "paris-dav", by: adminActor)
-        #expect(!down.ok && down.steps.count == 1, "\(down.steps)")
-        #expect(down.steps[0].detail.contains("127.0.0.1:\(apache.port)"), "\(down.steps)")
+            _ = try await collector.storageTargets.update(
+                "paris-dav", StorageTargetInput(password: apache.password), by: adminActor)
+            apache.stop()
+            let down = try await collector.testStorage(named: "paris-dav", by: adminActor)
+            #expect(!down.ok && down.steps.count == 1, "\(down.steps)")
+            #expect(down.steps[0].detail.contains("127.0.0.1:\(apache.port)"), "\(down.steps)")
 
-        let audit = try await AuditLog.entries(in: collector.catalog.sql).filter { $0.action == "storage.test" }
-        #expect(audit.map(\.detail).sorted() == ["failed at MKCOL", "failed at MKCOL", "passed", "passed"])
+            let audit = try await AuditLog.entries(in: collector.catalog.sql).filter { $0.action == "storage.test" }
+            #expect(audit.map(\.detail).sorted() == ["failed at MKCOL", "failed at MKCOL", "passed", "passed"])
+        }
     }
 
     @Test(arguments: Backend.allCases)
@@ -91,20 +92,20 @@ struct StorageTargetTests {
         await collector.close()
 
         // A lost catalog: the admin adds the target again under the same name, then reindexes.
-        let rebuilt = try await makeCollector(backend, directory: directory)
-        defer { Task { await rebuilt.close() } }
-        try await addApacheTarget(rebuilt, apache)
-        let report = try await rebuilt.reindex(by: adminActor)
-        #expect(report.targets.sorted() == ["builtin", "paris-dav"])
-        #expect(report.added == 3 && report.isClean, "\(report.refused)")
-        func comparable(_ rows: [SegmentRecord]) -> [SegmentRecord] {
-            rows.map {
-                var row = $0
-                row.indexedAt = ""
-                return row
+        try await withCollector(backend, directory: directory) { rebuilt in
+            try await addApacheTarget(rebuilt, apache)
+            let report = try await rebuilt.reindex(by: adminActor)
+            #expect(report.targets.sorted() == ["builtin", "paris-dav"])
+            #expect(report.added == 3 && report.isClean, "\(report.refused)")
+            func comparable(_ rows: [SegmentRecord]) -> [SegmentRecord] {
+                rows.map {
+                    var row = $0
+                    row.indexedAt = ""
+                    return row
+                }
             }
+            #expect(comparable(try await rebuilt.segments.all()) == comparable(rows))
         }
-        #expect(comparable(try await rebuilt.segments.all()) == comparable(rows))
     }
 
     /// A target whose agents must use their own accounts: an agent without one gets no configuration
@@ -114,72 +115,72 @@ struct StorageTargetTests {
     func agentsUploadWithTheirOwnAccounts(_ backend: Backend) async throws {
         let apache = try ApacheDAVServer(agentAccounts: ["ws-own-a": "pw-a", "ws-own-b": "pw-b"])
         defer { apache.stop() }
-        let collector = try await makeCollector(backend)
-        defer { Task { await collector.close() } }
-        _ = try await collector.storageTargets.create(
-            StorageTargetInput(
-                name: "paris-dav", kind: .webdav, url: apache.baseURL, auth: .digest, username: apache.user,
-                password: apache.password, caPEM: try String(contentsOfFile: apache.caFile, encoding: .utf8),
-                agentCredentials: .own),
-            by: adminActor)
-        _ = try await collector.nodePaths.create(NodePathInput(path: "/paris", storage: "paris-dav"), by: adminActor)
-        let a = SimulatedAgent(id: "ws-own-a", nodePath: "/paris")
-        let b = SimulatedAgent(id: "ws-own-b", nodePath: "/paris")
-        _ = try await a.enrol(with: collector, actor: adminActor)
-        _ = try await b.enrol(with: collector, actor: adminActor)
-        let agentA = try await collector.agents.get(a.id)
-        let agentB = try await collector.agents.get(b.id)
-        do {
-            _ = try await collector.configuration(for: agentA, builtinURL: "https://unused", builtinCAPEM: nil)
-            Issue.record("an agent without its own account got a configuration")
-        } catch let error as CollectorError {
-            #expect(error.message.contains("storage-credentials set ws-own-a paris-dav"), "\(error.message)")
-        }
-        await #expect(throws: CollectorError.self, "the built-in store takes no credentials") {
-            try await collector.agentStorageCredentials.set(
-                agentId: a.id, target: "builtin", .init(username: "x", password: "y"), by: adminActor)
-        }
-        await #expect(throws: CollectorError.self, "a digest target needs a user name") {
-            try await collector.agentStorageCredentials.set(
-                agentId: a.id, target: "paris-dav", .init(bearerToken: "t"), by: adminActor)
-        }
-        for (agent, password) in [(a, "pw-a"), (b, "pw-b")] {
-            _ = try await collector.agentStorageCredentials.set(
-                agentId: agent.id, target: "paris-dav", .init(username: agent.id, password: password), by: adminActor)
-        }
-        func client(_ agent: Agents.Agent) async throws -> WebDAVClient {
-            let document = try await collector.configuration(
-                for: agent, builtinURL: "https://unused", builtinCAPEM: nil)
-            let storage = document.storage
-            #expect(storage.username == agent.id && storage.password != apache.password, "its own account only")
-            return WebDAVClient(
-                target: StorageTarget(
-                    baseURL: storage.url, credentials: .digest(user: storage.username!, password: storage.password!),
-                    caFile: apache.caFile))
-        }
-        let segment = try a.nextSegment()
-        try a.upload(segment, with: try await client(agentA))
-        guard case .added = try await collector.acceptManifest(segment.manifestBytes, from: agentA, source: "127.0.0.1")
-        else { Issue.record("A's segment was not catalogued"); return }
-        // B's account cannot touch A's directory on the server.
-        let intruder = try await client(agentB)
-        #expect(throws: (any Error).self) {
-            try intruder.put([UInt8]("forged".utf8), to: segment.objectPath)
-        }
-        #expect(throws: (any Error).self) { try intruder.delete(segment.objectPath) }
-        let stored = try Data(
-            contentsOf: apache.documentRoot.appendingPathComponent(
-                (["dav"] + segment.objectPath).joined(separator: "/")))
-        #expect(stored == segment.sealed, "A's segment is untouched")
+        try await withCollector(backend) { collector in
+            _ = try await collector.storageTargets.create(
+                StorageTargetInput(
+                    name: "paris-dav", kind: .webdav, url: apache.baseURL, auth: .digest, username: apache.user,
+                    password: apache.password, caPEM: try String(contentsOfFile: apache.caFile, encoding: .utf8),
+                    agentCredentials: .own),
+                by: adminActor)
+            _ = try await collector.nodePaths.create(NodePathInput(path: "/paris", storage: "paris-dav"), by: adminActor)
+            let a = SimulatedAgent(id: "ws-own-a", nodePath: "/paris")
+            let b = SimulatedAgent(id: "ws-own-b", nodePath: "/paris")
+            _ = try await a.enrol(with: collector, actor: adminActor)
+            _ = try await b.enrol(with: collector, actor: adminActor)
+            let agentA = try await collector.agents.get(a.id)
+            let agentB = try await collector.agents.get(b.id)
+            do {
+                _ = try await collector.configuration(for: agentA, builtinURL: "https://unused", builtinCAPEM: nil)
+                Issue.record("an agent without its own account got a configuration")
+            } catch let error as CollectorError {
+                #expect(error.message.contains("storage-credentials set ws-own-a paris-dav"), "\(error.message)")
+            }
+            await #expect(throws: CollectorError.self, "the built-in store takes no credentials") {
+                try await collector.agentStorageCredentials.set(
+                    agentId: a.id, target: "builtin", .init(username: "x", password: "y"), by: adminActor)
+            }
+            await #expect(throws: CollectorError.self, "a digest target needs a user name") {
+                try await collector.agentStorageCredentials.set(
+                    agentId: a.id, target: "paris-dav", .init(bearerToken: "t"), by: adminActor)
+            }
+            for (agent, password) in [(a, "pw-a"), (b, "pw-b")] {
+                _ = try await collector.agentStorageCredentials.set(
+                    agentId: agent.id, target: "paris-dav", .init(username: agent.id, password: password), by: adminActor)
+            }
+            func client(_ agent: Agents.Agent) async throws -> WebDAVClient {
+                let document = try await collector.configuration(
+                    for: agent, builtinURL: "https://unused", builtinCAPEM: nil)
+                let storage = document.storage
+                #expect(storage.username == agent.id && storage.password != apache.password, "its own account only")
+                return WebDAVClient(
+                    target: StorageTarget(
+                        baseURL: storage.url, credentials: .digest(user: storage.username!, password: storage.password!),
+                        caFile: apache.caFile))
+            }
+            let segment = try a.nextSegment()
+            try a.upload(segment, with: try await client(agentA))
+            guard case .added = try await collector.acceptManifest(segment.manifestBytes, from: agentA, source: "127.0.0.1")
+            else { Issue.record("A's segment was not catalogued"); return }
+            // B's account cannot touch A's directory on the server.
+            let intruder = try await client(agentB)
+            #expect(throws: (any Error).self) {
+                try intruder.put([UInt8]("forged".utf8), to: segment.objectPath)
+            }
+            #expect(throws: (any Error).self) { try intruder.delete(segment.objectPath) }
+            let stored = try Data(
+                contentsOf: apache.documentRoot.appendingPathComponent(
+                    (["dav"] + segment.objectPath).joined(separator: "/")))
+            #expect(stored == segment.sealed, "A's segment is untouched")
 
-        #expect(try await collector.agentStorageCredentials.list().map(\.agentId) == [a.id, b.id])
-        try await collector.agentStorageCredentials.remove(agentId: a.id, target: "paris-dav", by: adminActor)
-        await #expect(throws: CollectorError.self) {
-            try await collector.configuration(for: agentA, builtinURL: "https://unused", builtinCAPEM: nil)
+            #expect(try await collector.agentStorageCredentials.list().map(\.agentId) == [a.id, b.id])
+            try await collector.agentStorageCredentials.remove(agentId: a.id, target: "paris-dav", by: adminActor)
+            await #expect(throws: CollectorError.self) {
+                try await collector.configuration(for: agentA, builtinURL: "https://unused", builtinCAPEM: nil)
+            }
+            let audit = try await AuditLog.entries(in: collector.catalog.sql).map(\.action)
+            #expect(audit.filter { $0 == "agent.storage_credentials.set" }.count == 2)
+            #expect(audit.contains("agent.storage_credentials.remove"))
+            #expect(try await AuditLog.entries(in: collector.catalog.sql).allSatisfy { !$0.detail.contains("pw-") })
         }
-        let audit = try await AuditLog.entries(in: collector.catalog.sql).map(\.action)
-        #expect(audit.filter { $0 == "agent.storage_credentials.set" }.count == 2)
-        #expect(audit.contains("agent.storage_credentials.remove"))
-        #expect(try await AuditLog.entries(in: collector.catalog.sql).allSatisfy { !$0.detail.contains("pw-") })
     }
 }

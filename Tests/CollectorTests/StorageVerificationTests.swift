@@ -1,12 +1,13 @@
 import CollectorCore
 import Foundation
 import TestSupport
+import TestTraits
 import Testing
 import WebDAV
 
 /// `verify-storage` finds what changed behind the catalog's back: a segment altered on disk, a
 /// manifest deleted, a file nobody catalogued; and the CLI exits 1 saying so.
-@Suite(.serialized)
+@Suite(.serialized, .realTime)
 struct StorageVerificationTests {
     @Test(arguments: Backend.allCases)
     func alteredMissingAndUnknownObjectsAreReported(_ backend: Backend) async throws {

@@ -3,10 +3,11 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import TestTraits
 import Testing
 
 /// The built-in store's edges that litmus does not try: symlinks, traversal, ranges, overwrite rules.
-@Suite(.serialized)
+@Suite(.serialized, .realTime)
 struct StoreTests {
     @Test func pathsNeverLeaveTheStore() async throws {
         try await AdminAPITests().withAPI { api, collector, password in

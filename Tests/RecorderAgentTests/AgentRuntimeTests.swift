@@ -4,11 +4,12 @@ import RecorderAgent
 import RecorderCore
 import StorageClient
 import TestSupport
+import TestTraits
 import Testing
 
 /// The agent's services composed in the library, without spawning the binary: which services a
 /// configuration runs, in which order, and one recording run to its end in this process.
-@Suite(.serialized)
+@Suite(.serialized, .realTime)
 struct AgentRuntimeTests {
     static let logger = Logger(label: "runtime-test")
 

@@ -1,9 +1,10 @@
 import Foundation
 import TestSupport
+import TestTraits
 import Testing
 
 /// MIT-SHM and XGetImage must produce the same picture; remote displays fall back by themselves.
-@Suite(.serialized)
+@Suite(.serialized, .realTime)
 struct CaptureMethodTests {
     @Test func xgetimageRecordsTheSamePictureAsShm() throws {
         let xvfb = try XvfbServer(width: 800, height: 600)
@@ -45,24 +46,29 @@ struct CaptureMethodTests {
         let scene = try SceneProcess(display: xvfb.display, scene: "rectangles", period: 100)
         defer { scene.stop() }
         _ = try scene.waitForEvents(1)
-        // A RandR 1.5 monitor covering the right half of the screen.
+        // A RandR 1.5 monitor 640 wide starting at screen x 200.
         let set = try ProcessRunner.run(
-            "xrandr", ["--display", xvfb.display, "--setmonitor", "right-half", "640/170x720/190+640+0", "none"])
+            "xrandr", ["--display", xvfb.display, "--setmonitor", "shifted", "640/170x720/190+200+0", "none"])
         #expect(set.status == 0, "\(set.stderr)")
         let listed = try ProcessRunner.run(
             ProcessRunner.product("recorder-agent"), ["monitors", "--display", xvfb.display])
-        #expect(listed.stdout.contains("right-half\t640x720+640+0"), "\(listed.stdout)")
-        let run = try AgentRun.record(
-            display: xvfb.display, arguments: ["--duration", "2s", "--monitor", "right-half"])
+        #expect(listed.stdout.contains("shifted\t640x720+200+0"), "\(listed.stdout)")
+        let run = try AgentRun.record(display: xvfb.display, arguments: ["--duration", "2s", "--monitor", "shifted"])
         #expect(run.result.status == 0, "\(run.result.stderr)")
         let probe = MediaProbe(path: try #require(run.segments.first))
         let stream = try probe.probe().streams[0]
         #expect(stream.width == 640 && stream.height == 720)
-        // State 0 puts the white square at x 300...420 (left half): the right half shows background only,
-        // and the left edge of the recording is screen x 640.
+        // State 0: red rectangle at screen x 40...240, y 40...190; white square at x 300...420, y 250...370.
+        // Recording x maps to screen x + 200, so the red rectangle's right end shows at x < 40 and the
+        // square at 100...220. Ignoring the offset (recording screen x 0...640) puts background at
+        // (10, 100) and at (150, 300), and fails both checks.
         let frame = try probe.frame(shownAt: 1, width: 640, height: 720)
-        let background = frame.matches(10, 300, 0x20_2020)
-        #expect(background, "pixel \(frame.pixel(10, 300))")
+        let red = frame.matches(10, 100, 0xFF_0000, tolerance: 40)
+        #expect(red, "the red rectangle's right end at (10, 100): \(frame.pixel(10, 100))")
+        let white = frame.matches(150, 300, 0xFF_FFFF, tolerance: 30)
+        #expect(white, "the white square at (150, 300): \(frame.pixel(150, 300))")
+        let background = frame.matches(300, 300, 0x20_2020)
+        #expect(background, "background at (300, 300): \(frame.pixel(300, 300))")
     }
 
     @Test func drawsThePointerUnlessDisabled() throws {

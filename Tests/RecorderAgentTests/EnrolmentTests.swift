@@ -2,12 +2,13 @@ import Foundation
 import Glibc
 import RecorderCore
 import TestSupport
+import TestTraits
 import Testing
 
 /// The whole path from an admin's configuration to segments in storage: a real collector (HTTPS with
 /// its own CA), a real Apache mod_dav as the node path's storage, an agent enrolled with a one-time code
 /// and the CA fingerprint, recording on Xvfb; the collector's key opens what arrived.
-@Suite(.serialized)
+@Suite(.serialized, .realTime)
 struct EnrolmentTests {
     let collector = ProcessRunner.product("recorder-collector")
     let agent = ProcessRunner.product("recorder-agent")

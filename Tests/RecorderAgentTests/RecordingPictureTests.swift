@@ -1,10 +1,11 @@
 import Foundation
 import RecorderCore
 import TestSupport
+import TestTraits
 import Testing
 
 /// The recorder against a real Xvfb, with ffmpeg/ffprobe as the judge of the files it writes.
-@Suite(.serialized)
+@Suite(.serialized, .realTime)
 struct RecordingPictureTests {
     static let palette: [UInt] = [0xFF_0000, 0x00_FF00, 0x00_00FF, 0xFF_FF00]
 

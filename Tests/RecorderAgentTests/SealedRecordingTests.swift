@@ -1,9 +1,10 @@
 import Foundation
 import TestSupport
+import TestTraits
 import Testing
 
 /// With a recipient certificate the agent writes only sealed segments, and they open to valid VP8 WebM.
-@Suite(.serialized)
+@Suite(.serialized, .realTime)
 struct SealedRecordingTests {
     @Test func recordsSealedSegmentsThatOpensslAndOpenDecrypt() throws {
         let keys = try TestKeyPair(name: "recording key")

@@ -2,10 +2,11 @@ import Foundation
 import Glibc
 import RecorderCore
 import TestSupport
+import TestTraits
 import Testing
 
 /// Segment boundaries: length limit, resolution changes and SIGINT all end a segment as a complete file.
-@Suite(.serialized)
+@Suite(.serialized, .realTime)
 struct SegmentingTests {
     @Test func cutsAt10SecondsWithoutGapsOrOverlaps() throws {
         let desktop = try LiveDesktop(width: 640, height: 480, seconds: 40)
@@ -41,7 +42,8 @@ struct SegmentingTests {
         defer { desktop.stop() }
         let out = desktop.directory
         let agent = try BackgroundAgent(display: desktop.display, out: out, arguments: ["--duration", "6s"])
-        Thread.sleep(forTimeInterval: 2.5)
+        try agent.waitUntilRecording()
+        Thread.sleep(forTimeInterval: 1)
         // Xvfb can shrink its framebuffer through RandR (xrandr reports a harmless error the first time).
         _ = try ProcessRunner.run("xrandr", ["--display", desktop.display, "--fb", "1000x700"])
         let status = agent.wait()
@@ -62,6 +64,7 @@ struct SegmentingTests {
         for signal in [SIGINT, SIGTERM] {
             let directory = "\(out)-\(signal)"
             let agent = try BackgroundAgent(display: desktop.display, out: directory, arguments: [])
+            try agent.waitUntilRecording()
             Thread.sleep(forTimeInterval: 3)
             agent.send(signal)
             let status = agent.wait()
@@ -71,7 +74,8 @@ struct SegmentingTests {
             let probe = MediaProbe(path: segments[0])
             #expect(try probe.decodeErrors() == "")
             let duration = try probe.summary().durationMs
-            #expect(duration > 2000 && duration < 6000, "duration \(duration) ms for a ~3 s recording")
+            // Capture had started before the 3 s wait, so the segment holds at least that, less a frame or two.
+            #expect(duration >= 2500, "duration \(duration) ms for a recording stopped 3 s after it started")
         }
     }
 }
@@ -82,7 +86,8 @@ extension SegmentingTests {
         defer { desktop.stop() }
         let out = desktop.directory
         let agent = try BackgroundAgent(display: desktop.display, out: out, arguments: [])
-        Thread.sleep(forTimeInterval: 2.5)
+        try agent.waitUntilRecording()
+        Thread.sleep(forTimeInterval: 1)
         desktop.xvfb.kill()
         let status = agent.wait()
         #expect(status != 0)
@@ -99,7 +104,7 @@ extension SegmentingTests {
         defer { desktop.stop() }
         let out = desktop.directory
         let agent = try BackgroundAgent(display: desktop.display, out: out, arguments: ["--segment-length", "1s"])
-        Thread.sleep(forTimeInterval: 2.5)
+        try agent.waitUntilRecording()
         // Replace the directory by a file: the next segment cannot be written (root ignores chmod).
         try FileManager.default.removeItem(atPath: out)
         _ = FileManager.default.createFile(atPath: out, contents: Data("not a directory".utf8))
@@ -131,6 +136,14 @@ final class BackgroundAgent {
     }
 
     var stderr: String { (try? String(contentsOf: errorFile, encoding: .utf8)) ?? "" }
+
+    /// Waits for the agent's own word that capture has started (its "recording" log line, which
+    /// names the capture method), instead of guessing how long start-up takes.
+    func waitUntilRecording() throws {
+        guard ProcessRunner.waitForOutput(containing: "method=", in: errorFile, of: process) != nil else {
+            throw TestFailure("the agent never started recording: \(stderr)")
+        }
+    }
 
     deinit {
         ProcessRunner.kill(process)

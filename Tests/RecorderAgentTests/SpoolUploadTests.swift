@@ -1,11 +1,12 @@
 import Foundation
 import RecorderCore
 import TestSupport
+import TestTraits
 import Testing
 
 /// Recording with storage configured: sealed segments and manifests reach Apache at the layout path,
 /// the spool empties; with the storage down or refusing us, the spool keeps everything until it works.
-@Suite(.serialized)
+@Suite(.serialized, .realTime)
 struct SpoolUploadTests {
     func configuration(_ server: ApacheDAVServer, password: String? = nil, base: String, keys: TestKeyPair) throws
         -> String

@@ -2,6 +2,7 @@ import Foundation
 import RecorderCore
 import StorageClient
 import TestSupport
+import TestTraits
 import Testing
 
 @testable import RecorderAgent
@@ -9,11 +10,16 @@ import Testing
 /// Upload faults and the other ways into a storage: a full storage (507), a server that never answers,
 /// a server stopped in the middle of an upload, mTLS and Bearer tokens against a real Apache, and
 /// several uploads at once. In every case nothing leaves the spool before the storage has it.
-@Suite(.serialized)
+@Suite(.serialized, .realTime)
 struct UploadFaultTests {
     /// A spool of `seconds` one-second sealed segments, recorded without storage.
-    func recordedSpool(seconds: Int, keys: TestKeyPair) throws -> (desktop: LiveDesktop, base: String) {
-        let desktop = try LiveDesktop(width: 320, height: 240, seconds: 30)
+    /// `busy`: a full-screen noise scene at a high bitrate, for segments of several hundred KB
+    /// (small ones leave curl in one write and sit in socket buffers, however low the rate cap).
+    func recordedSpool(seconds: Int, keys: TestKeyPair, busy: Bool = false) throws -> (desktop: LiveDesktop, base: String) {
+        let desktop =
+            busy
+            ? try LiveDesktop(width: 640, height: 480, scene: "noise", seconds: 30)
+            : try LiveDesktop(width: 320, height: 240, seconds: 30)
         let base = desktop.directory
         let config = try writeConfiguration(base: base, keys: keys, storage: nil)
         let run = try ProcessRunner.run(
@@ -21,7 +27,7 @@ struct UploadFaultTests {
             [
                 "record", "--config", config, "--display", desktop.display, "--duration", "\(seconds)s",
                 "--segment-length", "1s",
-            ])
+            ] + (busy ? ["--bitrate", "8000", "--fps", "10"] : []))
         guard run.status == 0 else { throw TestFailure("recording failed: \(run.stderr)") }
         desktop.stop()
         return (desktop, base)
@@ -116,29 +122,48 @@ struct UploadFaultTests {
 
     @Test func aServerStoppedMidUploadGetsEverythingOnceItIsBack() throws {
         let keys = try TestKeyPair(name: "recording key")
-        let (_, base) = try recordedSpool(seconds: 3, keys: keys)
+        let (_, base) = try recordedSpool(seconds: 3, keys: keys, busy: true)
+        let largest = try FileManager.default.contentsOfDirectory(atPath: "\(base)/spool")
+            .filter { $0.hasSuffix(".webm.p7m") }
+            .map { try FileManager.default.attributesOfItem(atPath: "\(base)/spool/\($0)")[.size] as? Int ?? 0 }.max() ?? 0
+        try #require(largest > 400_000, "segments large enough to be cut mid-body: \(largest) bytes")
         let server = try ApacheDAVServer()
-        // 1 KiB/s: each PUT takes seconds, so the server goes away while bytes are on the wire.
+        // 64 KiB/s against segments of ~700 KB: each PUT takes about ten seconds.
         let slow = try writeConfiguration(
-            base: base, keys: keys, storage: digestStorage(server, extra: ["max_bytes_per_second": 1024]))
+            base: base, keys: keys, storage: digestStorage(server, extra: ["max_bytes_per_second": 65536]))
         let (uploader, output) = try ProcessRunner.launch(
             ProcessRunner.product("recorder-agent"), ["upload", "--config", slow])
-        let leaf = server.documentRoot.appendingPathComponent("dav/emea/paris")
-        for _ in 0..<400 where !FileManager.default.fileExists(atPath: leaf.path) {
-            Thread.sleep(forTimeInterval: 0.025)
+        // mod_dav_fs writes a PUT's body into the target name as it arrives: a partly written
+        // `.uploading` file means bytes are on the wire now.
+        let root = server.documentRoot.appendingPathComponent("dav").path
+        func partialUpload() -> Bool {
+            (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []).contains { name in
+                guard name.hasSuffix(".uploading") else { return false }
+                let size = (try? FileManager.default.attributesOfItem(atPath: "\(root)/\(name)")[.size] as? Int) ?? 0
+                return size > 0 && size < largest / 2
+            }
         }
+        let deadline = Date().addingTimeInterval(60)
+        while !partialUpload() && uploader.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        try #require(
+            partialUpload(),
+            "no PUT was under way when the server was to stop: \((try? String(contentsOf: output, encoding: .utf8)) ?? "")")
         server.stop()
         uploader.waitUntilExit()
         let interrupted = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
         #expect(uploader.terminationStatus != 0, "\(interrupted)")
-        #expect(spoolFiles(base).count == 6, "nothing leaves the spool unconfirmed: \(interrupted)")
+        // Segments whose upload (and move into place) finished before the stop left the spool; the one
+        // cut mid-body, and everything after it, stayed.
+        let done = interrupted.firstMatch(of: /uploaded (\d+) segment/).flatMap { Int($0.1) } ?? 0
+        #expect(done < 3, "one upload was cut mid-body: \(interrupted)")
+        #expect(spoolFiles(base).count == 6 - 2 * done, "nothing leaves the spool unconfirmed: \(interrupted)")
 
         try server.start()
         let resumed = try upload(
             try writeConfiguration(
                 base: base, keys: keys, storage: digestStorage(server, extra: ["parallel_uploads": 4])))
         #expect(resumed.status == 0, "\(resumed.stdout)")
-        #expect(resumed.stdout.contains("uploaded 3 segment(s), 0 left"), "\(resumed.stdout)")
+        #expect(resumed.stdout.contains("uploaded \(3 - done) segment(s), 0 left"), "\(resumed.stdout)")
         #expect(spoolFiles(base).isEmpty)
         let stored = storedFiles(server)
         #expect(stored.count == 6, "3 segments + 3 manifests, no temporary names left: \(stored)")

@@ -2,12 +2,13 @@ import Foundation
 import RecorderCore
 import StorageClient
 import TestSupport
+import TestTraits
 import Testing
 
 @testable import RecorderAgent
 
 /// The WebDAV client against a real Apache mod_dav over HTTPS with Digest authentication.
-@Suite(.serialized)
+@Suite(.serialized, .realTime)
 struct WebDAVUploadTests {
     func client(_ server: ApacheDAVServer, password: String? = nil, caFile: String? = nil) -> WebDAVClient {
         WebDAVClient(
