@@ -143,7 +143,7 @@ let package = Package(
             ]),
 
         // Real programs for tests (ffmpeg, openssl, Xvfb, our binaries): run, capture, kill.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["RecorderCore", "StorageClient"], path: "Tests/TestSupport"),
         // The `.realTime` trait: suites that run real programs against the clock take turns (tests only).
         .target(name: "TestTraits", path: "Tests/TestTraits"),
         .testTarget(name: "RecorderCoreTests", dependencies: ["RecorderCore", "TestSupport"], exclude: ["Golden"]),

@@ -23,7 +23,7 @@ struct CollectorLoadBenchmark: ParsableCommand {
     func run() throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("bench-collector-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: data) }
-        let collector = try RunningCollector(data: data.path)
+        let collector = try CollectorProcess(dataDirectory: data.path)
         defer { collector.stop() }
         let fleet = try (0..<agents).map { index in try SimulatedFleetAgent.enrol(index: index, at: collector) }
         print(
@@ -43,7 +43,7 @@ struct CollectorLoadBenchmark: ParsableCommand {
             Swift.print(
                 "  (\(uploads.completed - reports.completed) uploaded segments left unreported when time ran out)")
         }
-        let usage = collector.resourceUsage()
+        let usage = (cpuSeconds: collector.cpuSeconds, peakRSSKB: collector.peakResidentKB)
         Swift.print(
             String(
                 format: "collector process: %.1f s CPU over both phases, peak RSS %d MB", usage.cpuSeconds,
@@ -61,28 +61,4 @@ struct CollectorLoadBenchmark: ParsableCommand {
             )
         }
     }
-}
-
-/// `recorder-collector serve` on a free port, with its printed URL and its CA on disk.
-final class RunningCollector: @unchecked Sendable {
-    let running: CollectorProcess
-    let process: Process
-    let url: String
-    let caFile: String
-    let data: String
-
-    init(data: String) throws {
-        self.data = data
-        running = try CollectorProcess(dataDirectory: data)
-        process = running.process
-        url = running.url
-        caFile = running.caFile
-    }
-
-    func stop() { ProcessRunner.kill(process) }
-
-    func resourceUsage() -> (cpuSeconds: Double, peakRSSKB: Int) {
-        (running.cpuSeconds, running.peakResidentKB)
-    }
-
 }

@@ -23,7 +23,7 @@ struct HostileLoadBenchmark: ParsableCommand {
     func run() throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("bench-hostile-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: data) }
-        let collector = try RunningCollector(data: data.path)
+        let collector = try CollectorProcess(dataDirectory: data.path)
         defer { collector.stop() }
         let fleet = try (0..<agents).map { index in try SimulatedFleetAgent.enrol(index: index, at: collector) }
         print(
@@ -50,7 +50,7 @@ struct HostileLoadBenchmark: ParsableCommand {
 
         let url = collector.url
         let ca = collector.caFile
-        let before = collector.resourceUsage().peakRSSKB / 1024
+        let before = collector.peakResidentKB / 1024
         let object = data.appendingPathComponent("store/big.bin")
         _ = FileManager.default.createFile(atPath: object.path, contents: nil)
         let handle = try FileHandle(forWritingTo: object)
@@ -77,7 +77,7 @@ struct HostileLoadBenchmark: ParsableCommand {
         print(
             String(
                 format: "3 × %d MB GET at once: %.1f s, %.0f MB/s in all; collector peak RSS %d MB (before: %d MB)",
-                downloadMB, elapsed, Double(3 * downloadMB) / elapsed, collector.resourceUsage().peakRSSKB / 1024,
+                downloadMB, elapsed, Double(3 * downloadMB) / elapsed, collector.peakResidentKB / 1024,
                 before))
 
         // Each attacker keeps its connection (as a script would), so the storm is requests, not handshakes.
@@ -149,30 +149,7 @@ final class IdleConnectionHolder: @unchecked Sendable {
     }
 
     private func open(_ index: Int) -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return -1 }
-        var local = sockaddr_in()
-        local.sin_family = sa_family_t(AF_INET)
-        local.sin_addr.s_addr = inet_addr("127.0.0.\(10 + index % 4)")
-        var remote = sockaddr_in()
-        remote.sin_family = sa_family_t(AF_INET)
-        remote.sin_port = port.bigEndian
-        remote.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &local) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        let connected = withUnsafePointer(to: &remote) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard bound == 0, connected == 0 else {
-            close(fd)
-            return -1
-        }
-        return fd
+        RawConnection.open(port: port, source: "127.0.0.\(10 + index % 4)")
     }
 }
 

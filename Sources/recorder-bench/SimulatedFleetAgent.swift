@@ -9,34 +9,30 @@ import TestSupport
 /// and the agent's own upload and report code; only the screen is missing (segment bytes are random,
 /// which the collector cannot tell from ciphertext). Each instance is driven by one worker thread.
 final class SimulatedFleetAgent: @unchecked Sendable {
-    let id: String
     let token: String
-    let signer: ManifestSigner
+    let agent: SimulatedAgent
     let store: WebDAVClient
     let link: CollectorLink
-    private var sequence = 0
-    private var previous: String?
     private var unreported: [[UInt8]] = []
-    private var payload: [UInt8] = []
-    private let start = Date()
+    private var payload = Data()
+    var id: String { agent.id }
 
     /// Nothing left for this worker in the phase (not a failure).
     struct Finished: Error {}
 
-    init(id: String, token: String, signer: ManifestSigner, storageURL: String, collector: RunningCollector) {
-        self.id = id
+    init(id: String, token: String, signer: ManifestSigner, storageURL: String, collector: CollectorProcess) {
         self.token = token
-        self.signer = signer
+        agent = SimulatedAgent(id: id, nodePath: "/bench/site", signer: signer, epoch: Date())
         store = WebDAVClient(
             target: StorageTarget(baseURL: storageURL, credentials: .bearer(token: token), caFile: collector.caFile))
         link = CollectorLink(client: CollectorClient(baseURL: collector.url, caFile: collector.caFile, token: token))
     }
 
     /// Enrols with a fresh one-time code, as `recorder-agent enroll` does.
-    static func enrol(index: Int, at collector: RunningCollector) throws -> SimulatedFleetAgent {
+    static func enrol(index: Int, at collector: CollectorProcess) throws -> SimulatedFleetAgent {
         let created = try ProcessRunner.run(
             ProcessRunner.product("recorder-collector"),
-            ["admin", "enrolment-code", "create", "/bench/site", "--data-dir", collector.data])
+            ["admin", "enrolment-code", "create", "/bench/site", "--data-dir", collector.dataDirectory])
         guard created.status == 0, let code = created.stdout.split(separator: "\t").first else {
             throw ValidationError("enrolment-code create failed: \(created.stderr)")
         }
@@ -56,25 +52,12 @@ final class SimulatedFleetAgent: @unchecked Sendable {
     func uploadNext(segmentBytes: Int, to apache: ApacheDAVServer? = nil) throws {
         if payload.count != segmentBytes {
             var generator = SystemRandomNumberGenerator()
-            payload = (0..<segmentBytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            payload = Data((0..<segmentBytes).map { _ in UInt8.random(in: 0...255, using: &generator) })
         }
-        sequence += 1
+        // Each segment's bytes differ (its sequence in front), as ciphertexts do.
+        let sequence = agent.sequence + 1
         withUnsafeBytes(of: sequence.littleEndian) { payload.replaceSubrange(0..<8, with: $0) }
-        let first = start.addingTimeInterval(Double(sequence) * 60)
-        let nanos = Int64(first.timeIntervalSince1970 * 1000) * 1_000_000
-        let name = String(format: "%@-%06d.webm.p7m", SimulatedFleetAgent.stamp(first), sequence)
-        let manifest = try signer.sign(
-            SegmentManifest(
-                agentId: id, nodePath: "/bench/site", callIds: ["bench-call-\(sequence / 5)"], sequence: sequence,
-                segmentFile: name, firstFrameTime: SegmentManifest.timestamp(unixNanos: nanos),
-                lastFrameTime: SegmentManifest.timestamp(unixNanos: nanos + 59_800_000_000), durationMs: 59_800,
-                frameCount: 299, width: 1920, height: 1080, endReason: "length", sealedSize: payload.count,
-                sealedSha256: ManifestVerification.sha256Hex(payload), previousManifestSha256: previous)
-        ).fileBytes()
-        previous = ManifestVerification.sha256Hex(manifest)
-        let directory = StorageLayout.directory(
-            nodePath: "/bench/site", firstFrameTime: SegmentManifest.timestamp(unixNanos: nanos), agentId: id,
-            callId: "bench-call-\(sequence / 5)")
+        let segment = try agent.nextSegment(callId: "bench-call-\(sequence / 5)", sealed: payload)
         let client =
             apache.map {
                 WebDAVClient(
@@ -82,9 +65,8 @@ final class SimulatedFleetAgent: @unchecked Sendable {
                         baseURL: $0.baseURL, credentials: .digest(user: $0.user, password: $0.password),
                         caFile: $0.caFile))
             } ?? store
-        try client.store(payload, in: directory, name: name)
-        try client.store([UInt8](manifest), in: directory, name: StorageLayout.manifestName(ofSegment: name))
-        if apache == nil { unreported.append([UInt8](manifest)) }
+        try agent.upload(segment, with: client)
+        if apache == nil { unreported.append([UInt8](segment.manifestBytes)) }
     }
 
     /// Reports the oldest stored manifest not yet reported.
@@ -94,14 +76,6 @@ final class SimulatedFleetAgent: @unchecked Sendable {
         guard try link.reportManifest(manifest) == .added else {
             throw ValidationError("the collector had \(id)'s manifest already")
         }
-    }
-
-    static func stamp(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss.SSS'Z'"
-        return formatter.string(from: date)
     }
 }
 

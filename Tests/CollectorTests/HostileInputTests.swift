@@ -425,28 +425,12 @@ struct HostileInputTests {
     static let publicKey = Data(repeating: 7, count: 32).base64EncodedString()
 
     static func connect(port: UInt16) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var timeout = timeval(tv_sec: 30, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard result == 0 else { throw TestFailure("connect failed: \(String(cString: strerror(errno)))") }
+        let fd = RawConnection.open(port: port)
+        guard fd >= 0 else { throw TestFailure("connect failed: \(String(cString: strerror(errno)))") }
         return fd
     }
 
-    /// True when the peer closed the connection (read returns 0 or a reset).
-    static func readsEndOfFile(_ fd: Int32) -> Bool {
-        var byte: UInt8 = 0
-        let count = read(fd, &byte, 1)
-        return count == 0 || (count < 0 && errno == ECONNRESET)
-    }
+    static func readsEndOfFile(_ fd: Int32) -> Bool { RawConnection.readsEndOfFile(fd) }
 
     static func treeBytes(_ path: String) -> Int {
         let enumerator = FileManager.default.enumerator(atPath: path)

@@ -2,6 +2,7 @@ import CollectorCore
 import Foundation
 import HummingbirdTesting
 import NIOCore
+import TestSupport
 import TestTraits
 import Testing
 

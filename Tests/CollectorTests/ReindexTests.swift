@@ -1,5 +1,6 @@
 import CollectorCore
 import Foundation
+import TestSupport
 import TestTraits
 import Testing
 import WebDAV

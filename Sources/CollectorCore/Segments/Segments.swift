@@ -31,7 +31,7 @@ public struct Segments: Sendable {
     /// predecessor may just have arrived), all in one transaction; on PostgreSQL under a per-agent lock,
     /// so two segments of one agent arriving together cannot each miss the other. The chain's final
     /// state therefore does not depend on arrival order, which is what makes reindexing reproducible.
-    /// Returns the stored row and the rows that became broken, for the audit trail.
+    /// Returns the stored row (or the one already there); breaks it causes are audited here.
     public func record(
         _ record: SegmentRecord, manifestText: String, by actor: Actor
     ) async throws -> Recorded {

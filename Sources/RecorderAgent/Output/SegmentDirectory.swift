@@ -34,9 +34,8 @@ public struct SegmentDirectory: Sendable {
     /// `20261123T174501.250Z-0001.webm`: sorts by time, unique per agent, safe on every filesystem.
     public static func fileName(for segment: RecordedSegment, sequence: Int? = nil, suffix: String = ".webm") -> String
     {
-        let stamp = SegmentManifest.timestamp(unixNanos: segment.startWallTimeNanos)
-            .replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
-        return "\(stamp)-\(String(format: "%04d", sequence ?? segment.sequence))\(suffix)"
+        StorageLayout.segmentFileName(
+            firstFrameUnixNanos: segment.startWallTimeNanos, sequence: sequence ?? segment.sequence, suffix: suffix)
     }
 
     /// Writes the segment durably (temporary name, fsync, rename) and returns its path. With recipients

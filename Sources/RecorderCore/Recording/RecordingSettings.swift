@@ -6,7 +6,7 @@ public struct RecordingSettings: Sendable, Equatable, Codable {
     public var bitrateKbps: Int = 300
     /// libvpx speed/quality trade-off for VP8 (realtime mode): 0 best quality ... 16 fastest.
     public var cpuUsed: Int = 8
-    /// Longest segment in seconds; a segment is also cut at call boundaries and resolution changes.
+    /// Longest segment in seconds; a segment is also cut at resolution and monitor-geometry changes.
     public var segmentSeconds: Double = 60
     /// Extra keyframe interval inside a segment in seconds (0: only the keyframe that opens each segment).
     public var keyframeIntervalSeconds: Double = 0

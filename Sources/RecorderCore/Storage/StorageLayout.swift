@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where a segment lives in storage (contract version 1):
 /// `{nodePath}/{yyyy}/{mm}/{dd}/{agentId}/{callId or "standalone"}/{file}`.
 /// Agent and call ids come from outside (CTI data), so every component is sanitized.
@@ -10,6 +12,16 @@ public enum StorageLayout {
         let date = firstFrameTime.prefix(10).split(separator: "-").map(String.init)
         let day = date.count == 3 ? date : ["0000", "00", "00"]
         return node + day.map(sanitize) + [sanitize(agentId), callId.map(sanitize) ?? "standalone"]
+    }
+
+    /// A segment's file name, `20261123T174501.250Z-0001.webm.p7m`: its first frame's wall time (UTC,
+    /// ms), then its per-agent sequence; sorts by time, unique per agent, safe on every file system.
+    public static func segmentFileName(firstFrameUnixNanos: Int64, sequence: Int, suffix: String = segmentSuffix)
+        -> String
+    {
+        let stamp = SegmentManifest.timestamp(unixNanos: firstFrameUnixNanos)
+            .replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
+        return "\(stamp)-\(String(format: "%04d", sequence))\(suffix)"
     }
 
     /// The manifest beside a sealed segment: `X.json` for `X.webm.p7m`.
