@@ -11,58 +11,6 @@ import Testing
 /// messages for bad input, and the node-path/storage operations admins use.
 @Suite(.serialized, .realTime)
 struct AdminAPITests {
-    struct Reply {
-        let status: Int
-        let json: [String: Any]
-        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
-        var errorMessage: String { (json["error"] as? [String: Any])?["message"] as? String ?? "" }
-    }
-
-    /// A client holding the session token after `logIn`.
-    final class Session: @unchecked Sendable {
-        let client: any TestClientProtocol
-        var token: String?
-        init(_ client: any TestClientProtocol) { self.client = client }
-
-        func send(_ method: HTTPRequest.Method, _ uri: String, json: String? = nil, raw: ByteBuffer? = nil)
-            async throws -> Reply
-        {
-            var headers: HTTPFields = [.contentType: "application/json"]
-            if let token { headers[.authorization] = "Bearer \(token)" }
-            return try await client.execute(
-                uri: uri, method: method, headers: headers, body: raw ?? json.map { ByteBuffer(string: $0) }
-            ) { response in
-                let data = Data(buffer: response.body)
-                let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-                return Reply(status: Int(response.status.code), json: object)
-            }
-        }
-
-        func logIn(_ password: String) async throws {
-            let reply = try await send(
-                .post, "/api/v1/auth/login", json: #"{"username":"admin","password":"\#(password)"}"#)
-            token = reply.json["token"] as? String
-        }
-    }
-
-    func withAPI(
-        _ backend: Backend = .sqlite, _ body: @escaping @Sendable (Session, Collector, String) async throws -> Void
-    )
-        async throws
-    {
-        let collector = try await makeCollector(backend)
-        let password = try await collector.bootstrap()!.password
-        let application = try CollectorApplication.make(
-            collector: collector, host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
-        do {
-            try await application.test(.router) { client in try await body(Session(client), collector, password) }
-        } catch {
-            await collector.close()
-            throw error
-        }
-        await collector.close()
-    }
-
     @Test func adminRoutesNeedAValidSession() async throws {
         try await withAPI { api, _, password in
             let anonymous = try await api.send(.get, "/api/v1/admin/node-paths")

@@ -16,7 +16,7 @@ struct EnrolmentAPITests {
 
     @Test(arguments: Backend.allCases)
     func codesAreSingleUseAndRefusalsSpendNothing(_ backend: Backend) async throws {
-        try await AdminAPITests().withAPI(backend) { api, collector, password in
+        try await withAPI(backend) { api, collector, password in
             try await api.logIn(password)
             let made = try await api.send(
                 .post, "/api/v1/admin/enrolment-codes", json: #"{"node_path":"/emea/paris/sales"}"#)
@@ -84,7 +84,7 @@ struct EnrolmentAPITests {
     /// refused with a message that says so, and the code stays unspent.
     @Test(arguments: Backend.allCases)
     func expiredCodesAndSessionsAreRefused(_ backend: Backend) async throws {
-        try await AdminAPITests().withAPI(backend) { api, collector, password in
+        try await withAPI(backend) { api, collector, password in
             try await api.logIn(password)
             let code = try #require(
                 try await api.send(.post, "/api/v1/admin/enrolment-codes", json: #"{"node_path":"/emea"}"#).json["code"]

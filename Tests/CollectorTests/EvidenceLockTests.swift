@@ -14,7 +14,7 @@ import WebDAV
 struct EvidenceLockTests {
     @Test(arguments: Backend.allCases)
     func cataloguedSegmentsCannotBeOverwrittenMovedOrDeleted(_ backend: Backend) async throws {
-        try await AdminAPITests().withAPI(backend) { api, collector, password in
+        try await withAPI(backend) { api, collector, password in
             try await api.logIn(password)
             let adminToken = api.token!
             let agent = SimulatedAgent(id: "ws-evidence", nodePath: "/")
@@ -67,7 +67,7 @@ struct EvidenceLockTests {
     /// A Depth 1 listing above an agent's own area shows only the way to it: no other node path, no
     /// other agent's directory.
     @Test func agentsSeeOnlyTheWayToTheirOwnArea() async throws {
-        try await AdminAPITests().withAPI { api, collector, password in
+        try await withAPI { api, collector, password in
             try await api.logIn(password)
             _ = try await collector.nodePaths.create(NodePathInput(path: "/sales", storage: "builtin"), by: adminActor)
             let agent = SimulatedAgent(id: "ws-looking", nodePath: "/sales")

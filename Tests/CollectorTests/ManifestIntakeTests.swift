@@ -11,13 +11,13 @@ import Testing
 /// records nothing.
 @Suite(.serialized, .realTime)
 struct ManifestIntakeTests {
-    func post(_ api: AdminAPITests.Session, _ segment: SimulatedAgent.Segment) async throws -> AdminAPITests.Reply {
+    func post(_ api: Session, _ segment: SimulatedAgent.Segment) async throws -> Reply {
         try await api.send(.post, "/api/v1/agent/manifests", raw: ByteBuffer(data: segment.manifestBytes))
     }
 
     @Test(arguments: Backend.allCases)
     func verifiedSegmentsAreRecordedOnceAndChainedInAnyOrder(_ backend: Backend) async throws {
-        try await AdminAPITests().withAPI(backend) { api, collector, password in
+        try await withAPI(backend) { api, collector, password in
             let agent = SimulatedAgent(id: "ws-0042", nodePath: "/emea/paris/sales")
             api.token = try await agent.enrol(with: collector, actor: adminActor)
             let segments = try (1...4).map { _ in try agent.nextSegment(callId: "call-77") }
@@ -67,7 +67,7 @@ struct ManifestIntakeTests {
 
     @Test(arguments: Backend.allCases)
     func refusalsArePreciseAndRecordNothing(_ backend: Backend) async throws {
-        try await AdminAPITests().withAPI(backend) { api, collector, _ in
+        try await withAPI(backend) { api, collector, _ in
             let agent = SimulatedAgent(id: "ws-7", nodePath: "/emea")
             let token = try await agent.enrol(with: collector, actor: adminActor)
             api.token = token
@@ -138,7 +138,7 @@ struct ManifestIntakeTests {
 
     @Test(arguments: Backend.allCases)
     func heartbeatsGiveClockOffsetAndHealth(_ backend: Backend) async throws {
-        try await AdminAPITests().withAPI(backend) { api, collector, password in
+        try await withAPI(backend) { api, collector, password in
             let agent = SimulatedAgent(id: "ws-3", nodePath: "/")
             api.token = try await agent.enrol(with: collector, actor: adminActor)
             // This workstation's clock runs 90 s ahead.

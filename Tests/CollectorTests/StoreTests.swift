@@ -10,7 +10,7 @@ import Testing
 @Suite(.serialized, .realTime)
 struct StoreTests {
     @Test func pathsNeverLeaveTheStore() async throws {
-        try await AdminAPITests().withAPI { api, collector, password in
+        try await withAPI { api, collector, password in
             try await api.logIn(password)
             let root = collector.dataDirectory.appendingPathComponent("store")
             try FileManager.default.createSymbolicLink(
@@ -33,7 +33,7 @@ struct StoreTests {
     }
 
     @Test func rangesOverwriteAndMissingParents() async throws {
-        try await AdminAPITests().withAPI { api, _, password in
+        try await withAPI { api, _, password in
             try await api.logIn(password)
             #expect(try await api.send(.put, "/dav/nowhere/x.txt", json: "hello").status == 409, "parent missing")
             #expect(try await api.send(.init("MKCOL")!, "/dav/a/").status == 201)
@@ -92,7 +92,7 @@ struct StoreTests {
     /// DELETE, and a request touching a live property changes nothing.
     @Test(arguments: Backend.allCases)
     func deadPropertiesFollowTheirResources(_ backend: Backend) async throws {
-        try await AdminAPITests().withAPI(backend) { api, _, password in
+        try await withAPI(backend) { api, _, password in
             try await api.logIn(password)
             func send(_ method: String, _ uri: String, _ body: String = "", headers: HTTPFields = [:]) async throws
                 -> (Int, String)
@@ -168,7 +168,7 @@ struct StoreTests {
     /// is a 507 naming the node path and what to do, an overwrite counts only its growth, a move inside
     /// the directory costs nothing, and deleting frees room at once.
     @Test func nodePathQuotasAnswer507() async throws {
-        try await AdminAPITests().withAPI { api, collector, password in
+        try await withAPI { api, collector, password in
             try await api.logIn(password)
             let made = try await api.send(
                 .post, "/api/v1/admin/node-paths", json: #"{"path":"/q","storage":"builtin","quota_mb":1}"#)
@@ -181,7 +181,7 @@ struct StoreTests {
                 .post, "/api/v1/admin/node-paths", json: #"{"path":"/x","storage":"ext","quota_mb":5}"#)
             #expect(refused.status == 400 && refused.errorMessage.contains("enforces its own quota"))
 
-            func put(_ uri: String, kilobytes: Int) async throws -> AdminAPITests.Reply {
+            func put(_ uri: String, kilobytes: Int) async throws -> Reply {
                 try await api.send(.put, uri, raw: ByteBuffer(repeating: 0x61, count: kilobytes * 1024))
             }
             for collection in ["/dav/q/", "/dav/q/a/", "/dav/other/"] {
