@@ -36,7 +36,7 @@ public struct Collector: Sendable {
             agents: agents, segments: Segments(catalog: catalog),
             heartbeats: Heartbeats(catalog: catalog),
             agentStorageCredentials: AgentStorageCredentials(
-                catalog: catalog, secrets: secrets, storageTargets: storageTargets, agents: agents),
+                catalog: catalog, secrets: secrets, storageTargets: storageTargets),
             dataDirectory: dataDirectory)
         do {
             try await collector.ensureDefaults()

@@ -1,6 +1,6 @@
 /// A refused request to the collector's domain (from the admin API and CLI, agents, intake): what
 /// kind of refusal it is and a message that says what to fix. The HTTP layer maps each kind to one
-/// status (`CollectorHTTP/ErrorResponses`); the CLI prints the message and exits non-zero.
+/// status (`JSONErrorMiddleware` in CollectorHTTP); the CLI prints the message and exits non-zero.
 /// `Kind` is a struct over a private enum so kinds can be added without breaking a `switch`.
 public struct CollectorError: Error, CustomStringConvertible, Sendable, Equatable {
     public struct Kind: Hashable, Sendable, CustomStringConvertible {
@@ -29,6 +29,11 @@ public struct CollectorError: Error, CustomStringConvertible, Sendable, Equatabl
         public static let throttled = Kind(code: .throttled)
         /// The collector cannot take the work now (its password checks are all busy): 503.
         public static let busy = Kind(code: .busy)
+
+        /// Every kind: the HTTP layer's test checks each has a status.
+        package static let all: [Kind] = [
+            .invalid, .notFound, .conflict, .unauthorized, .forbidden, .tooLarge, .unprocessable, .throttled, .busy,
+        ]
 
         /// The `code` of the API's JSON error body.
         public var description: String { code.rawValue }

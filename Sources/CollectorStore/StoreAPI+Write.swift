@@ -30,13 +30,17 @@ extension StoreAPI {
         case .missing: existed = false
         }
         guard store.availableBytes > (declared ?? 0) else { throw StoreQuota.insufficientStorage() }
-        // The quota is claimed as the bytes arrive (the announced length up front), so PUTs running
-        // side by side cannot together pass it.
+        // The quota is claimed as the bytes arrive, so PUTs running side by side cannot together pass
+        // it. The announced length is checked up front but not held: a client announcing the whole
+        // room and trickling its body would otherwise lock everyone else out of the node path.
         let reservation = try await quota.reservation(for: path, freed: previousSize)
         defer { reservation.release() }
         let written: BuiltinStore.Written
         do {
-            if let declared { try reservation.grow(to: declared) }
+            if let declared {
+                try reservation.grow(to: declared)
+                reservation.release()
+            }
             // Checked again at the end: the segment may have been catalogued while this body streamed.
             let evidence = self.evidence
             written = try await store.write(

@@ -15,6 +15,8 @@ struct StoreQuota: Sendable {
         var nodePath: String
         var quota: Int64
         var used: Int64
+        /// Of `used`: bytes of writes still under way.
+        var inFlight: Int64 = 0
         var room: Int64
     }
 
@@ -78,7 +80,7 @@ struct StoreQuota: Sendable {
         let megabytes = { (bytes: Int64) in String(format: "%.1f", Double(bytes) / 1_048_576) }
         return StoreError(
             .quotaExceeded,
-            "node path \(room.nodePath) is at its quota: \(megabytes(room.used)) of \(megabytes(room.quota)) MB used; an admin must raise it (recorder-collector admin node-path set \(room.nodePath) --quota-mb N) or free space"
+            "node path \(room.nodePath) is at its quota: \(megabytes(room.used)) of \(megabytes(room.quota)) MB used\(room.inFlight > 0 ? " (\(megabytes(room.inFlight)) MB of it by uploads under way)" : ""); an admin must raise it (recorder-collector admin node-path set \(room.nodePath) --quota-mb N) or free space"
         )
     }
 

@@ -53,10 +53,13 @@ final class StoreUsage: Sendable {
     func reserve(_ bytes: Int64, under limits: [Limit], freed: Int64) -> StoreQuota.Room? {
         state.withLock { state in
             for limit in limits {
-                let used = (state.measured[limit.nodePath] ?? 0) + (state.reserved[limit.nodePath] ?? 0)
+                let stored = state.measured[limit.nodePath] ?? 0
+                let reserved = state.reserved[limit.nodePath] ?? 0
+                let used = stored + reserved
                 if used + bytes - freed > limit.bytes {
                     return StoreQuota.Room(
-                        nodePath: limit.nodePath, quota: limit.bytes, used: used, room: max(0, limit.bytes - used + freed))
+                        nodePath: limit.nodePath, quota: limit.bytes, used: used, inFlight: reserved,
+                        room: max(0, limit.bytes - used + freed))
                 }
             }
             for limit in limits { state.reserved[limit.nodePath, default: 0] += bytes }

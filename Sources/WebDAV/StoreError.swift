@@ -1,5 +1,5 @@
 /// A refused or failed store operation, with what the client should do about it. The HTTP layer maps
-/// each kind to one status (`CollectorHTTP/ErrorResponses`). `Kind` is a struct over a private enum so
+/// each kind to one status (`JSONErrorMiddleware` in CollectorHTTP). `Kind` is a struct over a private enum so
 /// kinds can be added without breaking a `switch`.
 public struct StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     public struct Kind: Hashable, Sendable, CustomStringConvertible {
@@ -41,6 +41,12 @@ public struct StoreError: Error, CustomStringConvertible, Sendable, Equatable {
         public static let quotaExceeded = Kind(code: .quotaExceeded)
         /// 507: the disk (less its reserve) has no room.
         public static let full = Kind(code: .full)
+
+        /// Every kind: the HTTP layer's test checks each has a status.
+        package static let all: [Kind] = [
+            .invalid, .unauthorized, .forbidden, .notFound, .conflict, .exists, .preconditionFailed, .tooLarge,
+            .unsupportedBody, .otherServer, .quotaExceeded, .full,
+        ]
 
         /// The `code` of the JSON error body.
         public var description: String { code.rawValue }

@@ -101,4 +101,49 @@ struct EnrolmentAPITests {
             #expect(try await collector.agents.list().isEmpty)
         }
     }
+
+    /// On a target whose agents must use their own accounts, an agent without one is not enrolled and
+    /// its code stays valid; its account can be set before it enrols; and an account made for another
+    /// auth kind than the target's now is refused rather than sent.
+    @Test func enrolmentOnAnOwnAccountTargetWaitsForTheAccountAndSpendsNothing() async throws {
+        try await withAPI { api, collector, password in
+            try await api.logIn(password)
+            let target = try await api.send(
+                .post, "/api/v1/admin/storage-targets",
+                json: #"{"name":"site-dav","kind":"webdav","url":"https://dav.site.example/r","auth":"digest","username":"collector","password":"c-pass","agent_credentials":"own"}"#)
+            #expect(target.status == 201, "\(target.json)")
+            #expect(try await api.send(.post, "/api/v1/admin/node-paths", json: #"{"path":"/site","storage":"site-dav"}"#).status == 201)
+            let made = try await api.send(.post, "/api/v1/admin/enrolment-codes", json: #"{"node_path":"/site"}"#)
+            let code = try #require(made.json["code"] as? String)
+            let adminToken = api.token
+            api.token = nil
+            let refused = try await api.send(.post, "/api/v1/agents/enrol", json: enrolBody(code: code, agentId: "ws-own"))
+            #expect(refused.status == 409 && refused.errorMessage.contains("storage-credentials set ws-own site-dav"), "\(refused.json)")
+            #expect(try await collector.agents.list().isEmpty, "nobody was enrolled")
+
+            api.token = adminToken
+            let set = try await api.send(
+                .put, "/api/v1/admin/agents/ws-own/storage-credentials/site-dav",
+                json: #"{"username":"ws-own","password":"own-pass"}"#)
+            #expect(set.status == 200, "credentials for an agent id not enrolled yet: \(set.json)")
+            let controls = try await api.send(
+                .put, "/api/v1/admin/agents/ws-own/storage-credentials/site-dav",
+                json: #"{"username":"ws-own","password":"a\r\nX-Injected: 1"}"#)
+            #expect(controls.status == 400, "\(controls.json)")
+            api.token = nil
+            let enrolled = try await api.send(.post, "/api/v1/agents/enrol", json: enrolBody(code: code, agentId: "ws-own"))
+            #expect(enrolled.status == 201, "the same code still works: \(enrolled.json)")
+            let storage = (enrolled.json["configuration"] as? [String: Any])?["storage"] as? [String: Any]
+            #expect(storage?["username"] as? String == "ws-own" && storage?["password"] as? String == "own-pass")
+            let agentToken = try #require(enrolled.json["agent_token"] as? String)
+
+            api.token = adminToken
+            let switched = try await api.send(
+                .put, "/api/v1/admin/storage-targets/site-dav", json: #"{"auth":"bearer","bearer_token":"shared-token"}"#)
+            #expect(switched.status == 200, "\(switched.json)")
+            api.token = agentToken
+            let stale = try await api.send(.get, "/api/v1/agent/config")
+            #expect(stale.status == 409 && stale.errorMessage.contains("made for auth digest"), "\(stale.json)")
+        }
+    }
 }

@@ -11,9 +11,12 @@ public struct RealTimeTrait: SuiteTrait, TestTrait, TestScoping {
     public func provideScope(
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
     ) async throws {
-        // Held per test case, never around a whole suite (its own cases would wait for it).
-        guard testCase != nil else { return try await function() }
-        try await RealTimeTurns.shared.take(function)
+        // Held per test case, never around a whole suite (its own cases would wait for it), and
+        // taken once: a `.realTime` test in a `.realTime` suite already holds the turn.
+        guard testCase != nil, !RealTimeTurns.held else { return try await function() }
+        try await RealTimeTurns.shared.take {
+            try await RealTimeTurns.$held.withValue(true) { try await function() }
+        }
     }
 }
 
@@ -25,6 +28,8 @@ extension Trait where Self == RealTimeTrait {
 /// One turn at a time, first come first served.
 actor RealTimeTurns {
     static let shared = RealTimeTurns()
+    /// True inside a test that holds the turn.
+    @TaskLocal static var held = false
     private var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
 

@@ -2,6 +2,17 @@ import Foundation
 import RecorderCore
 
 extension Collector {
+    /// Refuses (409, naming the command) an agent that could not upload at `nodePath`: its storage
+    /// target wants each agent's own account and this agent id has none (or one for another auth).
+    public func requireStorageAccess(agentId: String, nodePath: String) async throws {
+        guard let resolved = try await nodePaths.resolve(nodePath) else { return }
+        let target = try await storageTargets.get(resolved.storage)
+        guard target.kind == .webdav, target.agentCredentials == .own else { return }
+        if try await agentStorageCredentials.credential(agentId: agentId, target: target) == nil {
+            throw AgentStorageCredentials.missing(agentId: agentId, target: target.name)
+        }
+    }
+
     /// Builds an agent's configuration from the catalog as it is now (node path → storage by longest
     /// prefix; active recording keys). `builtinURL` and `builtinCAPEM` describe this collector's own store.
     public func configuration(for agent: Agents.Agent, builtinURL: String, builtinCAPEM: String?) async throws
@@ -20,13 +31,10 @@ extension Collector {
         case .webdav:
             var username = target.username
             var secret: String?
-            if let own = try await agentStorageCredentials.credential(agentId: agent.id, target: target.name) {
+            if let own = try await agentStorageCredentials.credential(agentId: agent.id, target: target) {
                 (username, secret) = (own.username, own.secret)
             } else if target.agentCredentials == .own {
-                throw CollectorError(
-                    .conflict,
-                    "agent \(agent.id) has no credentials of its own for storage target \(target.name), whose agents must use their own; an admin must set them (recorder-collector admin agent storage-credentials set \(agent.id) \(target.name) --username NAME --secret-stdin)"
-                )
+                throw AgentStorageCredentials.missing(agentId: agent.id, target: target.name)
             } else {
                 secret = try await storageTargets.secret(of: target.name)
             }

@@ -5,14 +5,16 @@ import SQLKit
 /// An agent's own account on an external WebDAV target, given to that agent instead of the target's
 /// shared one. With shared credentials any agent of the node path could overwrite or delete another's
 /// files on that server; with one account per agent, the server's own rules (e.g. Apache
-/// `<LocationMatch>` with `Require user`) can keep each agent to its own directory. A target whose
-/// shared password or token is left unset serves only agents that have their own.
-/// Secrets are sealed like the target's (`SecretBox`) and never returned.
+/// `<LocationMatch>` with `Require user`) can keep each agent to its own directory. A target with
+/// `agent_credentials: own` serves only agents that have one, and an agent id can be given its account
+/// before it enrols (enrolment on such a target is refused, its code unspent, until it has one).
+/// Secrets are sealed like the target's (`SecretBox`) and never returned; each row remembers the
+/// target's auth kind it was made for, so a target switched from basic to bearer never sends a
+/// password as a token.
 public struct AgentStorageCredentials: Sendable {
     let catalog: Catalog
     let secrets: SecretBox
     let storageTargets: StorageTargets
-    let agents: Agents
 
     /// What an admin sends: `username` and `password` for basic and digest targets, `bearer_token`
     /// for bearer ones.
@@ -56,11 +58,18 @@ public struct AgentStorageCredentials: Sendable {
         var secret: String
     }
 
+    static func missing(agentId: String, target: String) -> CollectorError {
+        CollectorError(
+            .conflict,
+            "agent \(agentId) has no credentials of its own for storage target \(target), whose agents must use their own; an admin must set them (recorder-collector admin agent storage-credentials set \(agentId) \(target) --username NAME --secret-stdin)"
+        )
+    }
+
     static let maxUsernameLength = 256
     static let maxSecretBytes = 4096
 
     public func set(agentId: String, target name: String, _ input: Input, by actor: Actor) async throws -> Record {
-        _ = try await agents.get(agentId)
+        try Agents.validateAgentId(agentId)
         let target = try await storageTargets.get(name)
         guard target.kind == .webdav, target.auth != .none else {
             throw CollectorError(
@@ -75,7 +84,7 @@ public struct AgentStorageCredentials: Sendable {
                 throw CollectorError(.invalid, "storage target \"\(name)\" uses \(target.auth.rawValue): give username and password")
             }
             guard (1...Self.maxUsernameLength).contains(username.unicodeScalars.count),
-                !username.unicodeScalars.contains(where: { OutsideText.printable(String($0)) != String($0) }),
+                !username.unicodeScalars.contains(where: OutsideText.isUnsafe),
                 target.auth != .basic || !username.contains(":")
             else {
                 throw CollectorError(
@@ -90,8 +99,12 @@ public struct AgentStorageCredentials: Sendable {
             secret = token
         case .none: fatalError("refused above")
         }
-        guard (1...Self.maxSecretBytes).contains(secret.utf8.count) else {
-            throw CollectorError(.invalid, "the password or token must be 1–\(Self.maxSecretBytes) bytes")
+        // A control character would end the header early (NUL) or start another one (CR/LF).
+        guard (1...Self.maxSecretBytes).contains(secret.utf8.count),
+            !secret.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            throw CollectorError(
+                .invalid, "the password or token must be 1–\(Self.maxSecretBytes) bytes without control characters")
         }
         let sealed = try secrets.seal(secret)
         let now = Timestamp.now()
@@ -103,15 +116,16 @@ public struct AgentStorageCredentials: Sendable {
             if existing == nil {
                 try await database.raw(
                     """
-                    INSERT INTO agent_storage_credentials (agent_id, storage_target, username, sealed_secret, created_at, updated_at)
-                    VALUES (\(bind: agentId), \(bind: name), \(bind: username), \(bind: sealed), \(bind: now), \(bind: now))
+                    INSERT INTO agent_storage_credentials (agent_id, storage_target, auth, username, sealed_secret, created_at, updated_at)
+                    VALUES (\(bind: agentId), \(bind: name), \(bind: target.auth.rawValue), \(bind: username), \(bind: sealed),
+                            \(bind: now), \(bind: now))
                     """
                 ).run()
             } else {
                 try await database.raw(
                     """
-                    UPDATE agent_storage_credentials SET username = \(bind: username), sealed_secret = \(bind: sealed),
-                        updated_at = \(bind: now)
+                    UPDATE agent_storage_credentials SET auth = \(bind: target.auth.rawValue), username = \(bind: username),
+                        sealed_secret = \(bind: sealed), updated_at = \(bind: now)
                     WHERE agent_id = \(bind: agentId) AND storage_target = \(bind: name)
                     """
                 ).run()
@@ -160,12 +174,21 @@ public struct AgentStorageCredentials: Sendable {
         }
     }
 
-    func credential(agentId: String, target name: String) async throws -> Credential? {
+    /// The agent's own account for `target`, or nil when it has none; a row made for another auth kind
+    /// than the target's now is refused (409), not sent.
+    func credential(agentId: String, target: StorageTargetRecord) async throws -> Credential? {
         guard
             let row = try await catalog.sql.raw(
-                "SELECT username, sealed_secret FROM agent_storage_credentials WHERE agent_id = \(bind: agentId) AND storage_target = \(bind: name)"
+                "SELECT auth, username, sealed_secret FROM agent_storage_credentials WHERE agent_id = \(bind: agentId) AND storage_target = \(bind: target.name)"
             ).first()
         else { return nil }
+        let auth = try row.decode(column: "auth", as: String.self)
+        guard auth == target.auth.rawValue else {
+            throw CollectorError(
+                .conflict,
+                "agent \(agentId)'s own credentials for storage target \(target.name) were made for auth \(auth), and the target now uses \(target.auth.rawValue); an admin must set them again (recorder-collector admin agent storage-credentials set \(agentId) \(target.name) …)"
+            )
+        }
         return Credential(
             username: try row.decode(column: "username", as: String?.self),
             secret: try secrets.open(try row.decode(column: "sealed_secret", as: String.self)))

@@ -51,8 +51,9 @@ enum AgentsSchema {
             [
                 """
                 CREATE TABLE agent_storage_credentials (
-                    agent_id TEXT NOT NULL REFERENCES agents(id),
+                    agent_id TEXT NOT NULL,
                     storage_target TEXT NOT NULL REFERENCES storage_targets(name),
+                    auth TEXT NOT NULL,
                     username TEXT,
                     sealed_secret TEXT NOT NULL,
                     created_at TEXT NOT NULL,

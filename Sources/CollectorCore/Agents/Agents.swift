@@ -73,9 +73,13 @@ public struct Agents: Sendable {
 
     /// Exchanges a code for an agent token. The code is spent in the same transaction that registers
     /// the agent, so a reused, expired or unknown code changes nothing.
-    public func enrol(code: String, agentId: String, hostname: String, signingKey: String, source: String)
-        async throws -> (token: String, agent: Agent)
-    {
+    /// `beforeSpending` runs with the code's node path once the code is known to be valid and before
+    /// anything is written: a check that fails there (e.g. storage the agent could not use) leaves the
+    /// code unspent.
+    public func enrol(
+        code: String, agentId: String, hostname: String, signingKey: String, source: String,
+        beforeSpending: @Sendable (_ nodePath: String) async throws -> Void = { _ in }
+    ) async throws -> (token: String, agent: Agent) {
         try Agents.validateAgentId(agentId)
         guard let raw = Data(base64Encoded: signingKey), raw.count == 32,
             (try? Curve25519.Signing.PublicKey(rawRepresentation: raw)) != nil
@@ -86,6 +90,13 @@ public struct Agents: Sendable {
         let token = BearerToken.make(prefix: "rca")
         let now = Timestamp.now()
         let codeHash = BearerToken.hash(Agents.normalize(code))
+        // Outside the transaction (SQLite has one connection, held by a transaction); the
+        // transaction checks the code again.
+        if let nodePath = try await catalog.sql.raw(
+            "SELECT node_path FROM enrolment_codes WHERE code_hash = \(bind: codeHash) AND used_at IS NULL AND expires_at > \(bind: now)"
+        ).first()?.decode(column: "node_path", as: String.self) {
+            try await beforeSpending(nodePath)
+        }
         let agent = try await catalog.transaction { database -> Agent in
             guard
                 let row = try await database.raw(

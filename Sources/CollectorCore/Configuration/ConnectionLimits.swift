@@ -34,7 +34,7 @@ public struct ConnectionLimits: Sendable, Equatable, Codable {
             let number = try container.decodeIfPresent(Int.self, forKey: key) ?? fallback
             guard number > 0 else {
                 throw DecodingError.dataCorruptedError(
-                    forKey: key, in: container, debugDescription: "\(key.rawValue) must be a positive number")
+                    forKey: key, in: container, debugDescription: "must be a positive whole number, found \(number)")
             }
             return number
         }

@@ -57,7 +57,8 @@ public struct SegmentRecord: Codable, Sendable, Equatable {
     /// A `segments` row: the manifest from its stored bytes, the rest from the catalog's own columns.
     init(row: any SQLRow) throws {
         let text = try row.decode(column: "manifest", as: String.self)
-        manifest = try StrictJSON.decode(SegmentManifest.self, from: Data(text.utf8))
+        // Checked strictly at intake; rows written by an older intake may hold keys it let through.
+        manifest = try StrictJSON.decode(SegmentManifest.self, from: Data(text.utf8), unknownKeys: .ignore)
         manifestSha256 = try row.decode(column: "manifest_sha256", as: String.self)
         storageTarget = try row.decode(column: "storage_target", as: String.self)
         objectPath = try row.decode(column: "object_path", as: String.self)

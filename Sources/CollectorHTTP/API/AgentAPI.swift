@@ -31,7 +31,11 @@ struct AgentAPI {
             do {
                 (token, agent) = try await collector.agents.enrol(
                     code: input.code, agentId: input.agentId, hostname: input.hostname ?? "",
-                    signingKey: input.signingKey, source: context.remoteAddress)
+                    signingKey: input.signingKey, source: context.remoteAddress
+                ) { nodePath in
+                    // An agent that could not upload is not enrolled: its code stays valid.
+                    try await collector.requireStorageAccess(agentId: input.agentId, nodePath: nodePath)
+                }
             } catch let error as CollectorError where error.kind == .unauthorized {
                 await guards.failed(
                     keys, action: "agent.enrol_failed", target: "agent:\(input.agentId)", detail: error.message,

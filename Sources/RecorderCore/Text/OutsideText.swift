@@ -29,7 +29,7 @@ public enum OutsideText {
         return String(String.UnicodeScalarView(safe.prefix(limit))) + "…(\(text.utf8.count) bytes)"
     }
 
-    static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
+    public static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.properties.generalCategory {
         case .control, .format, .lineSeparator, .paragraphSeparator: true
         default: false
