@@ -110,6 +110,17 @@ struct RecordCommand: AsyncParsableCommand {
         if let seconds, seconds <= 0 {
             throw ValidationError("--duration must be longer than 0 s")
         }
+        // An enrolled agent takes what its collector says now (storage account, recording keys).
+        if let config {
+            switch Enrolment.refresh(configurationPath: config) {
+            case .updated: logger.notice("configuration updated from the collector", metadata: ["file": "\(config)"])
+            case .kept(let reason):
+                logger.warning(
+                    "the collector could not be asked for the configuration; recording with the last one",
+                    metadata: ["reason": "\(reason)"])
+            case .unchanged, .notEnrolled: break
+            }
+        }
         let runtime: AgentRuntime
         do {
             runtime = try AgentRuntime(configuration: try configuration(), duration: seconds, logger: logger)

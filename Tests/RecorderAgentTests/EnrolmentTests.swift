@@ -160,6 +160,50 @@ struct EnrolmentTests {
 }
 
 extension EnrolmentTests {
+    /// An enrolled agent asks its collector for its configuration at every start: a rotated recording
+    /// key reaches it without re-enrolment, its own settings in agent.json stay, and a collector that is
+    /// down leaves it recording with the last configuration.
+    @Test func anEnrolledAgentTakesItsConfigurationFromTheCollectorAtStart() throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("collector-\(UUID().uuidString)").path
+        let service = try startCollector(data)
+        defer { ProcessRunner.kill(service.process) }
+        let desktop = try LiveDesktop(width: 320, height: 240, seconds: 60)
+        defer { desktop.stop() }
+        let state = "\(desktop.directory)/state"
+        let enrolled = try ProcessRunner.run(
+            agent,
+            [
+                "enroll", "--collector", service.url, "--code", try code(data, "/apac/osaka"), "--fingerprint",
+                service.fingerprint, "--agent-id", "ws-osaka-1", "--state-dir", state,
+            ])
+        #expect(enrolled.status == 0, "\(enrolled.stderr)")
+        let file = "\(state)/agent.json"
+        func recipients() throws -> [String] {
+            let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file)))
+            return (object as? [String: Any])?["recipient_certificates"] as? [String] ?? []
+        }
+        #expect(try recipients().count == 1)
+        // The admin's own edit of agent.json (a display) must survive the refresh.
+        var edited = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as! [String: Any]
+        edited["display"] = desktop.display
+        try JSONSerialization.data(withJSONObject: edited).write(to: URL(fileURLWithPath: file))
+
+        let rotated = try ProcessRunner.run(collector, ["keys", "rotate", "--data-dir", data])
+        #expect(rotated.status == 0, "\(rotated.stderr)")
+        let recorded = try ProcessRunner.run(agent, ["record", "--config", file, "--duration", "1s"])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        #expect(recorded.stderr.contains("configuration updated from the collector"), "\(recorded.stderr)")
+        #expect(try recipients().count == 2, "sealed for both active keys now")
+        let display = (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any])?["display"] as? String
+        #expect(display == desktop.display, "the agent's own settings stay")
+
+        ProcessRunner.kill(service.process)
+        let offline = try ProcessRunner.run(agent, ["record", "--config", file, "--duration", "1s"])
+        #expect(offline.status == 0, "\(offline.stderr)")
+        #expect(offline.stderr.contains("recording with the last one"), "\(offline.stderr)")
+        #expect(try recipients().count == 2)
+    }
+
     @Test func withNoStorageConfiguredAgentsUploadToTheCollectorsOwnStoreWithinTheirScope() throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("collector-\(UUID().uuidString)").path
         let service = try startCollector(data)

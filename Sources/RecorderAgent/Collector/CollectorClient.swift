@@ -23,13 +23,13 @@ public struct CollectorClient: Sendable {
     /// Sends `body` as JSON and reads the answer as `Answer` (unknown keys ignored: a newer collector
     /// may add some); a 4xx/5xx becomes a Failure carrying the collector's own error message.
     public func exchange<Body: Encodable, Answer: Decodable>(
-        _ method: String, _ path: String, body: Body?, answer: Answer.Type
+        _ method: String, _ path: String, body: Body?, answer: Answer.Type, abort: TransferCancellation? = nil
     ) throws -> Answer {
         let payload = try body.map { [UInt8](try StrictJSON.encode($0)) }
         let status: Int
         let data: Data
         do {
-            (status, data) = try send(method, path, payload: payload)
+            (status, data) = try send(method, path, payload: payload, abort: abort)
         } catch {
             throw Failure(description: error.description)
         }

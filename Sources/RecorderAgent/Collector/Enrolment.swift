@@ -41,7 +41,11 @@ public struct Enrolment: Sendable {
     }
 
     /// Turns the collector's configuration document into `agent.json` plus the PEM files it names.
-    public func apply(_ document: AgentConfigurationDocument, token: String) throws -> Result {
+    /// `existing`: the configuration there now, whose own settings (display, recording, spool limits)
+    /// are kept; only what the collector decides (node path, storage, recording keys) is replaced.
+    public func apply(_ document: AgentConfigurationDocument, token: String, onto existing: AgentConfiguration? = nil)
+        throws -> Result
+    {
         guard !document.recipientCertificatesPEM.isEmpty else {
             throw CollectorClient.Failure(
                 description: "the collector sent no recording key certificate; an admin must add one (recorder-collector keys add)")
@@ -69,15 +73,57 @@ public struct Enrolment: Sendable {
             try DurableFile.write(Data(caPEM.utf8), to: file)
             target.caFile = file.path
         }
-        var configuration = AgentConfiguration()
+        var configuration = existing ?? AgentConfiguration()
         configuration.agentId = agentId
         configuration.nodePath = document.nodePath
         configuration.stateDirectory = stateDirectory.path
-        configuration.outputDirectory = stateDirectory.appendingPathComponent("spool").path
+        configuration.outputDirectory = configuration.outputDirectory ?? stateDirectory.appendingPathComponent("spool").path
         configuration.recipientCertificates = recipientPaths
         configuration.storage = target
         let path = stateDirectory.appendingPathComponent("agent.json")
         try DurableFile.write(try configuration.fileBytes(), to: path)
         return Result(configurationPath: path.path, nodePath: document.nodePath, storageTarget: document.storageTarget)
+    }
+
+    /// At every start of an enrolled agent: asks the collector for the configuration it has now (a
+    /// new storage account, a rotated recording key, a moved node path) and rewrites `agent.json`
+    /// with it. Only the file `enroll` wrote is refreshed (`configurationPath` must be the state
+    /// directory's `agent.json`); a collector that cannot be reached leaves it as it is, so a
+    /// workstation records with its last configuration while the network is down.
+    public static func refresh(configurationPath: String) -> Refresh {
+        guard let current = try? AgentConfiguration.load(path: configurationPath),
+            let state = current.stateDirectory, let agentId = current.agentId,
+            URL(fileURLWithPath: configurationPath).standardizedFileURL
+                == URL(fileURLWithPath: state).appendingPathComponent("agent.json").standardizedFileURL
+        else { return .notEnrolled }
+        let link: CollectorLink
+        do {
+            guard let loaded = try CollectorLink.load(stateDirectory: state), let token = loaded.client.token else {
+                return .notEnrolled
+            }
+            link = loaded
+            // At most a few seconds: a collector that does not answer must not delay the recording.
+            let cancellation = TransferCancellation()
+            DispatchQueue.global().asyncAfter(deadline: .now() + 10) { cancellation.abort() }
+            let document = try link.client.exchange(
+                "GET", "/api/v1/agent/config", body: String?.none, answer: AgentConfigurationDocument.self,
+                abort: cancellation)
+            let enrolment = Enrolment(
+                collectorURL: link.client.baseURL, stateDirectory: URL(fileURLWithPath: state), agentId: agentId)
+            _ = try enrolment.apply(document, token: token, onto: current)
+            let updated = try AgentConfiguration.load(path: configurationPath)
+            return updated == current ? .unchanged : .updated
+        } catch {
+            return .kept(reason: "\(error)")
+        }
+    }
+
+    public enum Refresh: Equatable, Sendable {
+        /// Not an enrolled agent's own `agent.json`: nothing to ask.
+        case notEnrolled
+        case unchanged
+        case updated
+        /// The collector could not be asked (or refused): the file stays as it was.
+        case kept(reason: String)
     }
 }
