@@ -43,6 +43,10 @@ public enum StrictJSON {
         } catch {
             throw Invalid(path: "", message: "not valid JSON")
         }
+        if let key = DuplicateKeys.first(in: data) {
+            throw Invalid(
+                path: key, message: "the key \"\(OutsideText.bounded(key, limit: 64))\" is given twice in one object")
+        }
         let reads = KeyReads()
         let value: T
         do {
