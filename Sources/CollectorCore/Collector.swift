@@ -13,6 +13,8 @@ public struct Collector: Sendable {
     public let segments: Segments
     public let heartbeats: Heartbeats
     public let agentStorageCredentials: AgentStorageCredentials
+    public let integrations: Integrations
+    public let callEvents: CallEvents
     public let dataDirectory: URL
 
     /// Opens (and migrates) the catalog and the secrets key of `dataDirectory` (created 0700).
@@ -37,6 +39,7 @@ public struct Collector: Sendable {
             heartbeats: Heartbeats(catalog: catalog),
             agentStorageCredentials: AgentStorageCredentials(
                 catalog: catalog, secrets: secrets, storageTargets: storageTargets),
+            integrations: Integrations(catalog: catalog), callEvents: CallEvents(catalog: catalog),
             dataDirectory: dataDirectory)
         do {
             try await collector.ensureDefaults()

@@ -32,6 +32,7 @@ public enum CollectorApplication {
         AdminAPI(collector: collector, guards: guards).register(on: router)
         AgentAPI(collector: collector, guards: guards, publicURL: publicURL, caPEM: caPEM).register(on: router)
         SegmentAPI(collector: collector).register(on: router)
+        CallAPI(collector: collector, guards: guards).register(on: router)
         let store = StoreAPI(collector: collector, store: try collector.builtinStore(), guards: guards)
         for method in StoreAPI.methods {
             for pattern in ["dav", "dav/**"] {

@@ -1,0 +1,110 @@
+import Foundation
+import RecorderCore
+import SQLKit
+
+/// The call event log: every accepted event once per (integration, event id), in our contract with our
+/// receive time, beside the request body exactly as it arrived. A repeat (a feed delivering twice, a
+/// retry after a lost answer) is counted and changes nothing.
+public struct CallEvents: Sendable {
+    let catalog: Catalog
+
+    /// What a post did.
+    public struct Accepted: Codable, Sendable, Equatable {
+        public var accepted: Int
+        public var duplicates: Int
+    }
+
+    /// One stored event.
+    public struct Stored: Codable, Sendable, Equatable {
+        public var integration: String
+        public var event: CallEvent
+    }
+
+    /// Reads one event or `{"events": [...]}` from `body` (strictly: a bad event refuses the whole
+    /// post, naming its index and field, and stores nothing), stamps each with `receivedAt`, and stores
+    /// the new ones with the raw body in one transaction.
+    public func accept(
+        _ body: Data, from integration: Integrations.Integration, source: String, receivedAt: Date = Date()
+    ) async throws -> Accepted {
+        var events: [CallEvent]
+        do {
+            if (try? StrictJSON.decode(BatchProbe.self, from: body, unknownKeys: .ignore))?.events != nil {
+                events = try StrictJSON.decode(CallEventBatch.self, from: body).events
+            } else {
+                events = [try StrictJSON.decode(CallEvent.self, from: body)]
+            }
+        } catch {
+            throw CollectorError(.invalid, error.message)
+        }
+        let received = Timestamp.string(receivedAt)
+        for index in events.indices { events[index].receivedAt = received }
+        let bodyText = String(decoding: body, as: UTF8.self)
+        return try await catalog.transaction { [events] database in
+            let request = try await database.raw(
+                """
+                INSERT INTO cti_requests (integration, received_at, source, body)
+                VALUES (\(bind: integration.name), \(bind: received), \(bind: OutsideText.bounded(source)), \(bind: bodyText))
+                RETURNING id
+                """
+            ).first()?.decode(column: "id", as: Int64.self) ?? 0
+            var accepted = 0
+            var duplicates = 0
+            for event in events {
+                let exists = try await database.raw(
+                    "SELECT 1 AS found FROM call_events WHERE integration = \(bind: integration.name) AND event_id = \(bind: event.eventId)"
+                ).first() != nil
+                if exists {
+                    duplicates += 1
+                    continue
+                }
+                try await database.raw(
+                    """
+                    INSERT INTO call_events (integration, event_id, type, occurred_at, received_at, interaction_id, leg_id,
+                        agent_id, event, request_id)
+                    VALUES (\(bind: integration.name), \(bind: event.eventId), \(bind: event.type.rawValue),
+                        \(bind: Timestamp.string(event.occurred)), \(bind: received), \(bind: event.interactionId), \(bind: event.legId),
+                        \(bind: event.agentId), \(bind: String(decoding: try StrictJSON.encode(event), as: UTF8.self)),
+                        \(bind: request))
+                    """
+                ).run()
+                accepted += 1
+            }
+            return Accepted(accepted: accepted, duplicates: duplicates)
+        }
+    }
+
+    /// The events of one interaction, by when they happened (the column holds UTC, so times given in
+    /// other zones sort by their instant).
+    public func events(interactionId: String, limit: Int = 1000) async throws -> [Stored] {
+        try await catalog.sql.raw(
+            """
+            SELECT integration, event FROM call_events WHERE interaction_id = \(bind: interactionId)
+            ORDER BY occurred_at, received_at LIMIT \(bind: max(1, min(limit, 10_000)))
+            """
+        ).all().map { row in
+            Stored(
+                integration: try row.decode(column: "integration", as: String.self),
+                event: try StrictJSON.decode(
+                    CallEvent.self, from: Data(try row.decode(column: "event", as: String.self).utf8), unknownKeys: .ignore))
+        }
+    }
+
+    /// The raw bodies that brought an interaction's events (for audit), oldest first.
+    public func rawBodies(interactionId: String) async throws -> [String] {
+        try await catalog.sql.raw(
+            """
+            SELECT DISTINCT r.id, r.body FROM cti_requests r JOIN call_events e ON e.request_id = r.id
+            WHERE e.interaction_id = \(bind: interactionId) ORDER BY r.id
+            """
+        ).all().map { try $0.decode(column: "body", as: String.self) }
+    }
+
+    /// Tells a batch from a single event by its `events` key.
+    private struct BatchProbe: Decodable {
+        var events: JSONAny?
+    }
+
+    private struct JSONAny: Decodable {
+        init(from decoder: any Decoder) throws {}
+    }
+}

@@ -1,0 +1,48 @@
+import SQLKit
+
+/// Integrations (who may post call events) and the call event log. Steps of the catalog's schema
+/// (`Migrations`).
+enum CallsSchema {
+    static let steps: [Migrations.Step] = [
+        Migrations.Step(version: 9, name: "CTI integrations and the call event log") { postgres in
+            [
+                """
+                CREATE TABLE integrations (
+                    name TEXT PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    token_hash TEXT NOT NULL UNIQUE,
+                    created_at TEXT NOT NULL,
+                    created_by TEXT NOT NULL,
+                    revoked_at TEXT
+                )
+                """,
+                // Each request's body exactly as it arrived: the audit's raw payload.
+                """
+                CREATE TABLE cti_requests (
+                    id \(postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"),
+                    integration TEXT NOT NULL,
+                    received_at TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    body TEXT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE call_events (
+                    integration TEXT NOT NULL,
+                    event_id TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    occurred_at TEXT NOT NULL,
+                    received_at TEXT NOT NULL,
+                    interaction_id TEXT,
+                    leg_id TEXT,
+                    agent_id TEXT,
+                    event TEXT NOT NULL,
+                    request_id BIGINT NOT NULL,
+                    PRIMARY KEY (integration, event_id)
+                )
+                """,
+                "CREATE INDEX call_events_interaction ON call_events (interaction_id, occurred_at)",
+            ]
+        }
+    ]
+}

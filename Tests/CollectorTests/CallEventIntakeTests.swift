@@ -1,0 +1,79 @@
+import CollectorCore
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import TestTraits
+import Testing
+
+/// `POST /api/v1/cti/events`: an integration's token, one event or a batch, repeats counted and
+/// ignored, the raw body kept, and hostile posts refused whole with the field named.
+@Suite(.serialized, .realTime)
+struct CallEventIntakeTests {
+    static func event(_ id: String, _ type: String, at time: String, extra: String = "") -> String {
+        #"{"event_id":"\#(id)","type":"\#(type)","occurred_at":"\#(time)","interaction_id":"call-1","leg_id":"leg-1","agent_id":"genesys-user-7"\#(extra)}"#
+    }
+
+    @Test(arguments: Backend.allCases)
+    func eventsAreStoredOnceWithTheirRawBody(_ backend: Backend) async throws {
+        try await withAPI(backend) { api, collector, password in
+            try await api.logIn(password)
+            let created = try await api.send(.post, "/api/v1/admin/integrations", json: #"{"name":"genesys-emea"}"#)
+            #expect(created.status == 201, "\(created.json)")
+            let token = try #require(created.json["token"] as? String)
+            let adminToken = api.token
+            func post(_ body: String, token: String? = token) async throws -> Reply {
+                api.token = token
+                defer { api.token = adminToken }
+                return try await api.send(.post, "/api/v1/cti/events", json: body)
+            }
+            let start = Self.event("e-1", "leg.started", at: "2026-11-23T12:00:00.000Z", extra: #","direction":"inbound","ani":"+331234""#)
+            let first = try await post(start)
+            #expect(first.status == 200 && first.json["accepted"] as? Int == 1, "\(first.json)")
+            let again = try await post(start)
+            #expect(again.json["accepted"] as? Int == 0 && again.json["duplicates"] as? Int == 1, "\(again.json)")
+            let batch = #"{"events":["#
+                + [
+                    Self.event("e-3", "leg.resumed", at: "2026-11-23T12:00:20Z"),
+                    Self.event("e-2", "leg.held", at: "2026-11-23T12:00:10Z"),
+                    Self.event("e-4", "leg.ended", at: "2026-11-23T12:01:00+01:00"),
+                ].joined(separator: ",") + "]}"
+            #expect(try await post(batch).json["accepted"] as? Int == 3)
+
+            let listed = try await api.send(.get, "/api/v1/admin/calls/call-1/events")
+            let items = listed.json["items"] as? [[String: Any]] ?? []
+            let ids = items.compactMap { ($0["event"] as? [String: Any])?["event_id"] as? String }
+            // 12:01+01:00 is 11:01 UTC: the first of them by its instant, whatever its text says.
+            #expect(ids == ["e-4", "e-1", "e-2", "e-3"], "by occurred-at: \(ids)")
+            #expect(items.allSatisfy { ($0["event"] as? [String: Any])?["received_at"] is String }, "stamped on arrival")
+            #expect(try await collector.callEvents.rawBodies(interactionId: "call-1") == [start, batch], "kept exactly")
+
+            // One bad event refuses the whole post, names where, and stores nothing.
+            let bad = #"{"events":["# + Self.event("e-5", "leg.held", at: "2026-11-23T12:02:00Z") + ","
+                + Self.event("e-6", "leg.resumed", at: "1970-01-01T00:00:00Z") + "]}"
+            let refused = try await post(bad)
+            #expect(refused.status == 400 && refused.errorMessage.contains("events[1].occurred_at is in 1970"), "\(refused.json)")
+            #expect(try await collector.callEvents.events(interactionId: "call-1").count == 4)
+
+            for (body, status, message) in [
+                ("{\"events\":[", 400, "not valid JSON"),
+                (String(repeating: "[", count: 10_000), 400, "not valid JSON"),
+                (Self.event("e-7", "leg.held", at: "2026-11-23T12:00:00Z", extra: #","leg_id":"x""#), 400, "given twice"),
+                (Self.event("e-8", "leg.started", at: "2026-11-23T12:00:00Z", extra: #","queue":"a\u0000""#), 400, "U+0000"),
+                (String(repeating: " ", count: 300_000), 413, "at most"),
+            ] {
+                let reply = try await post(body)
+                #expect(reply.status == status && reply.errorMessage.contains(message), "\(body.prefix(80)): \(reply.json)")
+            }
+            #expect(try await post(start, token: nil).status == 401)
+            #expect(try await post(start, token: "rci_forged").status == 401)
+            #expect(try await api.send(.post, "/api/v1/admin/integrations/genesys-emea/revoke").status == 204)
+            let revoked = try await post(Self.event("e-9", "leg.started", at: "2026-11-23T13:00:00Z"))
+            #expect(revoked.status == 401 && revoked.errorMessage.contains("revoked"), "\(revoked.json)")
+            let audit = try await AuditLog.entries(in: collector.catalog.sql).map(\.action)
+            for action in ["integration.create", "integration.revoke", "integration.token_failed"] {
+                #expect(audit.contains(action), "\(action) audited")
+            }
+        }
+    }
+}
