@@ -11,7 +11,7 @@ struct AdminCommand: AsyncParsableCommand {
         commandName: "admin", abstract: "Administer node paths, storage targets, users; read the audit log.",
         subcommands: [
             NodePathCommand.self, StorageCommand.self, EnrolmentCodeCommand.self, AgentCommand.self,
-            SegmentCommand.self, UserCommand.self, AuditCommand.self, IntegrationCommand.self,
+            SegmentCommand.self, UserCommand.self, AuditCommand.self, IntegrationCommand.self, CallCommand.self,
         ])
 }
 
