@@ -15,6 +15,7 @@ public struct Collector: Sendable {
     public let agentStorageCredentials: AgentStorageCredentials
     public let integrations: Integrations
     public let callEvents: CallEvents
+    public let agentIdentities: AgentIdentities
     public let dataDirectory: URL
 
     /// Opens (and migrates) the catalog and the secrets key of `dataDirectory` (created 0700).
@@ -40,6 +41,7 @@ public struct Collector: Sendable {
             agentStorageCredentials: AgentStorageCredentials(
                 catalog: catalog, secrets: secrets, storageTargets: storageTargets),
             integrations: Integrations(catalog: catalog), callEvents: CallEvents(catalog: catalog),
+            agentIdentities: AgentIdentities(catalog: catalog),
             dataDirectory: dataDirectory)
         do {
             try await collector.ensureDefaults()

@@ -6,7 +6,7 @@ import Foundation
 struct IntegrationCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "integration", abstract: "Integrations that post call events (each with a token of its own).",
-        subcommands: [Add.self, Revoke.self, List.self])
+        subcommands: [Add.self, Revoke.self, List.self, Map.self, Identities.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -51,6 +51,40 @@ struct IntegrationCommand: AsyncParsableCommand {
                     printRow([
                         integration.name, integration.kind.rawValue, integration.createdAt, integration.createdBy,
                         integration.revokedAt.map { "revoked \($0)" } ?? "active",
+                    ])
+                }
+            }
+        }
+    }
+
+    struct Map: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Say at which workstation a phone system's agent sits now (its events go there).")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Integration name.") var integration: String
+        @Argument(help: "The agent's identity in that phone system (userId, agent ARN, extension).") var externalId: String
+        @Option(help: "The enrolled agent (workstation) id.") var agent: String
+
+        func run() async throws {
+            try await withCollector(common) { collector, actor in
+                _ = try await collector.agentIdentities.set(
+                    integration: integration, externalId: externalId, agentId: agent, by: actor)
+                print("\(integration) \(externalId) → workstation \(agent)")
+            }
+        }
+    }
+
+    struct Identities: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List where phone-system agents sit.")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Only this integration.") var integration: String?
+
+        func run() async throws {
+            try await withCollector(common) { collector, _ in
+                print("INTEGRATION\tAGENT IDENTITY\tWORKSTATION\tUPDATED\tBY")
+                for identity in try await collector.agentIdentities.list(integration: integration) {
+                    printRow([
+                        identity.integration, identity.externalId, identity.agentId, identity.updatedAt, identity.updatedBy,
                     ])
                 }
             }

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import TestSupport
 import TestTraits
 import Testing
 
@@ -74,6 +75,59 @@ struct CallEventIntakeTests {
             for action in ["integration.create", "integration.revoke", "integration.token_failed"] {
                 #expect(audit.contains(action), "\(action) audited")
             }
+        }
+    }
+
+    /// Events reach the workstation where the phone system's agent sits now; an unmapped agent's events
+    /// are kept and counted, delivered to nobody; moving the person moves the next events.
+    @Test(arguments: Backend.allCases)
+    func eventsAreRoutedToTheWorkstationWhereTheAgentSits(_ backend: Backend) async throws {
+        try await withAPI(backend) { api, collector, password in
+            try await api.logIn(password)
+            let adminToken = api.token
+            let a = try await SimulatedAgent(id: "ws-a", nodePath: "/").enrol(with: collector, actor: adminActor)
+            let b = try await SimulatedAgent(id: "ws-b", nodePath: "/").enrol(with: collector, actor: adminActor)
+            let token = try #require(
+                try await api.send(.post, "/api/v1/admin/integrations", json: #"{"name":"pbx"}"#).json["token"] as? String)
+            let mapped = try await api.send(
+                .post, "/api/v1/admin/agent-identities",
+                json: #"{"integration":"pbx","external_id":"arn:aws:connect:eu-west-1:1:instance/i/agent/7","agent_id":"ws-a"}"#)
+            #expect(mapped.status == 200, "\(mapped.json)")
+            let nobody = try await api.send(
+                .post, "/api/v1/admin/agent-identities", json: #"{"integration":"pbx","external_id":"x","agent_id":"ws-zz"}"#)
+            #expect(nobody.status == 404 && nobody.errorMessage.contains("no enrolled agent ws-zz"))
+
+            func post(_ id: String, agent: String) async throws -> Reply {
+                api.token = token
+                defer { api.token = adminToken }
+                return try await api.send(
+                    .post, "/api/v1/cti/events",
+                    json: #"{"event_id":"\#(id)","type":"leg.started","occurred_at":"2026-11-23T12:00:00Z","interaction_id":"c-\#(id)","leg_id":"l-\#(id)","agent_id":"\#(agent)"}"#)
+            }
+            let routed = try await post("r-1", agent: "arn:aws:connect:eu-west-1:1:instance/i/agent/7")
+            #expect(routed.json["unrouted"] as? Int == 0, "\(routed.json)")
+            let lost = try await post("r-2", agent: "genesys-user-9")
+            #expect(lost.json["accepted"] as? Int == 1 && lost.json["unrouted"] as? Int == 1)
+            #expect(lost.json["unmapped_agents"] as? [String] == ["genesys-user-9"])
+
+            func delivered(_ agentToken: String, after: Int64 = 0) async throws -> [[String: Any]] {
+                api.token = agentToken
+                defer { api.token = adminToken }
+                return try await api.send(.get, "/api/v1/agent/call-events?after=\(after)").json["items"] as? [[String: Any]] ?? []
+            }
+            let first = try await delivered(a)
+            #expect(first.compactMap { ($0["event"] as? [String: Any])?["event_id"] as? String } == ["r-1"])
+            let cursor = try #require(first.first?["cursor"] as? Int)
+            #expect(try await delivered(a, after: Int64(cursor)).isEmpty, "nothing new after the cursor")
+            #expect(try await delivered(b).isEmpty, "another workstation's events are not ws-b's")
+
+            // The person moves to ws-b: the next event follows them.
+            _ = try await collector.agentIdentities.set(
+                integration: "pbx", externalId: "arn:aws:connect:eu-west-1:1:instance/i/agent/7", agentId: "ws-b",
+                by: adminActor)
+            _ = try await post("r-3", agent: "arn:aws:connect:eu-west-1:1:instance/i/agent/7")
+            #expect(try await delivered(b).compactMap { ($0["event"] as? [String: Any])?["event_id"] as? String } == ["r-3"])
+            #expect(try await delivered(a, after: Int64(cursor)).isEmpty)
         }
     }
 }

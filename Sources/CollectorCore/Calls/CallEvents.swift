@@ -12,6 +12,15 @@ public struct CallEvents: Sendable {
     public struct Accepted: Codable, Sendable, Equatable {
         public var accepted: Int
         public var duplicates: Int
+        /// Accepted events whose agent identity sits at no workstation (kept, delivered to nobody):
+        /// at most 20 of those identities, for the admin to map.
+        public var unrouted: Int = 0
+        public var unmappedAgents: [String] = []
+
+        enum CodingKeys: String, CodingKey {
+            case accepted, duplicates, unrouted
+            case unmappedAgents = "unmapped_agents"
+        }
     }
 
     /// One stored event.
@@ -49,6 +58,8 @@ public struct CallEvents: Sendable {
             ).first()?.decode(column: "id", as: Int64.self) ?? 0
             var accepted = 0
             var duplicates = 0
+            var unrouted = 0
+            var unmapped: [String] = []
             for event in events {
                 let exists = try await database.raw(
                     "SELECT 1 AS found FROM call_events WHERE integration = \(bind: integration.name) AND event_id = \(bind: event.eventId)"
@@ -68,8 +79,47 @@ public struct CallEvents: Sendable {
                     """
                 ).run()
                 accepted += 1
+                // To the workstation the event's agent sits at; a PCI pause or a screen event without an
+                // agent identity reaches nobody (the softphone and local API cover those on the workstation).
+                if let external = event.agentId {
+                    if let workstation = try await AgentIdentities.workstation(
+                        integration: integration.name, externalId: external, in: database)
+                    {
+                        try await database.raw(
+                            """
+                            INSERT INTO call_deliveries (agent_id, integration, event_id)
+                            VALUES (\(bind: workstation), \(bind: integration.name), \(bind: event.eventId))
+                            """
+                        ).run()
+                    } else {
+                        unrouted += 1
+                        if unmapped.count < 20, !unmapped.contains(external) { unmapped.append(external) }
+                    }
+                }
             }
-            return Accepted(accepted: accepted, duplicates: duplicates)
+            return Accepted(accepted: accepted, duplicates: duplicates, unrouted: unrouted, unmappedAgents: unmapped)
+        }
+    }
+
+    /// One event delivered to a workstation, with the cursor to ask after.
+    public struct Delivery: Codable, Sendable, Equatable {
+        public var cursor: Int64
+        public var event: CallEvent
+    }
+
+    /// The events routed to workstation `agentId` after `cursor` (0: from the start), oldest first.
+    public func deliveries(to agentId: String, after cursor: Int64, limit: Int = 500) async throws -> [Delivery] {
+        try await catalog.sql.raw(
+            """
+            SELECT d.id, e.event FROM call_deliveries d
+            JOIN call_events e ON e.integration = d.integration AND e.event_id = d.event_id
+            WHERE d.agent_id = \(bind: agentId) AND d.id > \(bind: cursor) ORDER BY d.id LIMIT \(bind: max(1, min(limit, 500)))
+            """
+        ).all().map { row in
+            Delivery(
+                cursor: try row.decode(column: "id", as: Int64.self),
+                event: try StrictJSON.decode(
+                    CallEvent.self, from: Data(try row.decode(column: "event", as: String.self).utf8), unknownKeys: .ignore))
         }
     }
 

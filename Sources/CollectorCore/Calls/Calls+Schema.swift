@@ -43,6 +43,32 @@ enum CallsSchema {
                 """,
                 "CREATE INDEX call_events_interaction ON call_events (interaction_id, occurred_at)",
             ]
-        }
+        },
+        Migrations.Step(version: 10, name: "phone-system agent identities and deliveries to workstations") {
+            postgres in
+            [
+                // Which workstation (enrolled agent) a phone system's agent identity sits at now.
+                """
+                CREATE TABLE agent_identities (
+                    integration TEXT NOT NULL,
+                    external_id TEXT NOT NULL,
+                    agent_id TEXT NOT NULL,
+                    updated_at TEXT NOT NULL,
+                    updated_by TEXT NOT NULL,
+                    PRIMARY KEY (integration, external_id)
+                )
+                """,
+                // Events routed to a workstation, in arrival order: what its agent reads after a cursor.
+                """
+                CREATE TABLE call_deliveries (
+                    id \(postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"),
+                    agent_id TEXT NOT NULL,
+                    integration TEXT NOT NULL,
+                    event_id TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX call_deliveries_agent ON call_deliveries (agent_id, id)",
+            ]
+        },
     ]
 }

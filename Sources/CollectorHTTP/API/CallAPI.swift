@@ -34,6 +34,21 @@ struct CallAPI {
             try await collector.integrations.revoke(try context.parameters.require("name"), by: context.actor)
             return HTTPResponse.Status.noContent
         }
+        admin.get("agent-identities") { request, _ in
+            let integration = request.uri.queryParameters["integration"].map(String.init)
+            return Items(items: try await collector.agentIdentities.list(integration: integration))
+        }
+        admin.post("agent-identities") { request, context in
+            let input = try await request.decodeStrict(IdentityInput.self, context: context)
+            return try await collector.agentIdentities.set(
+                integration: input.integration, externalId: input.externalId, agentId: input.agentId, by: context.actor)
+        }
+        // What reaches a workstation: the events routed to it after a cursor (the agent keeps the last one).
+        let agent = router.group("api/v1/agent").add(middleware: AgentAuthentication(agents: collector.agents))
+        agent.get("call-events") { request, context in
+            let after = request.uri.queryParameters["after"].flatMap { Int64($0) } ?? 0
+            return Items(items: try await collector.callEvents.deliveries(to: context.agent!.id, after: max(0, after)))
+        }
         admin.get("calls/:interaction/events") { _, context in
             Items(items: try await collector.callEvents.events(interactionId: try context.parameters.require("interaction")))
         }
@@ -55,6 +70,18 @@ struct CallAPI {
     }
 }
 
+struct IdentityInput: Decodable {
+    var integration: String
+    var externalId: String
+    var agentId: String
+
+    enum CodingKeys: String, CodingKey {
+        case integration
+        case externalId = "external_id"
+        case agentId = "agent_id"
+    }
+}
+
 struct NewIntegration: Decodable {
     var name: String
     var kind: Integrations.Kind?
@@ -69,3 +96,4 @@ struct CreatedIntegration: ResponseEncodable {
 extension CallEvents.Accepted: ResponseEncodable {}
 extension CallEvents.Stored: ResponseEncodable {}
 extension Integrations.Integration: ResponseEncodable {}
+extension AgentIdentities.Identity: ResponseEncodable {}
