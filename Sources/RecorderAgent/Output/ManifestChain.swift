@@ -75,7 +75,8 @@ public final class ManifestChain: Sendable {
                 lastFrameTime: SegmentManifest.timestamp(
                     unixNanos: segment.startWallTimeNanos + segment.lastFrameOffsetMs * 1_000_000),
                 durationMs: Int(segment.durationMs.rounded()), frameCount: segment.frameCount, width: segment.width,
-                height: segment.height, endReason: segment.endReason.rawValue, sealedSize: sealedBytes.count,
+                height: segment.height, pauseGaps: segment.pauseGaps, endReason: segment.endReason.rawValue,
+                sealedSize: sealedBytes.count,
                 sealedSha256: ManifestVerification.sha256Hex(sealedBytes),
                 previousManifestSha256: head.lastManifestSha256)
             let bytes = try signer.sign(manifest).fileBytes()

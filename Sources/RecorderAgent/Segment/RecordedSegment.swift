@@ -1,3 +1,5 @@
+import RecorderCore
+
 /// One finished WebM segment, still in memory (later stages seal it before it touches disk).
 public struct RecordedSegment: Sendable {
     /// Why a segment ended; the next one (if any) starts at the same instant.
@@ -6,6 +8,10 @@ public struct RecordedSegment: Sendable {
         case resolutionChange = "resolution-change"
         case stopped
         case failed
+        /// The legs it belongs to changed (a call started, was transferred, ended).
+        case callBoundary = "call-boundary"
+        /// A PCI pause began: nothing until the resume is captured.
+        case paused
     }
 
     /// 1 for the first segment of a recording, then consecutive.
@@ -21,4 +27,8 @@ public struct RecordedSegment: Sendable {
     public let height: Int
     public let frameCount: Int
     public let endReason: EndReason
+    /// The calls (interaction ids) the segment belongs to; empty for a recording without calls.
+    public var callIds: [String] = []
+    /// A pause that ended just before this segment began (the gap between it and the one before).
+    public var pauseGaps: [SegmentManifest.PauseGap] = []
 }

@@ -36,6 +36,12 @@ final class RecordingLoop {
     private var recordingStartMono: Int64 = 0
     private var nextSequence = 1
     private(set) var statistics = RecordingStatistics()
+    /// The calls the segments being recorded belong to (`RecorderCommand.cut`).
+    private var callIds: [String] = []
+    /// Set while a PCI pause lasts: no tick captures anything.
+    private var pausedSince: (wallNanos: Int64, reason: String)?
+    /// The pause that ended before the next segment, for its manifest.
+    private var pendingGaps: [SegmentManifest.PauseGap] = []
 
     init(displayName: String?, settings: RecordingSettings, logger: Logger) throws {
         self.settings = settings
@@ -57,7 +63,10 @@ final class RecordingLoop {
 
     /// Records until `shouldStop` says so or `deadline` (monotonic ns) passes, handing each finished
     /// segment to `deliver`. A failure still delivers the segment in progress before it is thrown.
-    func run(deadline: Int64?, shouldStop: () -> Bool, deliver: (RecordedSegment) -> Void) throws {
+    func run(
+        deadline: Int64?, shouldStop: () -> Bool, commands: () -> [RecorderCommand] = { [] },
+        deliver: (RecordedSegment) -> Void
+    ) throws {
         let interval = Int64(1_000_000_000 / settings.framesPerSecond)
         let segmentLength = Int64(settings.segmentSeconds * 1_000_000_000)
         let keyframeInterval = Int64(settings.keyframeIntervalSeconds * 1_000_000_000)
@@ -68,9 +77,12 @@ final class RecordingLoop {
         do {
             while true {
                 while MonotonicClock.now() < nextTick && !shouldStop() {
-                    // Short naps keep a stop request answered within 100 ms even at 1 fps.
-                    MonotonicClock.sleep(until: min(nextTick, MonotonicClock.now() + 100_000_000))
+                    // Commands are taken between frames too: a pause must not wait for the next frame.
+                    apply(commands(), deliver: deliver)
+                    // Short naps keep a stop request answered within 20 ms even at 1 fps.
+                    MonotonicClock.sleep(until: min(nextTick, MonotonicClock.now() + 20_000_000))
                 }
+                apply(commands(), deliver: deliver)
                 // Timing decisions use the scheduled tick (wake-up jitter must not move a segment cut by a frame).
                 let tick = nextTick
                 if shouldStop() {
@@ -81,8 +93,10 @@ final class RecordingLoop {
                     endTime = deadline
                     break
                 }
-                try captureTick(
-                    at: tick, segmentLength: segmentLength, keyframeInterval: keyframeInterval, deliver: deliver)
+                if pausedSince == nil {
+                    try captureTick(
+                        at: tick, segmentLength: segmentLength, keyframeInterval: keyframeInterval, deliver: deliver)
+                }
                 nextTick += interval
                 let now = MonotonicClock.now()
                 while nextTick <= now {
@@ -149,6 +163,34 @@ final class RecordingLoop {
 
     private var fullArea: PixelRect { PixelRect(x: 0, y: 0, width: pipeline.area.width, height: pipeline.area.height) }
 
+    /// Commands from the call state machine, applied between frames on the recording thread.
+    private func apply(_ commands: [RecorderCommand], deliver: (RecordedSegment) -> Void) {
+        for command in commands {
+            let now = MonotonicClock.now()
+            switch command.action {
+            case .cut(let calls):
+                finishSegment(at: now, reason: .callBoundary, deliver: deliver)
+                callIds = calls
+            case .pause(let reason):
+                guard pausedSince == nil else { break }
+                // The segment ends at the pause: its last frame was captured before this instant.
+                finishSegment(at: now, reason: .paused, deliver: deliver)
+                pausedSince = (MonotonicClock.wallTime(atMonotonic: now), reason)
+                logger.notice("recording paused", metadata: ["reason": "\(reason)"])
+            case .resume:
+                guard let paused = pausedSince else { break }
+                pausedSince = nil
+                let resumedAt = MonotonicClock.wallTime(atMonotonic: now)
+                pendingGaps.append(
+                    SegmentManifest.PauseGap(
+                        from: SegmentManifest.timestamp(unixNanos: paused.wallNanos),
+                        to: SegmentManifest.timestamp(unixNanos: resumedAt), reason: paused.reason))
+                logger.notice("recording resumed")
+            }
+            command.applied()
+        }
+    }
+
     private func beginSegment(at tick: Int64) {
         segment = WebMSegmentWriter(
             width: pipeline.area.width, height: pipeline.area.height,
@@ -166,7 +208,8 @@ final class RecordingLoop {
         let finished = RecordedSegment(
             sequence: nextSequence, bytes: bytes, startWallTimeNanos: writer.startWallTimeNanos, durationMs: durationMs,
             lastFrameOffsetMs: writer.lastTimestampMs, width: writer.width, height: writer.height,
-            frameCount: writer.frameCount, endReason: reason)
+            frameCount: writer.frameCount, endReason: reason, callIds: callIds, pauseGaps: pendingGaps)
+        pendingGaps = []
         segment = nil
         nextSequence += 1
         statistics.segments += 1

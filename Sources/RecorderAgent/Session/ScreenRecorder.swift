@@ -17,6 +17,7 @@ public final class ScreenRecorder: Sendable {
     private let state = Mutex(ThreadState.notStarted)
     private let continuation: AsyncStream<RecordedSegment>.Continuation
     private let permits: DispatchSemaphore
+    private let commands = RecorderCommandQueue()
 
     private enum ThreadState {
         case notStarted
@@ -45,6 +46,25 @@ public final class ScreenRecorder: Sendable {
             }
             thread.name = "screen-recorder"
             thread.start()
+        }
+    }
+
+    /// Sends a command to the recording thread and returns once it has taken effect (at most one
+    /// short nap later: the thread looks between frames every 20 ms). A recorder that is not running
+    /// returns at once.
+    public func perform(_ action: RecorderCommand.Action) async {
+        let running: Bool = state.withLock { if case .running = $0 { true } else { false } }
+        guard running else { return }
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let once = Mutex(false)
+            commands.add(
+                RecorderCommand(action) {
+                    let first = once.withLock { fired in
+                        defer { fired = true }
+                        return !fired
+                    }
+                    if first { done.resume() }
+                })
         }
     }
 
@@ -91,6 +111,7 @@ public final class ScreenRecorder: Sendable {
             try loop.run(
                 deadline: deadline,
                 shouldStop: { stopRequested.load(ordering: .acquiring) },
+                commands: { commands.take() },
                 deliver: { segment in
                     permits.wait()
                     continuation.yield(segment)
@@ -103,6 +124,8 @@ public final class ScreenRecorder: Sendable {
 
     private func complete(_ result: Result<RecordingStatistics, Error>) {
         continuation.finish()
+        // Commands that arrived as the thread ended have nothing left to act on.
+        for command in commands.take() { command.applied() }
         let waiter: CheckedContinuation<RecordingStatistics, Error>? = state.withLock { state in
             defer { state = .finished(result) }
             if case .running(let waiter) = state { return waiter }

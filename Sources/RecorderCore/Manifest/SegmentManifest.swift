@@ -29,10 +29,17 @@ public struct SegmentManifest: Codable, Sendable, Equatable {
     public var previousManifestSha256: String?
     public var signature: Signature?
 
+    /// An interval nothing was captured in (a PCI pause), with why.
     public struct PauseGap: Codable, Sendable, Equatable {
         public var from: String
         public var to: String
         public var reason: String
+
+        public init(from: String, to: String, reason: String) {
+            self.from = from
+            self.to = to
+            self.reason = reason
+        }
     }
 
     public struct Signature: Codable, Sendable, Equatable {
