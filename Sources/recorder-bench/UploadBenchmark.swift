@@ -80,8 +80,8 @@ struct UploadBenchmark: ParsableCommand {
     }
 }
 
-/// A shared counter for the benchmark's worker threads.
-private final class Counter: @unchecked Sendable {
+/// A shared counter for the benchmarks' worker threads.
+final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
 
