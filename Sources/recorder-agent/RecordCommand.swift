@@ -73,6 +73,11 @@ struct RecordCommand: AsyncParsableCommand {
     @Flag(name: .customLong("force-xgetimage"), help: "Capture with XGetImage even when MIT-SHM is available.")
     var forceXGetImage = false
 
+    @Flag(
+        name: .customLong("follow-calls"),
+        help: "Wait for calls and record them as the collector delivers their events (an enrolled agent's long-lived mode).")
+    var followCalls = false
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -123,7 +128,8 @@ struct RecordCommand: AsyncParsableCommand {
         }
         let runtime: AgentRuntime
         do {
-            runtime = try AgentRuntime(configuration: try configuration(), duration: seconds, logger: logger)
+            runtime = try AgentRuntime(
+                configuration: try configuration(), duration: seconds, followsCalls: followCalls, logger: logger)
         } catch let error as AgentRuntime.SetupError {
             throw ValidationError(error.description)
         }

@@ -36,7 +36,8 @@ struct AgentRuntimeTests {
             to: directory.appendingPathComponent("state/collector.json"))
         let enrolled = try AgentRuntime(configuration: configuration, duration: 1, logger: Self.logger)
         #expect(enrolled.roles == [.heartbeat, .upload, .spoolWriter, .recorder])
-        #expect(enrolled.roles == AgentRuntime.Role.allCases, "all of them, in the documented order")
+        let following = try AgentRuntime(configuration: configuration, duration: nil, followsCalls: true, logger: Self.logger)
+        #expect(following.roles == [.heartbeat, .upload, .callRecording], "calls start and stop the recorders")
 
         configuration.recipientCertificates = []
         let plain = try AgentRuntime(configuration: configuration, duration: 1, logger: Self.logger)

@@ -18,6 +18,8 @@ public struct AgentRuntime: Sendable {
     /// Each service's part, in start order (shutdown runs backwards).
     public enum Role: String, Sendable, CaseIterable {
         case heartbeat, upload, spoolWriter = "spool-writer", recorder
+        /// Instead of the spool writer and the recorder: recordings started and stopped by calls.
+        case callRecording = "call-recording"
     }
 
     /// Why the runtime cannot be built from this configuration: what is wrong and how to fix it.
@@ -36,9 +38,13 @@ public struct AgentRuntime: Sendable {
     private let written = WrittenFiles()
     private let duration: Double?
     private let logger: Logger
+    /// Recording follows the calls the collector routes to this workstation (`recorder-agent serve`).
+    public let followsCalls: Bool
 
-    /// `duration`: stop after this many seconds (nil: until shutdown).
-    public init(configuration: AgentConfiguration, duration: Double?, logger: Logger) throws {
+    /// `duration`: stop after this many seconds (nil: until shutdown). `followsCalls`: record calls
+    /// (as the collector delivers their events) instead of recording from start to stop.
+    public init(configuration: AgentConfiguration, duration: Double?, followsCalls: Bool = false, logger: Logger) throws {
+        self.followsCalls = followsCalls
         guard let outputDirectory = configuration.outputDirectory else {
             throw SetupError(
                 description: "no output directory: pass --out DIR or set output_directory in the configuration")
@@ -82,6 +88,11 @@ public struct AgentRuntime: Sendable {
         status = AgentStatusFile(stateDirectory: stateDirectory, spoolDirectory: spool.url.path)
         recorder = ScreenRecorder(displayName: configuration.display, settings: configuration.recording, logger: logger)
         collector = try CollectorLink.load(stateDirectory: stateDirectory)
+        if followsCalls, collector == nil || recipients.isEmpty {
+            throw SetupError(
+                description:
+                    "following calls needs an enrolled agent (recorder-agent enroll) whose configuration names the recording keys")
+        }
         if configuration.storage != nil, chain == nil {
             logger.warning("storage configured but no recipient certificate: plain segments are never uploaded")
         }
@@ -97,7 +108,8 @@ public struct AgentRuntime: Sendable {
             switch role {
             case .heartbeat: collector != nil
             case .upload: configuration.storage != nil && !configuration.recipientCertificates.isEmpty
-            case .spoolWriter, .recorder: true
+            case .spoolWriter, .recorder: !followsCalls
+            case .callRecording: followsCalls
             }
         }
     }
@@ -145,6 +157,30 @@ public struct AgentRuntime: Sendable {
             return .init(
                 service: sink, successTerminationBehavior: .gracefullyShutdownGroup,
                 failureTerminationBehavior: .gracefullyShutdownGroup)
+        case .callRecording:
+            let events = CallEventPoller(
+                link: collector!, stateDirectory: configuration.stateDirectory ?? AgentDefaults.stateDirectory(),
+                logger: logger
+            ).events()
+            return .init(
+                service: CallRecordingService(
+                    display: configuration.display, settings: configuration.recording, events: events,
+                    store: { segment in
+                        do {
+                            switch try spool.write(segment) {
+                            case .stored(let url):
+                                written.append(url.path)
+                                status.stored()
+                            case .refused(let reason):
+                                logger.error("segment refused, recording continues", metadata: ["reason": "\(reason)"])
+                                status.refused(reason)
+                            }
+                        } catch {
+                            status.failed(error)
+                            logger.error("cannot store a segment", metadata: ["error": "\(error)"])
+                        }
+                    }, logger: logger),
+                successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)
         case .recorder:
             let recording = RecordingService(recorder: recorder, duration: duration) { capture in
                 // Tests and scripts wait for this line: capture has started.

@@ -43,7 +43,8 @@ final class RecordingLoop {
     /// The pause that ended before the next segment, for its manifest.
     private var pendingGaps: [SegmentManifest.PauseGap] = []
 
-    init(displayName: String?, settings: RecordingSettings, logger: Logger) throws {
+    init(displayName: String?, settings: RecordingSettings, logger: Logger, callIds: [String] = []) throws {
+        self.callIds = callIds
         self.settings = settings
         self.logger = logger
         display = try X11Display(name: displayName)

@@ -18,6 +18,7 @@ public final class ScreenRecorder: Sendable {
     private let continuation: AsyncStream<RecordedSegment>.Continuation
     private let permits: DispatchSemaphore
     private let commands = RecorderCommandQueue()
+    private let callIds: [String]
 
     private enum ThreadState {
         case notStarted
@@ -25,7 +26,12 @@ public final class ScreenRecorder: Sendable {
         case finished(Result<RecordingStatistics, Error>)
     }
 
-    public init(displayName: String?, settings: RecordingSettings, logger: Logger, maxPendingSegments: Int = 2) {
+    /// `callIds`: the calls the first segments belong to (a recording started for a call).
+    public init(
+        displayName: String?, settings: RecordingSettings, logger: Logger, maxPendingSegments: Int = 2,
+        callIds: [String] = []
+    ) {
+        self.callIds = callIds
         self.displayName = displayName
         self.settings = settings
         self.logger = logger
@@ -100,7 +106,7 @@ public final class ScreenRecorder: Sendable {
     > {
         let loop: RecordingLoop
         do {
-            loop = try RecordingLoop(displayName: displayName, settings: settings, logger: logger)
+            loop = try RecordingLoop(displayName: displayName, settings: settings, logger: logger, callIds: callIds)
         } catch {
             ready.resume(throwing: error)
             return .failure(error)

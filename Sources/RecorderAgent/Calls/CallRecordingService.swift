@@ -1,0 +1,135 @@
+import Foundation
+import Logging
+import RecorderCore
+import ServiceLifecycle
+import Synchronization
+
+/// The long-lived agent's recording: waits for calls at no capture cost, and lets `CallSession` decide
+/// — a recorder per recording (started on a leg, stopped after the post-roll), cut at call boundaries,
+/// paused for PCI. Every segment goes to `store` (the spool writer). Events arrive from `events`
+/// (the collector's deliveries, a softphone, the local API); a bad or surprising event is logged and
+/// never stops a recording in progress.
+public struct CallRecordingService: Service {
+    let display: String?
+    let settings: RecordingSettings
+    let sessionSettings: CallSession.Settings
+    let events: AsyncStream<CallEvent>
+    let store: @Sendable (RecordedSegment) async -> Void
+    let logger: Logger
+
+    public init(
+        display: String?, settings: RecordingSettings, sessionSettings: CallSession.Settings = .init(),
+        events: AsyncStream<CallEvent>, store: @escaping @Sendable (RecordedSegment) async -> Void, logger: Logger
+    ) {
+        self.display = display
+        self.settings = settings
+        self.sessionSettings = sessionSettings
+        self.events = events
+        self.store = store
+        self.logger = logger
+    }
+
+    private enum Input: Sendable {
+        case event(CallEvent)
+        case tick
+    }
+
+    public func run() async throws {
+        let (inputs, feed) = AsyncStream<Input>.makeStream()
+        // Events and timer ticks go through one stream, so the session sees them one at a time.
+        let forwarding = Task {
+            for await event in events { feed.yield(.event(event)) }
+            feed.finish()
+        }
+        let ticking = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(250))
+                feed.yield(.tick)
+            }
+        }
+        var session = CallSession(settings: sessionSettings)
+        var recording: Recording?
+        await withGracefulShutdownHandler {
+            for await input in inputs {
+                let commands: [RecordingCommand]
+                switch input {
+                case .event(let event):
+                    switch session.apply(event, now: Date()) {
+                    case .applied(let applied):
+                        logger.info(
+                            "call event", metadata: ["type": "\(event.type.rawValue)", "event": "\(event.eventId)"])
+                        commands = applied
+                    case .ignored(let why):
+                        logger.notice("call event ignored", metadata: ["event": "\(event.eventId)", "why": "\(why)"])
+                        commands = []
+                    }
+                case .tick:
+                    commands = session.tick(now: Date())
+                }
+                for command in commands { recording = await execute(command, recording) }
+            }
+        } onGracefulShutdown: {
+            feed.finish()
+        }
+        forwarding.cancel()
+        ticking.cancel()
+        // A stop in the middle of a call finishes its segment: nothing recorded is dropped.
+        if let recording { await recording.finish() }
+    }
+
+    /// One recorder and the task that stores its segments.
+    private struct Recording {
+        let recorder: ScreenRecorder
+        let storing: Task<Void, Never>
+
+        func finish() async {
+            recorder.stop()
+            _ = try? await recorder.finished()
+            await storing.value
+        }
+    }
+
+    private func execute(_ command: RecordingCommand, _ recording: Recording?) async -> Recording? {
+        switch command {
+        case .start(let legs):
+            if let recording { await recording.finish() }
+            let recorder = ScreenRecorder(
+                displayName: display, settings: settings, logger: logger, callIds: Self.calls(legs))
+            let store = self.store
+            let storing = Task { for await segment in recorder.segments { await store(segment) } }
+            do {
+                let capture = try await recorder.start(duration: nil)
+                logger.info(
+                    "recording", metadata: ["calls": "\(Self.calls(legs))", "method": "\(capture.method)"])
+                return Recording(recorder: recorder, storing: storing)
+            } catch {
+                logger.error("cannot record the call", metadata: ["error": "\(error)"])
+                await storing.value
+                return nil
+            }
+        case .cut(let legs):
+            await recording?.recorder.perform(.cut(callIds: Self.calls(legs)))
+            return recording
+        case .pause(let reason):
+            await recording?.recorder.perform(.pause(reason: reason))
+            return recording
+        case .resume:
+            await recording?.recorder.perform(.resume)
+            return recording
+        case .hold(let leg, let held):
+            logger.info("hold", metadata: ["leg": "\(leg.legId)", "held": "\(held)"])
+            return recording
+        case .stop:
+            await recording?.finish()
+            logger.info("recording stopped: no call left")
+            return nil
+        }
+    }
+
+    /// The interactions a segment belongs to (its manifest's `callIds`), each once.
+    static func calls(_ legs: [LegReference]) -> [String] {
+        var seen: [String] = []
+        for leg in legs where !seen.contains(leg.interactionId) { seen.append(leg.interactionId) }
+        return seen
+    }
+}

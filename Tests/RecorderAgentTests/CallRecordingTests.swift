@@ -1,0 +1,86 @@
+import Foundation
+import Glibc
+import RecorderCore
+import TestSupport
+import TestTraits
+import Testing
+
+/// Calls drive recording end to end: a phone system posts a call's events to a real collector, which
+/// routes them to the workstation where the agent sits; the long-lived agent (`record --follow-calls`)
+/// records from the leg's start to the end of after-call work, and the segments land under the call.
+@Suite(.serialized, .realTime)
+struct CallRecordingTests {
+    let collectorTool = ProcessRunner.product("recorder-collector")
+    let agentTool = ProcessRunner.product("recorder-agent")
+
+    @Test func aCallPostedToTheCollectorIsRecordedOnTheAgentsWorkstation() throws {
+        let collector = try CollectorProcess()
+        defer { collector.stop() }
+        let data = collector.dataDirectory
+        func admin(_ arguments: [String]) throws -> String {
+            let result = try ProcessRunner.run(collectorTool, ["admin"] + arguments + ["--data-dir", data])
+            guard result.status == 0 else { throw TestFailure("admin \(arguments): \(result.stderr)") }
+            return result.stdout
+        }
+        let desktop = try LiveDesktop(width: 320, height: 240, seconds: 120)
+        defer { desktop.stop() }
+        let state = "\(desktop.directory)/state"
+        let code = String(try admin(["enrolment-code", "create", "/calls"]).split(separator: "\t")[0])
+        let enrolled = try ProcessRunner.run(
+            agentTool,
+            [
+                "enroll", "--collector", collector.url, "--code", code, "--fingerprint", collector.fingerprint ?? "",
+                "--agent-id", "ws-call", "--state-dir", state,
+            ])
+        #expect(enrolled.status == 0, "\(enrolled.stderr)")
+        let token = String(try admin(["integration", "add", "pbx"]).split(separator: "\n").last ?? "")
+        _ = try admin(["integration", "map", "pbx", "agent-7", "--agent", "ws-call"])
+
+        let (agent, log) = try ProcessRunner.launch(
+            agentTool, ["record", "--config", "\(state)/agent.json", "--display", desktop.display, "--follow-calls"],
+            captureStandardError: true)
+        defer { ProcessRunner.kill(agent) }
+        func post(_ type: String, _ id: String) throws {
+            let body =
+                #"{"event_id":"\#(id)","type":"\#(type)","occurred_at":"\#(AgentHeartbeat.timestamp(Date()))","interaction_id":"call-77","leg_id":"leg-1","agent_id":"agent-7"}"#
+            let posted = try ProcessRunner.run(
+                "curl",
+                [
+                    "-s", "--fail-with-body", "--cacert", collector.caFile, "-H", "Authorization: Bearer \(token)",
+                    "-H", "Content-Type: application/json", "--data-binary", body, collector.url + "/api/v1/cti/events",
+                ])
+            guard posted.status == 0 else { throw TestFailure("post \(type): \(posted.stdout) \(posted.stderr)") }
+        }
+        try post("leg.started", "pbx-1")
+        let started = ProcessRunner.waitForOutput(containing: "method=", in: log, of: agent)
+        try #require(started != nil, "the agent never started recording the call")
+        #expect(started?.contains("call-77") == true, "\(started ?? "")")
+        Thread.sleep(forTimeInterval: 2)
+        try post("leg.ended", "pbx-2")
+        try post("acw.ended", "pbx-3")
+        let stopped = ProcessRunner.waitForOutput(containing: "recording stopped: no call left", in: log, of: agent)
+        try #require(stopped != nil, "the recording did not stop with the call")
+
+        // Uploaded under the call, and catalogued with it.
+        let store = "\(data)/store"
+        var stored: [String] = []
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            stored = (FileManager.default.enumerator(atPath: store)?.allObjects as? [String] ?? [])
+                .filter { $0.hasSuffix(".webm.p7m") }
+            if !stored.isEmpty { break }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        #expect(!stored.isEmpty && stored.allSatisfy { $0.contains("/ws-call/call-77/") }, "\(stored)")
+        var catalogued = ""
+        while Date() < deadline {
+            catalogued = try admin(["segment", "list", "--call", "call-77"])
+            if catalogued.contains("ws-call") { break }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        #expect(catalogued.contains("ws-call") && catalogued.contains("call-77"), "\(catalogued)")
+        kill(agent.processIdentifier, SIGTERM)
+        agent.waitUntilExit()
+        #expect(agent.terminationStatus == 0, "\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+    }
+}
