@@ -133,14 +133,15 @@ struct UploadFaultTests {
             base: base, keys: keys, storage: digestStorage(server, extra: ["max_bytes_per_second": 65536]))
         let (uploader, output) = try ProcessRunner.launch(
             ProcessRunner.product("recorder-agent"), ["upload", "--config", slow])
-        // mod_dav_fs writes a PUT's body into the target name as it arrives: a partly written
-        // `.uploading` file means bytes are on the wire now.
+        // mod_dav_fs writes a PUT's body into a temporary `.davfs.tmp…` file as it arrives and renames
+        // it when the body is complete: one holding more than a manifest's few KB and less than a whole
+        // segment means a segment's bytes are on the wire now.
         let root = server.documentRoot.appendingPathComponent("dav").path
         func partialUpload() -> Bool {
             (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []).contains { name in
-                guard name.hasSuffix(".uploading") else { return false }
+                guard (name as NSString).lastPathComponent.hasPrefix(".davfs.tmp") else { return false }
                 let size = (try? FileManager.default.attributesOfItem(atPath: "\(root)/\(name)")[.size] as? Int) ?? 0
-                return size > 0 && size < largest / 2
+                return size > 8192 && size < largest
             }
         }
         let deadline = Date().addingTimeInterval(60)
