@@ -109,7 +109,7 @@ extension StoreAPI {
     /// property gets 403 for it and 424 for the rest, and changes nothing. Values count in the quota.
     func proppatch(_ request: Request, _ path: StorePath, actor: Actor) async throws -> Response {
         let requestBody = try await xmlBody(request, method: "PROPPATCH")
-        let updates: [DeadProperties.Update]
+        let updates: [PropertyUpdate]
         do {
             updates = try PropertyXML.propertyUpdates(requestBody)
         } catch let error as PropertyXML.Malformed {

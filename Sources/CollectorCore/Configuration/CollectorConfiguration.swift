@@ -113,10 +113,7 @@ private struct FileContents: Decodable {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        if let version = try container.decodeIfPresent(Int.self, forKey: .version), version != 1 {
-            throw DecodingError.dataCorruptedError(
-                forKey: .version, in: container, debugDescription: "\(version) is not supported (use 1)")
-        }
+        _ = try container.contractVersion(.version, required: false)
         dataDirectory = try container.decodeIfPresent(String.self, forKey: .dataDirectory)
         database = try container.decodeIfPresent(String.self, forKey: .database)
         host = try container.decodeIfPresent(String.self, forKey: .host)

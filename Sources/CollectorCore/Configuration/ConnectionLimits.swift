@@ -19,7 +19,7 @@ public struct ConnectionLimits: Sendable, Equatable, Codable {
     public static let standard = ConnectionLimits()
     public init() {}
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
+    enum CodingKeys: String, CodingKey {
         case headerTimeoutSeconds = "header_timeout_seconds"
         case idleTimeoutSeconds = "idle_timeout_seconds"
         case bodyStallTimeoutSeconds = "body_stall_timeout_seconds"

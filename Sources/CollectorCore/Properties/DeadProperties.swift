@@ -13,8 +13,6 @@ package struct DeadProperties: Sendable {
         self.catalog = catalog
     }
 
-    package typealias Update = PropertyUpdate
-
     /// The dead properties of `path` and, with depth 1, of its members, keyed by path: one query for a
     /// whole PROPFIND however many members it lists.
     package func all(_ path: StorePath, depth: Int) async throws -> [String: [PropertyName: String]] {
@@ -56,7 +54,7 @@ package struct DeadProperties: Sendable {
 
     /// How many bytes applying `updates` to `path` adds (negative when it frees some); refuses a
     /// resource that would end up with more than `maximumPerResource` properties.
-    package func growth(of updates: [Update], on path: StorePath) async throws -> Int64 {
+    package func growth(of updates: [PropertyUpdate], on path: StorePath) async throws -> Int64 {
         var properties = try await all(path, depth: 0)[path.description] ?? [:]
         let before = properties.reduce(0) { $0 + DeadProperties.cost($1.key, $1.value) }
         for update in updates {
@@ -75,7 +73,7 @@ package struct DeadProperties: Sendable {
     }
 
     /// Applies the updates in document order, atomically.
-    package func apply(_ updates: [Update], to path: StorePath) async throws {
+    package func apply(_ updates: [PropertyUpdate], to path: StorePath) async throws {
         let key = path.description
         try await catalog.transaction { database in
             for update in updates {

@@ -76,11 +76,7 @@ extension AgentConfiguration: Codable {
     public init(from decoder: any Decoder) throws {
         self.init()
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        if let version = try container.decodeIfPresent(Int.self, forKey: .version), version != 1 {
-            throw DecodingError.dataCorruptedError(
-                forKey: .version, in: container,
-                debugDescription: "\(version) is not supported; this agent reads version 1")
-        }
+        _ = try container.contractVersion(.version, required: false)
         display = try container.decodeIfPresent(String.self, forKey: .display)
         agentId = try container.decodeIfPresent(String.self, forKey: .agentId)
         nodePath = try container.decodeIfPresent(String.self, forKey: .nodePath) ?? "/"

@@ -136,19 +136,7 @@ public struct AgentRuntime: Sendable {
         case .spoolWriter:
             let sink = SegmentSinkService(
                 segments: recorder.segments,
-                handle: { segment in
-                    switch try spool.write(segment) {
-                    case .stored(let url):
-                        written.append(url.path)
-                        status.stored()
-                    case .refused(let reason):
-                        // Explicit policy (Agent/README.md): refuse new segments, keep the spooled ones, go on.
-                        logger.error(
-                            "segment refused, recording continues",
-                            metadata: ["sequence": "\(segment.sequence)", "reason": "\(reason)"])
-                        status.refused(reason)
-                    }
-                },
+                handle: { segment in try Self.store(segment, in: spool, status: status, written: written, logger: logger) },
                 onFailure: { error in
                     status.failed(error)
                     logger.error("cannot store a segment; stopping the recording", metadata: ["error": "\(error)"])
@@ -167,14 +155,7 @@ public struct AgentRuntime: Sendable {
                     display: configuration.display, settings: configuration.recording, events: events,
                     store: { segment in
                         do {
-                            switch try spool.write(segment) {
-                            case .stored(let url):
-                                written.append(url.path)
-                                status.stored()
-                            case .refused(let reason):
-                                logger.error("segment refused, recording continues", metadata: ["reason": "\(reason)"])
-                                status.refused(reason)
-                            }
+                            try Self.store(segment, in: spool, status: status, written: written, logger: logger)
                         } catch {
                             status.failed(error)
                             logger.error("cannot store a segment", metadata: ["error": "\(error)"])
@@ -194,6 +175,27 @@ public struct AgentRuntime: Sendable {
             return .init(
                 service: recording, successTerminationBehavior: .gracefullyShutdownGroup,
                 failureTerminationBehavior: .gracefullyShutdownGroup)
+        }
+    }
+}
+
+extension AgentRuntime {
+    /// Writes a segment into the spool and records the outcome; a write that fails throws (the
+    /// caller decides whether the recording goes on).
+    fileprivate static func store(
+        _ segment: RecordedSegment, in spool: SegmentDirectory, status: AgentStatusFile, written: WrittenFiles,
+        logger: Logger
+    ) throws {
+        switch try spool.write(segment) {
+        case .stored(let url):
+            written.append(url.path)
+            status.stored()
+        case .refused(let reason):
+            // Explicit policy (Agent/README.md): refuse new segments, keep the spooled ones, go on.
+            logger.error(
+                "segment refused, recording continues",
+                metadata: ["sequence": "\(segment.sequence)", "reason": "\(reason)"])
+            status.refused(reason)
         }
     }
 }

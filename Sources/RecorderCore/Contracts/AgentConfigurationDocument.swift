@@ -58,11 +58,7 @@ public struct AgentConfigurationDocument: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        version = try container.decode(Int.self, forKey: .version)
-        guard version == 1 else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .version, in: container, debugDescription: "\(version) is not supported; this agent reads 1")
-        }
+        version = try container.contractVersion(.version, required: true)
         agentId = try container.decode(String.self, forKey: .agentId)
         nodePath = try container.decode(String.self, forKey: .nodePath)
         storageTarget = try container.decode(String.self, forKey: .storageTarget)

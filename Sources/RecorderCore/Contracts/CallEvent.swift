@@ -79,11 +79,7 @@ public struct CallEvent: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        version = try container.decodeIfPresent(Int.self, forKey: .version) ?? 1
-        guard version == 1 else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .version, in: container, debugDescription: "\(version) is not supported; use 1")
-        }
+        version = try container.contractVersion(.version, required: false)
         func id(_ key: CodingKeys) throws -> String? {
             try container.decodeIfPresent(String.self, forKey: key).map {
                 try CallEvent.checked($0, key, container, limit: CallEvent.maxIdLength)

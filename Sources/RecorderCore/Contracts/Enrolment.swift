@@ -50,11 +50,7 @@ public struct EnrolmentRecord: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        version = try container.decode(Int.self, forKey: .version)
-        guard version == 1 else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .version, in: container, debugDescription: "\(version) is not supported; this agent reads 1")
-        }
+        version = try container.contractVersion(.version, required: true)
         collectorURL = try container.decode(String.self, forKey: .collectorURL)
         agentToken = try container.decode(String.self, forKey: .agentToken)
     }

@@ -160,3 +160,17 @@ struct ContractKey: CodingKey {
         self.intValue = intValue
     }
 }
+
+extension KeyedDecodingContainer {
+    /// A document's `version`: `supported`, or absent when not `required` (it then means `supported`);
+    /// any other number is refused, naming the one this build reads.
+    public func contractVersion(_ key: Key, supported: Int = 1, required: Bool) throws -> Int {
+        let found = required ? try decode(Int.self, forKey: key) : try decodeIfPresent(Int.self, forKey: key)
+        guard let version = found else { return supported }
+        guard version == supported else {
+            throw DecodingError.dataCorruptedError(
+                forKey: key, in: self, debugDescription: "\(version) is not supported; this build reads \(supported)")
+        }
+        return version
+    }
+}
