@@ -66,6 +66,19 @@ struct CallEventIntakeTests {
                 let reply = try await post(body)
                 #expect(reply.status == status && reply.errorMessage.contains(message), "\(body.prefix(80)): \(reply.json)")
             }
+            // A post of nothing but repeats stores nothing, not even its body.
+            func requests() async throws -> Int {
+                try await collector.catalog.sql.raw("SELECT COUNT(*) AS n FROM cti_requests").first()?.decode(
+                    column: "n", as: Int.self) ?? -1
+            }
+            let stored = try await requests()
+            #expect(try await post(batch).json["duplicates"] as? Int == 3)
+            #expect(try await requests() == stored, "no body kept for a post of repeats")
+            // Ids with path characters are found through their percent-encoding.
+            _ = try await post(
+                #"{"event_id":"s-1","type":"leg.started","occurred_at":"2026-11-23T12:00:00Z","interaction_id":"sip/ab c@ü","leg_id":"l"}"#)
+            let encoded = try await api.send(.get, "/api/v1/admin/calls/sip%2Fab%20c%40%C3%BC/events")
+            #expect((encoded.json["items"] as? [Any])?.count == 1, "\(encoded.json)")
             #expect(try await post(start, token: nil).status == 401)
             #expect(try await post(start, token: "rci_forged").status == 401)
             #expect(try await api.send(.post, "/api/v1/admin/integrations/genesys-emea/revoke").status == 204)
@@ -118,6 +131,13 @@ struct CallEventIntakeTests {
             let first = try await delivered(a)
             #expect(first.compactMap { ($0["event"] as? [String: Any])?["event_id"] as? String } == ["r-1"])
             let cursor = try #require(first.first?["cursor"] as? Int)
+            #expect(first.first?["integration"] as? String == "pbx")
+            for bad in ["abc", "-1", "1.5", "99999999999999999999"] {
+                api.token = a
+                let refused = try await api.send(.get, "/api/v1/agent/call-events?after=\(bad)")
+                api.token = adminToken
+                #expect(refused.status == 400 && refused.errorMessage.contains("after must be the cursor"), "\(bad): \(refused.json)")
+            }
             #expect(try await delivered(a, after: Int64(cursor)).isEmpty, "nothing new after the cursor")
             #expect(try await delivered(b).isEmpty, "another workstation's events are not ws-b's")
 

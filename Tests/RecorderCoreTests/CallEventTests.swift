@@ -57,6 +57,12 @@ struct CallEventTests {
         ("1970-01-01T00:00:00Z", "is in 1970"),
         ("2100-01-01T00:00:00Z", "is in 2100"),
         ("yesterday", "must be an RFC 3339 time"),
+        ("2026-02-30T12:00:00Z", "must be an RFC 3339 time"),  // no such day
+        ("2026-02-29T12:00:00Z", "must be an RFC 3339 time"),  // not a leap year
+        ("2026-11-23T24:00:00Z", "must be an RFC 3339 time"),
+        ("2026-11-23T12:00:00+25:00", "must be an RFC 3339 time"),
+        ("2026-11-23T12:00:00+0100", "must be an RFC 3339 time"),
+        ("\u{FF12}\u{FF10}\u{FF12}\u{FF16}-11-23T12:00:00Z", "must be an RFC 3339 time"),  // full-width digits
     ])
     func timesNeedAZoneAndAPlausibleYear(_ time: String, _ message: String) {
         let json = #"{"event_id":"e","type":"recording.paused","occurred_at":"\#(time)"}"#
@@ -72,6 +78,7 @@ struct CallEventTests {
             CallEvent.self, from: Data(#"{"event_id":"e","type":"recording.resumed","occurred_at":"2026-11-23T13:00:00.500+01:00"}"#.utf8))
         let utc = try #require(CallEvent.parseTime("2026-11-23T12:00:00.500Z"))
         #expect(local.occurred == utc)
+        #expect(CallEvent.parseTime("2028-02-29T23:59:59.123-14:00") != nil, "a leap day, milliseconds, a far zone")
     }
 
     @Test func batchesAreBounded() throws {
@@ -83,6 +90,13 @@ struct CallEventTests {
         }
         let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
         #expect(throws: StrictJSON.Invalid.self) { try StrictJSON.decode(CallEventBatch.self, from: Data(deep.utf8)) }
+        // Foundation's decoder is quadratic in one object's keys: more than 1 024 are refused before it runs.
+        let wide = "{" + (0..<1025).map { "\"k\($0)\":0" }.joined(separator: ",") + "}"
+        #expect {
+            try StrictJSON.decode(CallEventBatch.self, from: Data(wide.utf8))
+        } throws: { error in
+            "\(error)".contains("an object holds more than 1024 keys")
+        }
         let huge = Data(count: 10 << 20)
         #expect {
             try StrictJSON.decode(CallEventBatch.self, from: huge)

@@ -12,6 +12,8 @@ struct OutsideTextTests {
             ("\u{FEFF}bom", "\\u{feff}bom"),
             ("tag\u{E0041}", "tag\\u{e0041}"),  // tag characters hide text
             ("a\u{2028}b", "a\\u{2028}b"),
+            ("agent-7\u{3164}", "agent-7\\u{3164}"),  // Hangul filler: a second "agent-7" on screen
+            ("x\u{FE0F}\u{034F}", "x\\u{fe0f}\\u{34f}"),  // variation selector, combining grapheme joiner
             ("Zoë Ångström 田中", "Zoë Ångström 田中"),
         ]
         for (input, expected) in cases { #expect(OutsideText.printable(input) == expected, "\(expected)") }

@@ -49,6 +49,16 @@ public struct CallEvents: Sendable {
         for index in events.indices { events[index].receivedAt = received }
         let bodyText = String(decoding: body, as: UTF8.self)
         return try await catalog.transaction { [events] database in
+            var fresh: [CallEvent] = []
+            for event in events {
+                let exists = try await database.raw(
+                    "SELECT 1 AS found FROM call_events WHERE integration = \(bind: integration.name) AND event_id = \(bind: event.eventId)"
+                ).first() != nil
+                // Within one batch too: the first of two events with one id is the one kept.
+                if !exists, !fresh.contains(where: { $0.eventId == event.eventId }) { fresh.append(event) }
+            }
+            // A post of nothing but repeats stores nothing, not even its body: retries cannot pile up.
+            guard !fresh.isEmpty else { return Accepted(accepted: 0, duplicates: events.count) }
             let request = try await database.raw(
                 """
                 INSERT INTO cti_requests (integration, received_at, source, body)
@@ -57,17 +67,9 @@ public struct CallEvents: Sendable {
                 """
             ).first()?.decode(column: "id", as: Int64.self) ?? 0
             var accepted = 0
-            var duplicates = 0
             var unrouted = 0
             var unmapped: [String] = []
-            for event in events {
-                let exists = try await database.raw(
-                    "SELECT 1 AS found FROM call_events WHERE integration = \(bind: integration.name) AND event_id = \(bind: event.eventId)"
-                ).first() != nil
-                if exists {
-                    duplicates += 1
-                    continue
-                }
+            for event in fresh {
                 try await database.raw(
                     """
                     INSERT INTO call_events (integration, event_id, type, occurred_at, received_at, interaction_id, leg_id,
@@ -97,13 +99,16 @@ public struct CallEvents: Sendable {
                     }
                 }
             }
-            return Accepted(accepted: accepted, duplicates: duplicates, unrouted: unrouted, unmappedAgents: unmapped)
+            return Accepted(
+                accepted: accepted, duplicates: events.count - accepted, unrouted: unrouted, unmappedAgents: unmapped)
         }
     }
 
     /// One event delivered to a workstation, with the cursor to ask after.
     public struct Delivery: Codable, Sendable, Equatable {
         public var cursor: Int64
+        /// Event ids are unique per integration only: the agent tells repeats apart by both.
+        public var integration: String
         public var event: CallEvent
     }
 
@@ -111,13 +116,14 @@ public struct CallEvents: Sendable {
     public func deliveries(to agentId: String, after cursor: Int64, limit: Int = 500) async throws -> [Delivery] {
         try await catalog.sql.raw(
             """
-            SELECT d.id, e.event FROM call_deliveries d
+            SELECT d.id, d.integration, e.event FROM call_deliveries d
             JOIN call_events e ON e.integration = d.integration AND e.event_id = d.event_id
             WHERE d.agent_id = \(bind: agentId) AND d.id > \(bind: cursor) ORDER BY d.id LIMIT \(bind: max(1, min(limit, 500)))
             """
         ).all().map { row in
             Delivery(
                 cursor: try row.decode(column: "id", as: Int64.self),
+                integration: try row.decode(column: "integration", as: String.self),
                 event: try StrictJSON.decode(
                     CallEvent.self, from: Data(try row.decode(column: "event", as: String.self).utf8), unknownKeys: .ignore))
         }

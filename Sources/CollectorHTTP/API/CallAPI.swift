@@ -46,11 +46,23 @@ struct CallAPI {
         // What reaches a workstation: the events routed to it after a cursor (the agent keeps the last one).
         let agent = router.group("api/v1/agent").add(middleware: AgentAuthentication(agents: collector.agents))
         agent.get("call-events") { request, context in
-            let after = request.uri.queryParameters["after"].flatMap { Int64($0) } ?? 0
-            return Items(items: try await collector.callEvents.deliveries(to: context.agent!.id, after: max(0, after)))
+            var after: Int64 = 0
+            if let text = request.uri.queryParameters["after"] {
+                guard let value = Int64(text), value >= 0 else {
+                    throw CollectorError(
+                        .invalid, "after must be the cursor of the last event read (a whole number ≥ 0), found \"\(OutsideText.bounded(String(text), limit: 40))\"")
+                }
+                after = value
+            }
+            return Items(items: try await collector.callEvents.deliveries(to: context.agent!.id, after: after))
         }
         admin.get("calls/:interaction/events") { _, context in
-            Items(items: try await collector.callEvents.events(interactionId: try context.parameters.require("interaction")))
+            // Interaction ids may hold `/`, spaces or any letter: they arrive percent-encoded.
+            let raw = try context.parameters.require("interaction")
+            guard let interaction = raw.removingPercentEncoding else {
+                throw CollectorError(.invalid, "the interaction id in the path is not valid percent-encoding")
+            }
+            return Items(items: try await collector.callEvents.events(interactionId: interaction))
         }
     }
 

@@ -26,6 +26,7 @@ public struct CallEventPoller: Sendable {
 
     struct Delivery: Decodable {
         var cursor: Int64
+        var integration: String?
         var event: CallEvent
     }
 
@@ -53,7 +54,12 @@ public struct CallEventPoller: Sendable {
                         if failing { logger.notice("call events reach the agent again") }
                         failing = false
                         for delivery in page.items {
-                            continuation.yield(delivery.event)
+                            // Ids are unique per integration: two phone systems may both send "e-1".
+                            var event = delivery.event
+                            if let integration = delivery.integration {
+                                event.eventId = "\(integration)/\(event.eventId)"
+                            }
+                            continuation.yield(event)
                             cursor = max(cursor, delivery.cursor)
                         }
                         if !page.items.isEmpty {

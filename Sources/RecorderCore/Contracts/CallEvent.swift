@@ -175,8 +175,9 @@ public struct CallEvent: Codable, Sendable, Equatable {
 
     /// The instant of an RFC 3339 time with a zone; nil for anything else.
     public static func parseTime(_ value: String) -> Date? {
-        // The formatter's internet date-time needs the zone; nothing else (a date alone, a local time) parses.
-        guard value.utf8.count <= 40 else { return nil }
+        // The formatter alone is lenient (it takes 2026-02-30 and +25:00): the shape and every field's
+        // range are checked first, in ASCII digits only.
+        guard value.utf8.count <= 40, isWellFormedTime(Array(value.utf8)) else { return nil }
         for options: ISO8601DateFormatter.Options in [
             [.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime],
         ] {
@@ -185,6 +186,43 @@ public struct CallEvent: Codable, Sendable, Equatable {
             if let date = formatter.date(from: value) { return date }
         }
         return nil
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS[.mmm](Z|±HH:MM)` (upper-case T and Z, at most millisecond digits: what
+    /// the parser below reads) with a real day, hours 0–23, minutes and seconds 0–59, and a zone offset
+    /// of at most 14 hours.
+    static func isWellFormedTime(_ b: [UInt8]) -> Bool {
+        func digits(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= b.count else { return nil }
+            var value = 0
+            for i in range {
+                guard b[i] >= 0x30 && b[i] <= 0x39 else { return nil }
+                value = value * 10 + Int(b[i] - 0x30)
+            }
+            return value
+        }
+        guard b.count >= 20, let year = digits(0..<4), let month = digits(5..<7), let day = digits(8..<10),
+            let hour = digits(11..<13), let minute = digits(14..<16), let second = digits(17..<19),
+            b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T"),
+            b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"), (1...12).contains(month), hour <= 23, minute <= 59,
+            second <= 59
+        else { return false }
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+        let monthDays = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        guard (1...monthDays).contains(day) else { return false }
+        var i = 19
+        if b[i] == UInt8(ascii: ".") {
+            let start = i + 1
+            i = start
+            while i < b.count, b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
+            guard (1...3).contains(i - start) else { return false }
+        }
+        guard i < b.count else { return false }
+        if b[i] == UInt8(ascii: "Z") { return i + 1 == b.count }
+        guard b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-"), i + 6 == b.count, b[i + 3] == UInt8(ascii: ":"),
+            let hours = digits((i + 1)..<(i + 3)), let minutes = digits((i + 4)..<(i + 6))
+        else { return false }
+        return hours <= 14 && minutes <= 59
     }
 
     /// `occurredAt` as an instant (checked at decoding).

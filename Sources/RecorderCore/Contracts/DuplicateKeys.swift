@@ -3,9 +3,20 @@ import Foundation
 /// Finds an object key given twice in a JSON document. Parsers disagree on which of the two wins
 /// (Foundation keeps the last, others the first), so a document that says `"type"` twice could mean
 /// one thing to a proxy or an auditor and another to us: the strict decoder refuses it.
-/// Runs on documents the JSON parser has already accepted; iterative, so depth costs no stack.
+/// It also bounds the keys of one object: Foundation's decoder looks keys up one by one, so its time
+/// grows with the square of an object's keys (33 000 keys in 256 KiB took 6 s), and a stranger's
+/// login body could stall the collector. Linear and iterative (depth costs no stack), safe on any
+/// bytes, so it runs before the parser.
 enum DuplicateKeys {
-    static func first(in data: Data) -> String? {
+    /// More keys than any contract document has (attributes are capped at 32).
+    static let maxKeysPerObject = 1024
+
+    enum Finding: Equatable {
+        case duplicate(String)
+        case tooManyKeys
+    }
+
+    static func first(in data: Data) -> Finding? {
         let bytes = [UInt8](data)
         var objects: [Set<String>?] = []  // nil: an array
         var expectingKey = false
@@ -38,8 +49,9 @@ enum DuplicateKeys {
                     let key =
                         raw.contains(UInt8(ascii: "\\"))
                         ? (try? JSONDecoder().decode(String.self, from: Data(raw))) ?? "" : String(decoding: raw.dropFirst().dropLast(), as: UTF8.self)
-                    if keys.contains(key) { return key }
+                    if keys.contains(key) { return .duplicate(key) }
                     keys.insert(key)
+                    if keys.count > maxKeysPerObject { return .tooManyKeys }
                     objects[objects.count - 1] = keys
                 }
                 expectingKey = false

@@ -1,6 +1,7 @@
 /// Text that came from outside (user names, host names, call ids, heartbeat errors, paths) made safe
 /// to store, print or log: control characters (C0, DEL, C1), invisible format characters (bidirectional
-/// overrides and isolates, zero-width spaces and joiners, the byte-order mark, tag characters) and
+/// overrides and isolates, zero-width spaces and joiners, the byte-order mark, tag characters, every
+/// default-ignorable code point) and
 /// line/paragraph separators become visible `\u{…}` escapes, so nothing can move the cursor, retitle
 /// a terminal, forge a log line, reorder what an admin reads or make two different names look the
 /// same; and it is cut to a bounded length.
@@ -30,9 +31,12 @@ public enum OutsideText {
     }
 
     public static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
+        // Default-ignorable code points render as nothing (Hangul fillers, variation selectors, the
+        // combining grapheme joiner): "agent-7\u{3164}" would show as a second "agent-7".
+        if scalar.properties.isDefaultIgnorableCodePoint { return true }
         switch scalar.properties.generalCategory {
-        case .control, .format, .lineSeparator, .paragraphSeparator: true
-        default: false
+        case .control, .format, .lineSeparator, .paragraphSeparator: return true
+        default: return false
         }
     }
 }
