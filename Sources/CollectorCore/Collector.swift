@@ -16,6 +16,9 @@ public struct Collector: Sendable {
     public let integrations: Integrations
     public let callEvents: CallEvents
     public let agentIdentities: AgentIdentities
+    public let calls: CallCatalog
+    /// Wakes this process's agents waiting for call events (`DeliverySignals`).
+    public let deliverySignals = DeliverySignals()
     public let dataDirectory: URL
 
     /// Opens (and migrates) the catalog and the secrets key of `dataDirectory` (created 0700).
@@ -41,7 +44,7 @@ public struct Collector: Sendable {
             agentStorageCredentials: AgentStorageCredentials(
                 catalog: catalog, secrets: secrets, storageTargets: storageTargets),
             integrations: Integrations(catalog: catalog), callEvents: CallEvents(catalog: catalog),
-            agentIdentities: AgentIdentities(catalog: catalog),
+            agentIdentities: AgentIdentities(catalog: catalog), calls: CallCatalog(catalog: catalog),
             dataDirectory: dataDirectory)
         do {
             try await collector.ensureDefaults()

@@ -48,9 +48,12 @@ struct RecorderCommandTests {
         }
         _ = try await recorder.start(duration: nil)
         try await Task.sleep(for: .milliseconds(500))
-        await recorder.perform(.cut(callIds: ["call-1"]))
+        let leg1 = CallLeg(interactionId: "call-1", legId: "leg-1")
+        await recorder.perform(.cut(legs: [leg1]))
         try await Task.sleep(for: .milliseconds(500))
         try root("#303030")  // something to capture in call-1's segment
+        // On hold from here through the pause and into the next segment, until the cut to call-2.
+        await recorder.perform(.hold(leg: leg1, held: true))
         try await Task.sleep(for: .milliseconds(300))
         await recorder.perform(.pause(reason: "card number"))
         // Paused: the card data (magenta) is on screen for a second and must not be captured.
@@ -60,7 +63,7 @@ struct RecorderCommandTests {
         await recorder.perform(.resume)
         try await Task.sleep(for: .milliseconds(500))
         // The same marker while recording is found: the check below can see it.
-        await recorder.perform(.cut(callIds: ["call-2"]))
+        await recorder.perform(.cut(legs: [CallLeg(interactionId: "call-2", legId: "leg-2")]))
         try root("#FF00FF")
         try await Task.sleep(for: .milliseconds(500))
         recorder.stop()
@@ -71,6 +74,18 @@ struct RecorderCommandTests {
         try #require(segments.count == 4, "\(segments.map { ($0.endReason, $0.callIds) })")
         #expect(segments.map(\.endReason) == [.callBoundary, .paused, .callBoundary, .stopped])
         #expect(segments.map(\.callIds) == [[], ["call-1"], ["call-1"], ["call-2"]])
+        // The hold spans two segments: each names the part within it, clipped to its own bounds.
+        #expect(segments.map(\.holds.count) == [0, 1, 1, 0])
+        for index in [1, 2] {
+            let segment = segments[index]
+            guard let hold = segment.holds.first, let from = CallEvent.parseTime(hold.from),
+                let to = CallEvent.parseTime(hold.to)
+            else { continue }
+            #expect(hold.legId == "leg-1" && hold.interactionId == "call-1")
+            let start = Double(segment.startWallTimeNanos) / 1e9
+            #expect(from.timeIntervalSince1970 >= start - 0.001 && to > from)
+            #expect(to.timeIntervalSince1970 <= start + segment.durationMs / 1000 + 0.001)
+        }
         #expect(segments[2].pauseGaps.count == 1 && segments[2].pauseGaps.first?.reason == "card number")
         if let gap = segments[2].pauseGaps.first, let from = CallEvent.parseTime(gap.from), let to = CallEvent.parseTime(gap.to) {
             #expect(to.timeIntervalSince(from) >= 1, "the gap covers the second the card was shown")

@@ -16,6 +16,8 @@ public struct CallEvents: Sendable {
         /// at most 20 of those identities, for the admin to map.
         public var unrouted: Int = 0
         public var unmappedAgents: [String] = []
+        /// The workstations that got events (not sent to the phone system: its waiting agents are woken).
+        public var deliveredTo: [String] = []
 
         enum CodingKeys: String, CodingKey {
             case accepted, duplicates, unrouted
@@ -48,6 +50,7 @@ public struct CallEvents: Sendable {
         let received = Timestamp.string(receivedAt)
         for index in events.indices { events[index].receivedAt = received }
         let bodyText = String(decoding: body, as: UTF8.self)
+        let postgres = catalog.isPostgres
         return try await catalog.transaction { [events] database in
             var fresh: [CallEvent] = []
             for event in events {
@@ -68,6 +71,7 @@ public struct CallEvents: Sendable {
             ).first()?.decode(column: "id", as: Int64.self) ?? 0
             var accepted = 0
             var unrouted = 0
+            var deliveredTo: [String] = []
             var unmapped: [String] = []
             for event in fresh {
                 try await database.raw(
@@ -87,6 +91,13 @@ public struct CallEvents: Sendable {
                     if let workstation = try await AgentIdentities.workstation(
                         integration: integration.name, externalId: external, in: database)
                     {
+                        if deliveredTo.isEmpty, postgres {
+                            // Delivery ids must become visible in the order they are numbered, or an agent
+                            // reading after id 11 while 10 is still uncommitted would never see 10: inserts
+                            // of deliveries take turns, from here to the commit.
+                            try await database.raw("SELECT pg_advisory_xact_lock(7274172)").run()
+                        }
+                        if !deliveredTo.contains(workstation) { deliveredTo.append(workstation) }
                         try await database.raw(
                             """
                             INSERT INTO call_deliveries (agent_id, integration, event_id)
@@ -99,8 +110,10 @@ public struct CallEvents: Sendable {
                     }
                 }
             }
+            try await CallCatalog.reproject(Set(fresh.compactMap(\.interactionId)), in: database)
             return Accepted(
-                accepted: accepted, duplicates: events.count - accepted, unrouted: unrouted, unmappedAgents: unmapped)
+                accepted: accepted, duplicates: events.count - accepted, unrouted: unrouted, unmappedAgents: unmapped,
+                deliveredTo: deliveredTo)
         }
     }
 
@@ -120,13 +133,30 @@ public struct CallEvents: Sendable {
             JOIN call_events e ON e.integration = d.integration AND e.event_id = d.event_id
             WHERE d.agent_id = \(bind: agentId) AND d.id > \(bind: cursor) ORDER BY d.id LIMIT \(bind: max(1, min(limit, 500)))
             """
-        ).all().map { row in
-            Delivery(
-                cursor: try row.decode(column: "id", as: Int64.self),
-                integration: try row.decode(column: "integration", as: String.self),
-                event: try StrictJSON.decode(
-                    CallEvent.self, from: Data(try row.decode(column: "event", as: String.self).utf8), unknownKeys: .ignore))
-        }
+        ).all().map(Self.delivery(row:))
+    }
+
+    /// A row of `id, integration, event` from call_deliveries joined with call_events.
+    static func delivery(row: any SQLRow) throws -> Delivery {
+        Delivery(
+            cursor: try row.decode(column: "id", as: Int64.self),
+            integration: try row.decode(column: "integration", as: String.self),
+            event: try StrictJSON.decode(
+                CallEvent.self, from: Data(try row.decode(column: "event", as: String.self).utf8), unknownKeys: .ignore))
+    }
+
+    /// Deliveries numbered after `id`, oldest first, with their workstation: what `DeliveryWatch`
+    /// wakes agents for when another collector accepted the events.
+    public func deliveredAgents(after id: Int64, limit: Int = 1000) async throws -> [(id: Int64, agent: String)] {
+        try await catalog.sql.raw(
+            "SELECT id, agent_id FROM call_deliveries WHERE id > \(bind: id) ORDER BY id LIMIT \(bind: limit)"
+        ).all().map { (try $0.decode(column: "id", as: Int64.self), try $0.decode(column: "agent_id", as: String.self)) }
+    }
+
+    /// The last delivery's number (0 before any).
+    public func lastDelivery() async throws -> Int64 {
+        try await catalog.sql.raw("SELECT COALESCE(MAX(id), 0) AS last FROM call_deliveries").first()?.decode(
+            column: "last", as: Int64.self) ?? 0
     }
 
     /// The events of one interaction, by when they happened (the column holds UTC, so times given in

@@ -1,6 +1,6 @@
 import SQLKit
 
-/// Integrations (who may post call events) and the call event log. Steps of the catalog's schema
+/// Integrations (who may post call events), the call event log, deliveries and the call catalog. Steps of the catalog's schema
 /// (`Migrations`).
 enum CallsSchema {
     static let steps: [Migrations.Step] = [
@@ -68,6 +68,53 @@ enum CallsSchema {
                 )
                 """,
                 "CREATE INDEX call_deliveries_agent ON call_deliveries (agent_id, id)",
+            ]
+        },
+        Migrations.Step(version: 11, name: "the call catalog: interactions, legs, segments per leg") { _ in
+            [
+                // One row per interaction: the fold of its events (`CallProjection`), rebuilt whenever one
+                // of them arrives; the columns are what searches filter on.
+                """
+                CREATE TABLE calls (
+                    interaction_id TEXT PRIMARY KEY,
+                    integration TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    started_at TEXT,
+                    ended_at TEXT,
+                    direction TEXT,
+                    ani TEXT,
+                    dnis TEXT,
+                    queue TEXT,
+                    record TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX calls_started ON calls (started_at)",
+                """
+                CREATE TABLE call_legs (
+                    interaction_id TEXT NOT NULL,
+                    leg_id TEXT NOT NULL,
+                    workstation TEXT,
+                    agent TEXT,
+                    state TEXT NOT NULL,
+                    started_at TEXT,
+                    ended_at TEXT,
+                    PRIMARY KEY (interaction_id, leg_id)
+                )
+                """,
+                "CREATE INDEX call_legs_workstation ON call_legs (workstation, state)",
+                "CREATE INDEX call_deliveries_event ON call_deliveries (integration, event_id)",
+                // The legs a segment's manifest names (segment_calls keeps its interactions).
+                """
+                CREATE TABLE segment_legs (
+                    interaction_id TEXT NOT NULL,
+                    leg_id TEXT NOT NULL,
+                    agent_id TEXT NOT NULL,
+                    sequence BIGINT NOT NULL,
+                    manifest_sha256 TEXT NOT NULL,
+                    PRIMARY KEY (interaction_id, leg_id, agent_id, sequence, manifest_sha256)
+                )
+                """,
             ]
         },
     ]

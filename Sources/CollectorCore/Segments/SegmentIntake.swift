@@ -134,6 +134,28 @@ extension Collector {
             [manifest.durationMs, manifest.frameCount, manifest.width, manifest.height].allSatisfy { $0 >= 0 },
             "durations, frame counts and sizes cannot be negative")
         try check(manifest.callIds.count <= 100, "at most 100 call ids per segment")
+        let legs = manifest.legs ?? []
+        try check(legs.count <= 100, "at most 100 legs per segment, found \(legs.count)")
+        try check((manifest.holds ?? []).count <= 1000, "at most 1000 hold intervals per segment")
+        // Ids come from CTI feeds through the agent: bounded and visible, like the events they came in.
+        for id in manifest.callIds + legs.flatMap({ [$0.interactionId, $0.legId] }) {
+            try check(
+                (1...256).contains(id.count) && !id.unicodeScalars.contains(where: OutsideText.isUnsafe),
+                "call and leg ids are 1 to 256 visible characters; found \"\(OutsideText.bounded(id, limit: 80))\"")
+        }
+        for leg in legs {
+            try check(
+                manifest.callIds.contains(leg.interactionId),
+                "leg \(OutsideText.bounded(leg.legId, limit: 80)) names interaction \(OutsideText.bounded(leg.interactionId, limit: 80)), which is not among the segment's callIds")
+        }
+        for hold in manifest.holds ?? [] {
+            try check(
+                legs.contains(CallLeg(interactionId: hold.interactionId, legId: hold.legId)),
+                "a hold names leg \(OutsideText.bounded(hold.legId, limit: 80)), which is not among the segment's legs")
+            try check(
+                Timestamp.date(hold.from) != nil && Timestamp.date(hold.to) != nil && hold.from <= hold.to,
+                "a hold's from and to must be RFC 3339 times, from before to")
+        }
         return manifest
     }
 }

@@ -59,6 +59,15 @@ public struct Segments: Sendable {
                     """
                 ).run()
             }
+            for leg in Set(record.manifest.legs ?? []) {
+                try await database.raw(
+                    """
+                    INSERT INTO segment_legs (interaction_id, leg_id, agent_id, sequence, manifest_sha256)
+                    VALUES (\(bind: leg.interactionId), \(bind: leg.legId), \(bind: record.agentId), \(bind: record.sequence),
+                        \(bind: record.manifestSha256))
+                    """
+                ).run()
+            }
             for sequence in [record.sequence, record.sequence + 1] {
                 for row in try await database.raw(
                     "SELECT * FROM segments WHERE agent_id = \(bind: record.agentId) AND sequence = \(bind: sequence)"

@@ -18,8 +18,10 @@ struct CallAPI {
             } catch {
                 throw CollectorError(.tooLarge, "a call event post is at most \(context.maxUploadSize) bytes")
             }
-            return try await collector.callEvents.accept(
+            let accepted = try await collector.callEvents.accept(
                 Data(buffer: body), from: integration, source: context.remoteAddress)
+            collector.deliverySignals.signal(accepted.deliveredTo)
+            return accepted
         }
 
         let admin = router.group("api/v1/admin").add(middleware: SessionAuthentication(users: collector.users))
@@ -43,27 +45,91 @@ struct CallAPI {
             return try await collector.agentIdentities.set(
                 integration: input.integration, externalId: input.externalId, agentId: input.agentId, by: context.actor)
         }
-        // What reaches a workstation: the events routed to it after a cursor (the agent keeps the last one).
+        // What reaches a workstation: the events routed to it after a cursor (the agent keeps the last
+        // one), answered at once when there are some, else held open up to `wait` seconds (long poll).
         let agent = router.group("api/v1/agent").add(middleware: AgentAuthentication(agents: collector.agents))
         agent.get("call-events") { request, context in
-            var after: Int64 = 0
-            if let text = request.uri.queryParameters["after"] {
-                guard let value = Int64(text), value >= 0 else {
-                    throw CollectorError(
-                        .invalid, "after must be the cursor of the last event read (a whole number ≥ 0), found \"\(OutsideText.bounded(String(text), limit: 40))\"")
-                }
-                after = value
+            let after = try Self.wholeNumber(
+                request, "after", default: 0, range: 0...Int64.max, meaning: "the cursor of the last event read")
+            let wait = try Self.wholeNumber(request, "wait", default: 0, range: 0...Self.longestWait)
+            let workstation = context.agent!.id
+            let deadline = ContinuousClock.now + .seconds(wait)
+            while true {
+                let ticket = collector.deliverySignals.ticket
+                let items = try await collector.callEvents.deliveries(to: workstation, after: after)
+                let left = deadline - ContinuousClock.now
+                if !items.isEmpty || left <= .zero || Task.isCancelled { return Items(items: items) }
+                await collector.deliverySignals.wait(for: workstation, since: ticket, timeout: left)
             }
-            return Items(items: try await collector.callEvents.deliveries(to: context.agent!.id, after: after))
+        }
+        // After a reconnect: the calls still active for this workstation and the cursor to go on from.
+        agent.get("calls/active") { _, context in
+            try await collector.calls.resync(workstation: context.agent!.id)
         }
         admin.get("calls/:interaction/events") { _, context in
-            // Interaction ids may hold `/`, spaces or any letter: they arrive percent-encoded.
-            let raw = try context.parameters.require("interaction")
-            guard let interaction = raw.removingPercentEncoding else {
-                throw CollectorError(.invalid, "the interaction id in the path is not valid percent-encoding")
-            }
-            return Items(items: try await collector.callEvents.events(interactionId: interaction))
+            Items(items: try await collector.callEvents.events(interactionId: try Self.interaction(context)))
         }
+
+        // The call catalog (admins for now; QA and supervisor roles come with the web app).
+        let calls = router.group("api/v1/calls").add(middleware: SessionAuthentication(users: collector.users))
+        calls.get { request, _ in
+            let query = request.uri.queryParameters
+            func text(_ name: String) -> String? { query[Substring(name)].map(String.init) }
+            // Bounds in any zone, compared as the catalog's UTC text.
+            func time(_ name: String) throws -> String? {
+                guard let given = text(name) else { return nil }
+                guard let date = CallEvent.parseTime(given) else {
+                    throw CollectorError(
+                        .invalid, "\(name) must be an RFC 3339 time with its zone, like 2026-12-01T09:00:00Z, found \"\(OutsideText.bounded(given, limit: 40))\"")
+                }
+                return Timestamp.string(date)
+            }
+            let limit = try Self.wholeNumber(request, "limit", default: 50, range: 1...1000)
+            return Items(
+                items: try await collector.calls.list(
+                    .init(
+                        from: try time("from"), to: try time("to"), state: text("state"), workstation: text("workstation"),
+                        agent: text("agent"), limit: Int(limit))))
+        }
+        calls.get(":interaction") { _, context in
+            let interaction = try Self.interaction(context)
+            guard
+                let detail = try await collector.calls.detail(
+                    interaction, events: collector.callEvents, segments: collector.segments)
+            else {
+                throw CollectorError(.notFound, "no call \(OutsideText.bounded(interaction, limit: 80)) in the catalog")
+            }
+            return detail
+        }
+    }
+
+    /// The longest an agent's request for call events is held open, in seconds: below the agent's 30 s
+    /// stall timeout and any proxy's usual 60 s idle timeout.
+    static let longestWait: Int64 = 25
+
+    /// Interaction ids may hold `/`, spaces or any letter: they arrive percent-encoded.
+    static func interaction(_ context: CollectorContext) throws -> String {
+        let raw = try context.parameters.require("interaction")
+        guard let interaction = raw.removingPercentEncoding else {
+            throw CollectorError(.invalid, "the interaction id in the path is not valid percent-encoding")
+        }
+        return interaction
+    }
+
+    static func wholeNumber(
+        _ request: Request, _ name: String, default value: Int64, range: ClosedRange<Int64>, meaning: String? = nil
+    ) throws -> Int64 {
+        guard let text = request.uri.queryParameters[Substring(name)] else { return value }
+        guard let number = Int64(text), range.contains(number) else {
+            let bounds =
+                range.upperBound == Int64.max
+                ? "a whole number ≥ \(range.lowerBound)" : "a whole number from \(range.lowerBound) to \(range.upperBound)"
+            throw CollectorError(
+                .invalid,
+                "\(name) must be \(meaning.map { "\($0) (\(bounds))" } ?? bounds), found \"\(OutsideText.bounded(String(text), limit: 40))\""
+            )
+        }
+        return number
     }
 
     /// The integration whose token the request carries; failures are throttled and audited like logins.
@@ -106,6 +172,9 @@ struct CreatedIntegration: ResponseEncodable {
 }
 
 extension CallEvents.Accepted: ResponseEncodable {}
+extension CallRecord: ResponseEncodable {}
+extension CallCatalog.Detail: ResponseEncodable {}
+extension CallCatalog.Resync: ResponseEncodable {}
 extension CallEvents.Stored: ResponseEncodable {}
 extension Integrations.Integration: ResponseEncodable {}
 extension AgentIdentities.Identity: ResponseEncodable {}

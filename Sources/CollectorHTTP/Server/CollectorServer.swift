@@ -13,6 +13,8 @@ public struct CollectorServer: Sendable {
     /// Each service's part, in start order (shutdown runs backwards).
     public enum Role: String, Sendable, CaseIterable {
         case http
+        /// Wakes waiting agents for events other collectors accepted (`DeliveryWatch`).
+        case deliveryWatch
     }
 
     public let collector: Collector
@@ -59,6 +61,7 @@ public struct CollectorServer: Sendable {
         let services: [ServiceGroupConfiguration.ServiceConfiguration] = roles.map { role in
             switch role {
             case .http: .init(service: application)
+            case .deliveryWatch: .init(service: DeliveryWatch(collector: collector, logger: logger))
             }
         }
         let group = ServiceGroup(

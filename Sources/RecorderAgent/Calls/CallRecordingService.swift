@@ -13,13 +13,13 @@ public struct CallRecordingService: Service {
     let display: String?
     let settings: RecordingSettings
     let sessionSettings: CallSession.Settings
-    let events: AsyncStream<CallEvent>
+    let events: AsyncStream<CallInput>
     let store: @Sendable (RecordedSegment) async -> Void
     let logger: Logger
 
     public init(
         display: String?, settings: RecordingSettings, sessionSettings: CallSession.Settings = .init(),
-        events: AsyncStream<CallEvent>, store: @escaping @Sendable (RecordedSegment) async -> Void, logger: Logger
+        events: AsyncStream<CallInput>, store: @escaping @Sendable (RecordedSegment) async -> Void, logger: Logger
     ) {
         self.display = display
         self.settings = settings
@@ -30,7 +30,7 @@ public struct CallRecordingService: Service {
     }
 
     private enum Input: Sendable {
-        case event(CallEvent)
+        case call(CallInput)
         case tick
     }
 
@@ -38,7 +38,7 @@ public struct CallRecordingService: Service {
         let (inputs, feed) = AsyncStream<Input>.makeStream()
         // Events and timer ticks go through one stream, so the session sees them one at a time.
         let forwarding = Task {
-            for await event in events { feed.yield(.event(event)) }
+            for await input in events { feed.yield(.call(input)) }
             feed.finish()
         }
         let ticking = Task {
@@ -53,11 +53,25 @@ public struct CallRecordingService: Service {
             for await input in inputs {
                 let commands: [RecordingCommand]
                 switch input {
-                case .event(let event):
+                case .call(.activeLegs(let active)):
+                    let ended = session.activeLegs.filter { !active.contains($0) }
+                    commands = session.reconcile(active: active, now: Date())
+                    if !ended.isEmpty {
+                        logger.notice(
+                            "calls ended while the agent was away", metadata: ["legs": "\(ended.map(\.legId))"])
+                    }
+                case .call(.event(let event)):
                     switch session.apply(event, now: Date()) {
                     case .applied(let applied):
                         logger.info(
                             "call event", metadata: ["type": "\(event.type.rawValue)", "event": "\(event.eventId)"])
+                        let late = Date().timeIntervalSince(event.occurred)
+                        if applied.contains(where: { if case .start = $0 { true } else { false } }), late > 2 {
+                            // Started while the agent was away (or the feed was slow): recorded from now.
+                            logger.notice(
+                                "call picked up late",
+                                metadata: ["leg": "\(event.legId ?? "")", "seconds_late": "\(Int(late))"])
+                        }
                         commands = applied
                     case .ignored(let why):
                         logger.notice("call event ignored", metadata: ["event": "\(event.eventId)", "why": "\(why)"])
@@ -94,7 +108,7 @@ public struct CallRecordingService: Service {
         case .start(let legs):
             if let recording { await recording.finish() }
             let recorder = ScreenRecorder(
-                displayName: display, settings: settings, logger: logger, callIds: Self.calls(legs))
+                displayName: display, settings: settings, logger: logger, legs: legs)
             let store = self.store
             let storing = Task { for await segment in recorder.segments { await store(segment) } }
             do {
@@ -108,7 +122,7 @@ public struct CallRecordingService: Service {
                 return nil
             }
         case .cut(let legs):
-            await recording?.recorder.perform(.cut(callIds: Self.calls(legs)))
+            await recording?.recorder.perform(.cut(legs: legs))
             return recording
         case .pause(let reason):
             await recording?.recorder.perform(.pause(reason: reason))
@@ -118,6 +132,7 @@ public struct CallRecordingService: Service {
             return recording
         case .hold(let leg, let held):
             logger.info("hold", metadata: ["leg": "\(leg.legId)", "held": "\(held)"])
+            await recording?.recorder.perform(.hold(leg: leg, held: held))
             return recording
         case .stop:
             await recording?.finish()

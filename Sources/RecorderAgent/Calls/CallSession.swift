@@ -2,19 +2,7 @@ import Foundation
 import RecorderCore
 
 /// One leg of a call as the recording knows it.
-public struct LegReference: Hashable, Sendable, Comparable {
-    public var interactionId: String
-    public var legId: String
-
-    public init(interactionId: String, legId: String) {
-        self.interactionId = interactionId
-        self.legId = legId
-    }
-
-    public static func < (a: LegReference, b: LegReference) -> Bool {
-        (a.interactionId, a.legId) < (b.interactionId, b.legId)
-    }
-}
+public typealias LegReference = CallLeg
 
 /// What the recorder must do after an event or a timer: the call state machine's only output.
 public enum RecordingCommand: Equatable, Sendable {
@@ -166,6 +154,24 @@ public struct CallSession: Sendable {
             autoResumeAt = nil
             return .applied(isRecording ? [.resume(reason: event.reason ?? "resumed", automatic: false)] : [])
         }
+    }
+
+    /// After a reconnect: `active` are the legs the collector knows active for this workstation (their
+    /// events were replayed just before). Every other leg the session holds ended while the agent was
+    /// away: it is closed as if its end had arrived now (the post-roll follows as usual).
+    public mutating func reconcile(active: [LegReference], now: Date) -> [RecordingCommand] {
+        let gone = legs.filter { !active.contains($0.value.reference) }.map(\.key)
+        guard !gone.isEmpty else { return [] }
+        for id in gone {
+            legs.removeValue(forKey: id)
+            ended[id] = now
+        }
+        if legs.isEmpty {
+            stopAt = now.addingTimeInterval(settings.postRollSeconds)
+            return []
+        }
+        current = sortedReferences()
+        return [.cut(legs: current)]
     }
 
     /// Timers: the end of the post-roll and a forgotten pause's timeout.

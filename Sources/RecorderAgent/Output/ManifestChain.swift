@@ -63,19 +63,21 @@ public final class ManifestChain: Sendable {
     /// Returns the segment's file name (`fileName(sequence)`).
     @discardableResult
     public func append(
-        segment: RecordedSegment, sealedBytes: [UInt8], callIds: [String] = [], fileName: (Int) -> String,
+        segment: RecordedSegment, sealedBytes: [UInt8], fileName: (Int) -> String,
         store: (_ segmentFile: String, _ manifest: Data) throws -> Void
     ) throws -> String {
         try head.withLock { head in
             let segmentFile = fileName(head.nextSequence)
             let manifest = SegmentManifest(
-                agentId: agentId, nodePath: nodePath, callIds: callIds, sequence: head.nextSequence,
+                agentId: agentId, nodePath: nodePath, callIds: segment.callIds, sequence: head.nextSequence,
                 segmentFile: segmentFile,
                 firstFrameTime: SegmentManifest.timestamp(unixNanos: segment.startWallTimeNanos),
                 lastFrameTime: SegmentManifest.timestamp(
                     unixNanos: segment.startWallTimeNanos + segment.lastFrameOffsetMs * 1_000_000),
                 durationMs: Int(segment.durationMs.rounded()), frameCount: segment.frameCount, width: segment.width,
-                height: segment.height, pauseGaps: segment.pauseGaps, endReason: segment.endReason.rawValue,
+                height: segment.height, pauseGaps: segment.pauseGaps,
+                legs: segment.legs.isEmpty ? nil : segment.legs, holds: segment.holds.isEmpty ? nil : segment.holds,
+                endReason: segment.endReason.rawValue,
                 sealedSize: sealedBytes.count,
                 sealedSha256: ManifestVerification.sha256Hex(sealedBytes),
                 previousManifestSha256: head.lastManifestSha256)

@@ -62,7 +62,7 @@ public struct SegmentDirectory: Sendable {
             return destination
         }
         let name = try chain.append(
-            segment: segment, sealedBytes: sealed, callIds: segment.callIds,
+            segment: segment, sealedBytes: sealed,
             fileName: { SegmentDirectory.fileName(for: segment, sequence: $0, suffix: ".webm.p7m") },
             store: { name, manifest in
                 try DurableFile.write(Data(sealed), to: url.appendingPathComponent(name))

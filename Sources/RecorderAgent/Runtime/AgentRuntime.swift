@@ -146,10 +146,10 @@ public struct AgentRuntime: Sendable {
                 service: sink, successTerminationBehavior: .gracefullyShutdownGroup,
                 failureTerminationBehavior: .gracefullyShutdownGroup)
         case .callRecording:
-            let events = CallEventPoller(
+            let events = CallEventChannel(
                 link: collector!, stateDirectory: configuration.stateDirectory ?? AgentDefaults.stateDirectory(),
                 logger: logger
-            ).events()
+            ).inputs()
             return .init(
                 service: CallRecordingService(
                     display: configuration.display, settings: configuration.recording, events: events,

@@ -27,8 +27,16 @@ public struct RecordedSegment: Sendable {
     public let height: Int
     public let frameCount: Int
     public let endReason: EndReason
-    /// The calls (interaction ids) the segment belongs to; empty for a recording without calls.
-    public var callIds: [String] = []
+    /// The legs the segment was recorded for; empty for a recording without calls.
+    public var legs: [CallLeg] = []
+    /// When those legs were on hold within the segment.
+    public var holds: [HoldInterval] = []
+    /// The calls (interaction ids) the segment belongs to, each once: its manifest's `callIds`.
+    public var callIds: [String] {
+        var seen: [String] = []
+        for leg in legs where !seen.contains(leg.interactionId) { seen.append(leg.interactionId) }
+        return seen
+    }
     /// A pause that ended just before this segment began (the gap between it and the one before).
     public var pauseGaps: [SegmentManifest.PauseGap] = []
 }

@@ -1,4 +1,5 @@
 import Foundation
+import RecorderCore
 import Synchronization
 
 /// An instruction to a running recorder from the call state machine, applied on the recording thread
@@ -6,8 +7,10 @@ import Synchronization
 /// caller tells anyone it is).
 public struct RecorderCommand: Sendable {
     public enum Action: Sendable, Equatable {
-        /// End the segment in progress here; the next one (keyframe first) belongs to these calls.
-        case cut(callIds: [String])
+        /// End the segment in progress here; the next one (keyframe first) belongs to these legs.
+        case cut(legs: [CallLeg])
+        /// A leg went on or off hold: the interval goes into the manifests of the segments it spans.
+        case hold(leg: CallLeg, held: Bool)
         /// Capture nothing until `resume`: the segment in progress ends now.
         case pause(reason: String)
         case resume

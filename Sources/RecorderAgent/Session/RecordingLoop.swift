@@ -36,15 +36,19 @@ final class RecordingLoop {
     private var recordingStartMono: Int64 = 0
     private var nextSequence = 1
     private(set) var statistics = RecordingStatistics()
-    /// The calls the segments being recorded belong to (`RecorderCommand.cut`).
-    private var callIds: [String] = []
+    /// The legs the segments being recorded belong to (`RecorderCommand.cut`).
+    private var legs: [CallLeg] = []
+    /// Legs on hold now, since when (wall ns); a hold spanning a cut appears in both segments.
+    private var heldSince: [CallLeg: Int64] = [:]
+    /// Holds that ended during the segment in progress.
+    private var endedHolds: [(leg: CallLeg, from: Int64, to: Int64)] = []
     /// Set while a PCI pause lasts: no tick captures anything.
     private var pausedSince: (wallNanos: Int64, reason: String)?
     /// The pause that ended before the next segment, for its manifest.
     private var pendingGaps: [SegmentManifest.PauseGap] = []
 
-    init(displayName: String?, settings: RecordingSettings, logger: Logger, callIds: [String] = []) throws {
-        self.callIds = callIds
+    init(displayName: String?, settings: RecordingSettings, logger: Logger, legs: [CallLeg] = []) throws {
+        self.legs = legs
         self.settings = settings
         self.logger = logger
         display = try X11Display(name: displayName)
@@ -169,9 +173,17 @@ final class RecordingLoop {
         for command in commands {
             let now = MonotonicClock.now()
             switch command.action {
-            case .cut(let calls):
+            case .cut(let next):
                 finishSegment(at: now, reason: .callBoundary, deliver: deliver)
-                callIds = calls
+                legs = next
+                heldSince = heldSince.filter { next.contains($0.key) }
+            case .hold(let leg, let held):
+                let wall = MonotonicClock.wallTime(atMonotonic: now)
+                if held {
+                    if heldSince[leg] == nil { heldSince[leg] = wall }
+                } else if let since = heldSince.removeValue(forKey: leg) {
+                    endedHolds.append((leg, since, wall))
+                }
             case .pause(let reason):
                 guard pausedSince == nil else { break }
                 // The segment ends at the pause: its last frame was captured before this instant.
@@ -209,8 +221,11 @@ final class RecordingLoop {
         let finished = RecordedSegment(
             sequence: nextSequence, bytes: bytes, startWallTimeNanos: writer.startWallTimeNanos, durationMs: durationMs,
             lastFrameOffsetMs: writer.lastTimestampMs, width: writer.width, height: writer.height,
-            frameCount: writer.frameCount, endReason: reason, callIds: callIds, pauseGaps: pendingGaps)
+            frameCount: writer.frameCount, endReason: reason, legs: legs,
+            holds: holds(from: writer.startWallTimeNanos, to: MonotonicClock.wallTime(atMonotonic: end)),
+            pauseGaps: pendingGaps)
         pendingGaps = []
+        endedHolds = []
         segment = nil
         nextSequence += 1
         statistics.segments += 1
@@ -221,6 +236,19 @@ final class RecordingLoop {
                 "duration_ms": "\(Int(durationMs))", "bytes": "\(bytes.count)", "reason": "\(reason.rawValue)",
             ])
         deliver(finished)
+    }
+
+    /// The holds within a segment spanning `start`...`end` (wall ns): those that ended in it and those
+    /// still going on, each clipped to the segment.
+    private func holds(from start: Int64, to end: Int64) -> [HoldInterval] {
+        let spans = endedHolds + heldSince.sorted { $0.key < $1.key }.map { ($0.key, $0.value, end) }
+        return spans.compactMap { leg, from, to in
+            let clipped = (max(from, start), min(to, end))
+            guard clipped.0 < clipped.1 else { return nil }
+            return HoldInterval(
+                leg: leg, from: SegmentManifest.timestamp(unixNanos: clipped.0),
+                to: SegmentManifest.timestamp(unixNanos: clipped.1))
+        }
     }
 
     /// A new screen size (or moved monitor) ends the current segment; the next starts at the new size.

@@ -18,7 +18,7 @@ public final class ScreenRecorder: Sendable {
     private let continuation: AsyncStream<RecordedSegment>.Continuation
     private let permits: DispatchSemaphore
     private let commands = RecorderCommandQueue()
-    private let callIds: [String]
+    private let legs: [CallLeg]
 
     private enum ThreadState {
         case notStarted
@@ -26,12 +26,12 @@ public final class ScreenRecorder: Sendable {
         case finished(Result<RecordingStatistics, Error>)
     }
 
-    /// `callIds`: the calls the first segments belong to (a recording started for a call).
+    /// `legs`: the legs the first segments belong to (a recording started for a call).
     public init(
         displayName: String?, settings: RecordingSettings, logger: Logger, maxPendingSegments: Int = 2,
-        callIds: [String] = []
+        legs: [CallLeg] = []
     ) {
-        self.callIds = callIds
+        self.legs = legs
         self.displayName = displayName
         self.settings = settings
         self.logger = logger
@@ -106,7 +106,7 @@ public final class ScreenRecorder: Sendable {
     > {
         let loop: RecordingLoop
         do {
-            loop = try RecordingLoop(displayName: displayName, settings: settings, logger: logger, callIds: callIds)
+            loop = try RecordingLoop(displayName: displayName, settings: settings, logger: logger, legs: legs)
         } catch {
             ready.resume(throwing: error)
             return .failure(error)

@@ -22,6 +22,11 @@ public struct SegmentManifest: Codable, Sendable, Equatable {
     public var width: Int
     public var height: Int
     public var pauseGaps: [PauseGap]
+    /// The legs the segment was recorded for (nil in manifests of agents before calls drove recording,
+    /// and for standalone recordings: absent keys keep those manifests' signatures valid).
+    public var legs: [CallLeg]?
+    /// When its legs were on hold within the segment.
+    public var holds: [HoldInterval]?
     public var endReason: String
     public var sealedSize: Int
     public var sealedSha256: String
@@ -53,8 +58,8 @@ public struct SegmentManifest: Codable, Sendable, Equatable {
     public init(
         agentId: String, nodePath: String, callIds: [String], sequence: Int, segmentFile: String,
         firstFrameTime: String, lastFrameTime: String, durationMs: Int, frameCount: Int, width: Int, height: Int,
-        pauseGaps: [PauseGap] = [], endReason: String, sealedSize: Int, sealedSha256: String,
-        previousManifestSha256: String?
+        pauseGaps: [PauseGap] = [], legs: [CallLeg]? = nil, holds: [HoldInterval]? = nil, endReason: String,
+        sealedSize: Int, sealedSha256: String, previousManifestSha256: String?
     ) {
         self.agentId = agentId
         self.nodePath = nodePath
@@ -68,6 +73,8 @@ public struct SegmentManifest: Codable, Sendable, Equatable {
         self.width = width
         self.height = height
         self.pauseGaps = pauseGaps
+        self.legs = legs
+        self.holds = holds
         self.endReason = endReason
         self.sealedSize = sealedSize
         self.sealedSha256 = sealedSha256

@@ -1,0 +1,228 @@
+import Foundation
+import RecorderCore
+import SQLKit
+
+/// The call catalog: interactions and their legs as the events tell them (`CallProjection`), with how
+/// many screen segments each leg has. Rebuilt per interaction inside the transaction that stores one of
+/// its events, so a reader never sees an event without its effect on the call.
+public struct CallCatalog: Sendable {
+    let catalog: Catalog
+
+    /// Folds each interaction again from all its stored events and replaces its rows.
+    static func reproject(_ interactionIds: Set<String>, in database: any SQLDatabase) async throws {
+        for interaction in interactionIds.sorted() {
+            let events = try await database.raw(
+                """
+                SELECT e.integration, e.event,
+                    (SELECT MIN(d.agent_id) FROM call_deliveries d
+                     WHERE d.integration = e.integration AND d.event_id = e.event_id) AS workstation
+                FROM call_events e WHERE e.interaction_id = \(bind: interaction)
+                """
+            ).all().map { row in
+                ProjectedEvent(
+                    integration: try row.decode(column: "integration", as: String.self),
+                    event: try StrictJSON.decode(
+                        CallEvent.self, from: Data(try row.decode(column: "event", as: String.self).utf8),
+                        unknownKeys: .ignore),
+                    workstation: try row.decodeNil(column: "workstation")
+                        ? nil : try row.decode(column: "workstation", as: String.self))
+            }
+            let record = CallProjection.fold(interactionId: interaction, events: events)
+            try await database.raw("DELETE FROM calls WHERE interaction_id = \(bind: interaction)").run()
+            try await database.raw("DELETE FROM call_legs WHERE interaction_id = \(bind: interaction)").run()
+            try await database.raw(
+                """
+                INSERT INTO calls (interaction_id, integration, state, started_at, ended_at, direction, ani, dnis, queue,
+                    record, updated_at)
+                VALUES (\(bind: interaction), \(bind: record.integration), \(bind: record.state), \(bind: record.startedAt),
+                    \(bind: record.endedAt), \(bind: record.direction?.rawValue), \(bind: record.ani), \(bind: record.dnis),
+                    \(bind: record.queue), \(bind: String(decoding: try StrictJSON.encode(record), as: UTF8.self)),
+                    \(bind: Timestamp.now()))
+                """
+            ).run()
+            for leg in record.legs {
+                try await database.raw(
+                    """
+                    INSERT INTO call_legs (interaction_id, leg_id, workstation, agent, state, started_at, ended_at)
+                    VALUES (\(bind: interaction), \(bind: leg.legId), \(bind: leg.workstation), \(bind: leg.agent),
+                        \(bind: leg.state), \(bind: leg.startedAt), \(bind: leg.endedAt))
+                    """
+                ).run()
+            }
+        }
+    }
+
+    public struct Query: Sendable {
+        /// Start-time bounds, RFC 3339 UTC text (inclusive from, exclusive to).
+        public var from: String?
+        public var to: String?
+        public var state: String?
+        /// Calls with a leg at this workstation (enrolled agent id) or of this phone-system agent.
+        public var workstation: String?
+        public var agent: String?
+        public var limit = 50
+
+        public init(
+            from: String? = nil, to: String? = nil, state: String? = nil, workstation: String? = nil,
+            agent: String? = nil, limit: Int = 50
+        ) {
+            self.from = from
+            self.to = to
+            self.state = state
+            self.workstation = workstation
+            self.agent = agent
+            self.limit = limit
+        }
+    }
+
+    /// Calls matching every filter, newest first, each with its legs' segment counts.
+    public func list(_ query: Query) async throws -> [CallRecord] {
+        guard (1...1000).contains(query.limit) else {
+            throw CollectorError(.invalid, "limit must be between 1 and 1000, found \(query.limit)")
+        }
+        if let state = query.state, !["active", "ended"].contains(state) {
+            throw CollectorError(.invalid, "state is active or ended, found \"\(OutsideText.bounded(state, limit: 40))\"")
+        }
+        var conditions: [SQLQueryString] = []
+        if let from = query.from { conditions.append("c.started_at >= \(bind: from)") }
+        if let to = query.to { conditions.append("c.started_at < \(bind: to)") }
+        if let state = query.state { conditions.append("c.state = \(bind: state)") }
+        if let workstation = query.workstation {
+            conditions.append(
+                "EXISTS (SELECT 1 FROM call_legs l WHERE l.interaction_id = c.interaction_id AND l.workstation = \(bind: workstation))"
+            )
+        }
+        if let agent = query.agent {
+            conditions.append(
+                "EXISTS (SELECT 1 FROM call_legs l WHERE l.interaction_id = c.interaction_id AND l.agent = \(bind: agent))")
+        }
+        var statement: SQLQueryString = "SELECT c.record FROM calls c"
+        if !conditions.isEmpty { statement = statement + " WHERE " + conditions.joined(separator: " AND ") }
+        statement =
+            statement + " ORDER BY c.started_at DESC, c.interaction_id LIMIT \(bind: query.limit)"
+        let records = try await catalog.sql.raw(statement).all().map(Self.record(row:))
+        return try await withSegmentCounts(records)
+    }
+
+    /// One call as the catalog knows it, or nil.
+    public func call(_ interactionId: String) async throws -> CallRecord? {
+        guard
+            let row = try await catalog.sql.raw(
+                "SELECT record FROM calls WHERE interaction_id = \(bind: interactionId)"
+            ).first()
+        else { return nil }
+        return try await withSegmentCounts([try Self.record(row: row)]).first
+    }
+
+    /// A call with its events and its segments: `GET /api/v1/calls/{interactionId}`.
+    public struct Detail: Codable, Sendable, Equatable {
+        public var call: CallRecord
+        public var events: [CallEvents.Stored]
+        public var segments: [SegmentRecord]
+    }
+
+    public func detail(_ interactionId: String, events: CallEvents, segments: Segments) async throws -> Detail? {
+        guard let call = try await call(interactionId) else { return nil }
+        return Detail(
+            call: call, events: try await events.events(interactionId: interactionId),
+            segments: try await segments.list(.init(callId: interactionId, limit: 10_000)))
+    }
+
+    /// What a workstation needs to resynchronise after it was away: the cursor to read deliveries after
+    /// (taken first, so nothing delivered after it can be missed) and the events of its calls still
+    /// active, plus the last pause or resume delivered to it, oldest first. Its agent replays them
+    /// (repeats are recognised by id), closes the legs it thought active that are not, and goes on from
+    /// the cursor.
+    public struct Resync: Codable, Sendable, Equatable {
+        public var cursor: Int64
+        public var activeLegs: [CallLeg]
+        public var events: [CallEvents.Delivery]
+
+        enum CodingKeys: String, CodingKey {
+            case cursor, events
+            case activeLegs = "active_legs"
+        }
+    }
+
+    public func resync(workstation: String) async throws -> Resync {
+        try await catalog.transaction { database in
+            let cursor =
+                try await database.raw(
+                    "SELECT COALESCE(MAX(id), 0) AS cursor FROM call_deliveries WHERE agent_id = \(bind: workstation)"
+                ).first()?.decode(column: "cursor", as: Int64.self) ?? 0
+            let legs = try await database.raw(
+                """
+                SELECT interaction_id, leg_id FROM call_legs WHERE workstation = \(bind: workstation) AND state <> 'ended'
+                ORDER BY interaction_id, leg_id LIMIT 100
+                """
+            ).all().map {
+                CallLeg(
+                    interactionId: try $0.decode(column: "interaction_id", as: String.self),
+                    legId: try $0.decode(column: "leg_id", as: String.self))
+            }
+            let interactions = Array(Set(legs.map(\.interactionId)))
+            var rows: [any SQLRow] = []
+            if !interactions.isEmpty {
+                rows += try await database.raw(
+                    """
+                    SELECT d.id, d.integration, e.event FROM call_deliveries d
+                    JOIN call_events e ON e.integration = d.integration AND e.event_id = d.event_id
+                    WHERE d.agent_id = \(bind: workstation) AND d.id <= \(bind: cursor)
+                    AND e.interaction_id IN (\(binds: interactions)) ORDER BY d.id LIMIT 1000
+                    """
+                ).all()
+            }
+            rows += try await database.raw(
+                """
+                SELECT d.id, d.integration, e.event FROM call_deliveries d
+                JOIN call_events e ON e.integration = d.integration AND e.event_id = d.event_id
+                WHERE d.agent_id = \(bind: workstation) AND d.id <= \(bind: cursor)
+                AND e.type IN ('recording.paused', 'recording.resumed') ORDER BY d.id DESC LIMIT 1
+                """
+            ).all()
+            var seen = Set<Int64>()
+            var deliveries: [CallEvents.Delivery] = []
+            for row in rows {
+                let delivery = try CallEvents.delivery(row: row)
+                if seen.insert(delivery.cursor).inserted { deliveries.append(delivery) }
+            }
+            deliveries.sort { $0.event.occurred < $1.event.occurred }
+            return Resync(cursor: cursor, activeLegs: legs, events: deliveries)
+        }
+    }
+
+    private static func record(row: any SQLRow) throws -> CallRecord {
+        try StrictJSON.decode(
+            CallRecord.self, from: Data(try row.decode(column: "record", as: String.self).utf8), unknownKeys: .ignore)
+    }
+
+    /// Fills in how many segments each leg (and each call) has.
+    private func withSegmentCounts(_ records: [CallRecord]) async throws -> [CallRecord] {
+        guard !records.isEmpty else { return records }
+        let ids = records.map(\.interactionId)
+        var perLeg: [String: [String: Int]] = [:]
+        for row in try await catalog.sql.raw(
+            """
+            SELECT interaction_id, leg_id, COUNT(*) AS n FROM segment_legs WHERE interaction_id IN (\(binds: ids))
+            GROUP BY interaction_id, leg_id
+            """
+        ).all() {
+            perLeg[try row.decode(column: "interaction_id", as: String.self), default: [:]][
+                try row.decode(column: "leg_id", as: String.self)] = try row.decode(column: "n", as: Int.self)
+        }
+        var perCall: [String: Int] = [:]
+        for row in try await catalog.sql.raw(
+            "SELECT call_id, COUNT(*) AS n FROM segment_calls WHERE call_id IN (\(binds: ids)) GROUP BY call_id"
+        ).all() {
+            perCall[try row.decode(column: "call_id", as: String.self)] = try row.decode(column: "n", as: Int.self)
+        }
+        return records.map { record in
+            var record = record
+            record.segments = perCall[record.interactionId] ?? 0
+            for index in record.legs.indices {
+                record.legs[index].segments = perLeg[record.interactionId]?[record.legs[index].legId] ?? 0
+            }
+            return record
+        }
+    }
+}

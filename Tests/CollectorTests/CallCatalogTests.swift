@@ -1,0 +1,176 @@
+import CollectorCore
+import Foundation
+import HummingbirdTesting
+import NIOCore
+import RecorderCore
+import TestSupport
+import TestTraits
+import Testing
+
+/// The call catalog through the API on both databases: calls with their legs and segments per leg,
+/// one call's events and segments, the long poll that answers as soon as an event is routed, and the
+/// resynchronisation an agent asks for after a reconnect.
+@Suite(.serialized, .realTime)
+struct CallCatalogTests {
+    static func event(
+        _ id: String, _ type: String, second: Int, call: String = "call-1", leg: String = "leg-1",
+        agent: String = "agent-7", extra: String = ""
+    ) -> String {
+        #"{"event_id":"\#(id)","type":"\#(type)","occurred_at":"2026-12-01T10:00:\#(String(format: "%02d", second))Z","interaction_id":"\#(call)","leg_id":"\#(leg)","agent_id":"\#(agent)"\#(extra)}"#
+    }
+
+    /// An integration `pbx` whose agent-7 sits at ws-a and agent-8 at ws-b; returns the integration's
+    /// and both agents' tokens.
+    static func setUp(_ api: Session, _ collector: Collector, _ password: String) async throws
+        -> (pbx: String, a: SimulatedAgent, aToken: String, bToken: String)
+    {
+        try await api.logIn(password)
+        let a = SimulatedAgent(id: "ws-a", nodePath: "/")
+        let aToken = try await a.enrol(with: collector, actor: adminActor)
+        let bToken = try await SimulatedAgent(id: "ws-b", nodePath: "/").enrol(with: collector, actor: adminActor)
+        let pbx = try #require(
+            try await api.send(.post, "/api/v1/admin/integrations", json: #"{"name":"pbx"}"#).json["token"] as? String)
+        for (external, workstation) in [("agent-7", "ws-a"), ("agent-8", "ws-b")] {
+            let mapped = try await api.send(
+                .post, "/api/v1/admin/agent-identities",
+                json: #"{"integration":"pbx","external_id":"\#(external)","agent_id":"\#(workstation)"}"#)
+            #expect(mapped.status == 200, "\(mapped.json)")
+        }
+        return (pbx, a, aToken, bToken)
+    }
+
+    static func post(_ api: Session, _ token: String, _ events: [String]) async throws -> Reply {
+        let saved = api.token
+        api.token = token
+        defer { api.token = saved }
+        return try await api.send(.post, "/api/v1/cti/events", json: #"{"events":[\#(events.joined(separator: ","))]}"#)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func callsAreListedWithTheirLegsAndSegments(_ backend: Backend) async throws {
+        try await withAPI(backend) { api, collector, password in
+            let (pbx, agent, aToken, _) = try await Self.setUp(api, collector, password)
+            // A transfer from agent-7 (ws-a) to agent-8 (ws-b), the first leg held for ten seconds.
+            let posted = try await Self.post(
+                api, pbx,
+                [
+                    Self.event("e1", "leg.started", second: 0, extra: #","direction":"inbound","ani":"+33123","queue":"sales""#),
+                    Self.event("e2", "leg.held", second: 10),
+                    Self.event("e3", "leg.resumed", second: 20),
+                    Self.event("e4", "leg.transferred", second: 30, extra: #","related_leg_id":"leg-2""#),
+                    Self.event("e5", "leg.started", second: 31, leg: "leg-2", agent: "agent-8", extra: #","related_leg_id":"leg-1""#),
+                    Self.event("e6", "leg.ended", second: 32),
+                    Self.event("e7", "leg.started", second: 40, call: "call-2", leg: "leg-9"),
+                ])
+            #expect(posted.status == 200 && posted.json["accepted"] as? Int == 7, "\(posted.json)")
+
+            // ws-a's segment of leg-1, with the hold inside it, as the agent's manifest says.
+            let leg = CallLeg(interactionId: "call-1", legId: "leg-1")
+            let segment = try agent.nextSegment(callId: "call-1") { manifest in
+                manifest.legs = [leg]
+                manifest.holds = [HoldInterval(leg: leg, from: "2026-12-01T10:00:10.000Z", to: "2026-12-01T10:00:20.000Z")]
+            }
+            try agent.upload(segment, to: collector)
+            let saved = api.token
+            api.token = aToken
+            let intake = try await api.send(.post, "/api/v1/agent/manifests", raw: ByteBuffer(data: segment.manifestBytes))
+            #expect(intake.status == 201, "\(intake.json)")
+            // A hold of a leg the segment does not name is refused, naming it.
+            let stray = try agent.nextSegment(callId: "call-1") { manifest in
+                manifest.legs = [leg]
+                manifest.holds = [HoldInterval(leg: CallLeg(interactionId: "call-1", legId: "leg-x"), from: "2026-12-01T10:00:10.000Z", to: "2026-12-01T10:00:20.000Z")]
+            }
+            let refused = try await api.send(.post, "/api/v1/agent/manifests", raw: ByteBuffer(data: stray.manifestBytes))
+            #expect(refused.status == 400 && refused.errorMessage.contains("leg-x"), "\(refused.json)")
+            api.token = saved
+
+            let listed = try await api.send(.get, "/api/v1/calls")
+            let calls = listed.json["items"] as? [[String: Any]] ?? []
+            #expect(calls.compactMap { $0["interaction_id"] as? String } == ["call-2", "call-1"], "newest first: \(listed.json)")
+            let call = try #require(calls.last)
+            #expect(call["state"] as? String == "active" && call["ani"] as? String == "+33123" && call["segments"] as? Int == 1)
+            let legs = call["legs"] as? [[String: Any]] ?? []
+            #expect(legs.compactMap { $0["workstation"] as? String } == ["ws-a", "ws-b"])
+            #expect(legs.compactMap { $0["segments"] as? Int } == [1, 0])
+            #expect((legs.first?["holds"] as? [[String: Any]])?.first?["to"] as? String == "2026-12-01T10:00:20.000Z")
+            #expect(legs.last?["previous_leg_id"] as? String == "leg-1")
+
+            for (query, expected) in [
+                ("workstation=ws-b", ["call-1"]), ("agent=agent-7", ["call-2", "call-1"]),
+                ("from=2026-12-01T11:00:35%2B01:00", ["call-2"]), ("to=2026-12-01T10:00:35Z", ["call-1"]),
+                ("state=ended", []), ("limit=1", ["call-2"]),
+            ] {
+                let reply = try await api.send(.get, "/api/v1/calls?\(query)")
+                let ids = (reply.json["items"] as? [[String: Any]] ?? []).compactMap { $0["interaction_id"] as? String }
+                #expect(ids == expected, "\(query): \(reply.json)")
+            }
+            for (query, message) in [
+                ("state=maybe", "state is active or ended"), ("from=yesterday", "from must be an RFC 3339 time"),
+                ("limit=0", "limit must be a whole number from 1 to 1000"),
+            ] {
+                let reply = try await api.send(.get, "/api/v1/calls?\(query)")
+                #expect(reply.status == 400 && reply.errorMessage.contains(message), "\(query): \(reply.json)")
+            }
+
+            let detail = try await api.send(.get, "/api/v1/calls/call-1")
+            #expect((detail.json["events"] as? [Any])?.count == 6, "\(detail.json)")
+            #expect((detail.json["segments"] as? [Any])?.count == 1)
+            #expect(try await api.send(.get, "/api/v1/calls/nope").status == 404)
+            api.token = nil
+            #expect(try await api.send(.get, "/api/v1/calls").status == 401)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aWaitingAgentIsAnsweredWhenItsEventArrivesAndResynchronisesAfterAnOutage(_ backend: Backend) async throws {
+        try await withAPI(backend) { api, collector, password in
+            let (pbx, _, aToken, bToken) = try await Self.setUp(api, collector, password)
+            api.token = aToken
+            // Nothing yet: a wait of 0 answers at once, empty.
+            #expect((try await api.send(.get, "/api/v1/agent/call-events?wait=0").json["items"] as? [Any])?.isEmpty == true)
+            let refused = try await api.send(.get, "/api/v1/agent/call-events?wait=26")
+            #expect(refused.status == 400 && refused.errorMessage.contains("wait must be a whole number from 0 to 25"))
+
+            // ws-a waits; an event for ws-b does not answer it, one for ws-a does.
+            let waiting = Task { [api] () -> [String] in
+                let reply = try await api.send(.get, "/api/v1/agent/call-events?after=0&wait=20")
+                return (reply.json["items"] as? [[String: Any]] ?? []).compactMap {
+                    ($0["event"] as? [String: Any])?["event_id"] as? String
+                }
+            }
+            while collector.deliverySignals.waiting == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            _ = try await Self.post(api, pbx, [Self.event("b1", "leg.started", second: 0, call: "call-b", leg: "leg-b", agent: "agent-8")])
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(collector.deliverySignals.waiting == 1, "ws-b's event did not wake ws-a")
+            _ = try await Self.post(api, pbx, [Self.event("a1", "leg.started", second: 1)])
+            #expect(try await waiting.value == ["a1"])
+            #expect(collector.deliverySignals.waiting == 0)
+
+            // While ws-a was away: call-1 was held and ended, call-3 started and was held.
+            _ = try await Self.post(
+                api, pbx,
+                [
+                    Self.event("a2", "leg.held", second: 2), Self.event("a3", "leg.ended", second: 3),
+                    Self.event("a4", "leg.started", second: 4, call: "call-3", leg: "leg-3"),
+                    Self.event("a5", "leg.held", second: 5, call: "call-3", leg: "leg-3"),
+                    Self.event("a6", "recording.paused", second: 6, call: "call-3", leg: "leg-3"),
+                ])
+            let resync = try await api.send(.get, "/api/v1/agent/calls/active")
+            #expect(resync.status == 200, "\(resync.json)")
+            let active = (resync.json["active_legs"] as? [[String: Any]] ?? []).compactMap { $0["legId"] as? String }
+            #expect(active == ["leg-3"], "\(resync.json)")
+            let replay = (resync.json["events"] as? [[String: Any]] ?? []).compactMap {
+                ($0["event"] as? [String: Any])?["event_id"] as? String
+            }
+            #expect(replay == ["a4", "a5", "a6"], "the active call's events, oldest first: \(resync.json)")
+            let cursor = try #require(resync.json["cursor"] as? Int)
+            let after = try await api.send(.get, "/api/v1/agent/call-events?after=\(cursor)")
+            #expect((after.json["items"] as? [Any])?.isEmpty == true, "nothing after the resync's cursor")
+            api.token = bToken
+            let other = try await api.send(.get, "/api/v1/agent/calls/active")
+            #expect((other.json["active_legs"] as? [[String: Any]])?.compactMap { $0["legId"] as? String } == ["leg-b"])
+            api.token = nil
+            #expect(try await api.send(.get, "/api/v1/agent/calls/active").status == 401)
+        }
+    }
+}
