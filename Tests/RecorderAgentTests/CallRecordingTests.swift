@@ -40,9 +40,9 @@ struct CallRecordingTests {
             agentTool, ["record", "--config", "\(state)/agent.json", "--display", desktop.display, "--follow-calls"],
             captureStandardError: true)
         defer { ProcessRunner.kill(agent) }
-        func post(_ type: String, _ id: String) throws {
+        func post(_ type: String, _ id: String, call: String = "call-77", at time: Date = Date()) throws {
             let body =
-                #"{"event_id":"\#(id)","type":"\#(type)","occurred_at":"\#(AgentHeartbeat.timestamp(Date()))","interaction_id":"call-77","leg_id":"leg-1","agent_id":"agent-7"}"#
+                #"{"event_id":"\#(id)","type":"\#(type)","occurred_at":"\#(AgentHeartbeat.timestamp(time))","interaction_id":"\#(call)","leg_id":"leg-1","agent_id":"agent-7"}"#
             let posted = try ProcessRunner.run(
                 "curl",
                 [
@@ -55,7 +55,11 @@ struct CallRecordingTests {
         let started = ProcessRunner.waitForOutput(containing: "method=", in: log, of: agent)
         try #require(started != nil, "the agent never started recording the call")
         #expect(started?.contains("call-77") == true, "\(started ?? "")")
-        Thread.sleep(forTimeInterval: 2)
+        Thread.sleep(forTimeInterval: 1)
+        try post("leg.held", "pbx-h1")
+        Thread.sleep(forTimeInterval: 1)
+        try post("leg.resumed", "pbx-h2")
+        Thread.sleep(forTimeInterval: 1)
         try post("leg.ended", "pbx-2")
         try post("acw.ended", "pbx-3")
         let stopped = ProcessRunner.waitForOutput(containing: "recording stopped: no call left", in: log, of: agent)
@@ -79,8 +83,34 @@ struct CallRecordingTests {
             Thread.sleep(forTimeInterval: 0.2)
         }
         #expect(catalogued.contains("ws-call") && catalogued.contains("call-77"), "\(catalogued)")
+        // The catalog's call: its leg at this workstation, the hold, and the segments of the leg with the
+        // hold inside them, as the agent's manifests say.
+        let shown = try admin(["call", "show", "call-77"])
+        #expect(shown.contains("leg leg-1 (call): agent agent-7 at ws-call"), "\(shown)")
+        #expect(shown.contains("    held 20"), "the hold from the events: \(shown)")
+        #expect(shown.contains("    held leg-1: 20"), "the hold in a segment's manifest: \(shown)")
+        #expect(try admin(["call", "list", "--workstation", "ws-call"]).contains("call-77\tended"))
+
+        // The agent is stopped in the middle of call-88; while it is away call-88 ends and call-99
+        // starts. Back, it resynchronises: call-99 is picked up late, call-88 is not recorded again.
+        try post("leg.started", "pbx-4", call: "call-88")
+        try #require(ProcessRunner.waitForOutput(containing: "call-88", in: log, of: agent) != nil)
         kill(agent.processIdentifier, SIGTERM)
         agent.waitUntilExit()
         #expect(agent.terminationStatus == 0, "\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        try post("leg.ended", "pbx-5", call: "call-88")
+        try post("leg.started", "pbx-6", call: "call-99", at: Date().addingTimeInterval(-5))
+        let (again, againLog) = try ProcessRunner.launch(
+            agentTool, ["record", "--config", "\(state)/agent.json", "--display", desktop.display, "--follow-calls"],
+            captureStandardError: true)
+        defer { ProcessRunner.kill(again) }
+        let resumed = ProcessRunner.waitForOutput(containing: "method=", in: againLog, of: again)
+        #expect(resumed?.contains("call-99") == true, "\(resumed ?? "no recording after the restart")")
+        let text = (try? String(contentsOf: againLog, encoding: .utf8)) ?? ""
+        #expect(text.contains("call picked up late"), "\(text)")
+        #expect(!text.contains("call-88"), "the call that ended while the agent was away is not recorded: \(text)")
+        kill(again.processIdentifier, SIGTERM)
+        again.waitUntilExit()
+        #expect(again.terminationStatus == 0)
     }
 }

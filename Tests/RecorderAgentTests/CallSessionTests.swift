@@ -37,6 +37,19 @@ struct CallSessionTests {
         #expect(!session.isRecording)
     }
 
+    /// After a reconnect the collector says which legs are active: one that is not ended while the
+    /// agent was away (closed now, post-roll as usual); its late end, when it comes, changes nothing.
+    @Test mutating func legsTheCollectorNoLongerKnowsActiveAreClosedAfterAReconnect() {
+        var session = CallSession()
+        _ = session.apply(event(.legStarted, at: 0), now: at(0))
+        _ = session.apply(event(.consultStarted, related: "leg-2", at: 5), now: at(5))
+        #expect(session.reconcile(active: [leg1, leg2], now: at(30)) == [], "nothing changed")
+        #expect(session.reconcile(active: [leg1], now: at(31)) == [.cut(legs: [leg1])], "the consult ended")
+        #expect(session.reconcile(active: [], now: at(40)) == [], "post-roll")
+        #expect(session.isRecording && session.tick(now: at(70)) == [.stop])
+        #expect(session.apply(event(.legEnded, at: 35), now: at(71)) == .ignored("leg leg-1 ended already"))
+    }
+
     @Test mutating func afterCallWorkEndedStopsAtOnce() {
         var session = CallSession()
         _ = session.apply(event(.legStarted, at: 0), now: at(0))

@@ -124,9 +124,8 @@ public struct CallSession: Sendable {
             return .applied([.cut(legs: current)])
         case .legEnded, .screenWorkStopped:
             guard legs.removeValue(forKey: legId) != nil else {
-                if let previous = ended[legId], previous <= occurred {
-                    return .ignored("leg \(legId) ended already")
-                }
+                // Ended before, whatever the clocks say (a reconnect closes legs on the agent's clock).
+                if ended[legId] != nil { return .ignored("leg \(legId) ended already") }
                 ended[legId] = occurred
                 return .ignored("leg \(legId) ended before its start arrived; its start will be ignored")
             }
