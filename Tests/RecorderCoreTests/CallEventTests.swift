@@ -104,4 +104,20 @@ struct CallEventTests {
             "\(error)".contains("larger than")
         }
     }
+
+    /// The hand-written parser gives Foundation's instant for every shape it accepts.
+    @Test func parsedTimesAreFoundationsInstants() throws {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let plain = ISO8601DateFormatter()
+        for text in [
+            "2026-11-23T12:00:00Z", "2026-11-23T12:00:00.250Z", "2026-11-23T12:00:00.5+01:00",
+            "2000-01-01T00:00:00.001-14:00", "2024-02-29T23:59:59.999+14:00", "2099-12-31T23:59:59.12-00:30",
+            "2026-03-01T00:00:00Z", "2100-01-01T00:00:00Z",
+        ] {
+            let expected = try #require(formatter.date(from: text) ?? plain.date(from: text), "\(text)")
+            let parsed = try #require(CallEvent.parseTime(text), "\(text)")
+            #expect(abs(parsed.timeIntervalSince(expected)) < 0.0005, "\(text): \(parsed) vs \(expected)")
+        }
+    }
 }

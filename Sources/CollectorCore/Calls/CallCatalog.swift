@@ -8,9 +8,16 @@ import SQLKit
 public struct CallCatalog: Sendable {
     let catalog: Catalog
 
-    /// Folds each interaction again from all its stored events and replaces its rows.
-    static func reproject(_ interactionIds: Set<String>, in database: any SQLDatabase) async throws {
+    /// Folds each interaction again from all its stored events and replaces its rows. On PostgreSQL
+    /// under a per-interaction lock taken after this transaction stored its events and before it reads
+    /// them: of two posts for one call, the second to take the lock sees the first's events committed,
+    /// so the last projection written holds every event (without it, each could miss the other's and
+    /// the two conflicted on the calls row). Sorted, so two posts lock in the same order.
+    static func reproject(_ interactionIds: Set<String>, in database: any SQLDatabase, postgres: Bool) async throws {
         for interaction in interactionIds.sorted() {
+            if postgres {
+                try await database.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: "call:" + interaction)))").run()
+            }
             let events = try await database.raw(
                 """
                 SELECT e.integration, e.event,
@@ -21,15 +28,13 @@ public struct CallCatalog: Sendable {
             ).all().map { row in
                 ProjectedEvent(
                     integration: try row.decode(column: "integration", as: String.self),
-                    event: try StrictJSON.decode(
-                        CallEvent.self, from: Data(try row.decode(column: "event", as: String.self).utf8),
-                        unknownKeys: .ignore),
+                    event: try CallEvents.stored(row),
                     workstation: try row.decodeNil(column: "workstation")
                         ? nil : try row.decode(column: "workstation", as: String.self))
             }
             let record = CallProjection.fold(interactionId: interaction, events: events)
-            try await database.raw("DELETE FROM calls WHERE interaction_id = \(bind: interaction)").run()
-            try await database.raw("DELETE FROM call_legs WHERE interaction_id = \(bind: interaction)").run()
+            // One upsert for the call, one delete and one multi-row insert for its legs: statements
+            // are what a post costs on SQLite (each hops to its thread).
             try await database.raw(
                 """
                 INSERT INTO calls (interaction_id, integration, state, started_at, ended_at, direction, ani, dnis, queue,
@@ -38,17 +43,21 @@ public struct CallCatalog: Sendable {
                     \(bind: record.endedAt), \(bind: record.direction?.rawValue), \(bind: record.ani), \(bind: record.dnis),
                     \(bind: record.queue), \(bind: String(decoding: try StrictJSON.encode(record), as: UTF8.self)),
                     \(bind: Timestamp.now()))
+                ON CONFLICT (interaction_id) DO UPDATE SET integration = excluded.integration, state = excluded.state,
+                    started_at = excluded.started_at, ended_at = excluded.ended_at, direction = excluded.direction,
+                    ani = excluded.ani, dnis = excluded.dnis, queue = excluded.queue, record = excluded.record,
+                    updated_at = excluded.updated_at
                 """
             ).run()
+            try await database.raw("DELETE FROM call_legs WHERE interaction_id = \(bind: interaction)").run()
+            guard !record.legs.isEmpty else { continue }
+            var insert = database.insert(into: "call_legs").columns(
+                "interaction_id", "leg_id", "workstation", "agent", "state", "started_at", "ended_at")
             for leg in record.legs {
-                try await database.raw(
-                    """
-                    INSERT INTO call_legs (interaction_id, leg_id, workstation, agent, state, started_at, ended_at)
-                    VALUES (\(bind: interaction), \(bind: leg.legId), \(bind: leg.workstation), \(bind: leg.agent),
-                        \(bind: leg.state), \(bind: leg.startedAt), \(bind: leg.endedAt))
-                    """
-                ).run()
+                insert = insert.values(
+                    interaction, leg.legId, leg.workstation, leg.agent, leg.state, leg.startedAt, leg.endedAt)
             }
+            try await insert.run()
         }
     }
 
@@ -192,8 +201,7 @@ public struct CallCatalog: Sendable {
     }
 
     private static func record(row: any SQLRow) throws -> CallRecord {
-        try StrictJSON.decode(
-            CallRecord.self, from: Data(try row.decode(column: "record", as: String.self).utf8), unknownKeys: .ignore)
+        try JSONDecoder().decode(CallRecord.self, from: Data(try row.decode(column: "record", as: String.self).utf8))
     }
 
     /// Fills in how many segments each leg (and each call) has.

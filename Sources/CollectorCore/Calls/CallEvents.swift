@@ -110,7 +110,7 @@ public struct CallEvents: Sendable {
                     }
                 }
             }
-            try await CallCatalog.reproject(Set(fresh.compactMap(\.interactionId)), in: database)
+            try await CallCatalog.reproject(Set(fresh.compactMap(\.interactionId)), in: database, postgres: postgres)
             return Accepted(
                 accepted: accepted, duplicates: events.count - accepted, unrouted: unrouted, unmappedAgents: unmapped,
                 deliveredTo: deliveredTo)
@@ -136,13 +136,18 @@ public struct CallEvents: Sendable {
         ).all().map(Self.delivery(row:))
     }
 
+    /// An event as the catalog stores it: our own encoding of what was checked on the way in, read with
+    /// Foundation's decoder (the strict one builds a tree first; re-reading a call's events is hot).
+    static func stored(_ row: any SQLRow) throws -> CallEvent {
+        try JSONDecoder().decode(CallEvent.self, from: Data(try row.decode(column: "event", as: String.self).utf8))
+    }
+
     /// A row of `id, integration, event` from call_deliveries joined with call_events.
     static func delivery(row: any SQLRow) throws -> Delivery {
         Delivery(
             cursor: try row.decode(column: "id", as: Int64.self),
             integration: try row.decode(column: "integration", as: String.self),
-            event: try StrictJSON.decode(
-                CallEvent.self, from: Data(try row.decode(column: "event", as: String.self).utf8), unknownKeys: .ignore))
+            event: try CallEvents.stored(row))
     }
 
     /// Deliveries numbered after `id`, oldest first, with their workstation: what `DeliveryWatch`
@@ -170,8 +175,7 @@ public struct CallEvents: Sendable {
         ).all().map { row in
             Stored(
                 integration: try row.decode(column: "integration", as: String.self),
-                event: try StrictJSON.decode(
-                    CallEvent.self, from: Data(try row.decode(column: "event", as: String.self).utf8), unknownKeys: .ignore))
+                event: try CallEvents.stored(row))
         }
     }
 

@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Calls through the collector to the workstation: event → first frame, and the waiting agent's cost.
+
+One run, real programs on this machine: a collector (SQLite, its own CA), an enrolled agent
+(`record --follow-calls`) on a 1280x720 Xvfb with a moving scene, and a scripted phone system that
+posts each call's events to the webhook over HTTPS. Printed:
+
+* the agent's cost while it waits for calls with its long poll open (CPU share of one core and RSS,
+  over --idle seconds; targets ≤ 0.005 core and ≤ 80 MB), and the collector's over the same time;
+* for --calls calls: the time from posting `leg.started` to the first frame the agent captured for
+  that call, taken from the segment manifests the collector catalogued (the agent stamps each first
+  frame with its wall clock; both run on this machine's clock), p50 / p90 / p99 / max (target p99 ≤ 1 s).
+
+Usage: benchmarks/call_latency.py [--calls 30] [--idle 60] [--call-seconds 1.5]
+Needs: Xvfb, curl (scripts/install-deps installs them). Builds release binaries.
+"""
+import argparse
+import json
+import os
+import re
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import datetime, timezone
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def build():
+    for product in ["recorder-collector", "recorder-agent", "x11-scene"]:
+        subprocess.run(["swift", "build", "-c", "release", "--product", product], cwd=ROOT, check=True,
+                       stdout=sys.stderr)
+    return subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def memory_mb(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def wait_for(path, text, seconds=60, count=1):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            with open(path) as f:
+                if f.read().count(text) >= count:
+                    return True
+        except FileNotFoundError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--calls", type=int, default=30)
+    parser.add_argument("--idle", type=float, default=60)
+    parser.add_argument("--call-seconds", type=float, default=1.5)
+    args = parser.parse_args()
+    binpath = build()
+    work = tempfile.mkdtemp(prefix="call-latency-")
+    data, state = f"{work}/collector", f"{work}/agent"
+    processes = []
+    try:
+        xvfb = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0", "1280x720x24", "-nolisten", "tcp",
+                                 "-noreset"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        processes.append(xvfb)
+        display = ":" + xvfb.stdout.readline().strip()
+        processes.append(subprocess.Popen([f"{binpath}/x11-scene", "--display", display, "--scene", "demo"],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        collector_out = f"{work}/collector.out"
+        collector = subprocess.Popen([f"{binpath}/recorder-collector", "serve", "--data-dir", data, "--port", "0"],
+                                     stdout=open(collector_out, "w"), stderr=open(f"{work}/collector.log", "w"))
+        processes.append(collector)
+        if not wait_for(collector_out, "listening on"):
+            raise SystemExit("the collector did not start")
+        printed = open(collector_out).read()
+        url = re.search(r"https://127\.0\.0\.1:\d+", printed).group(0)
+        fingerprint = re.search(r"TLS fingerprint.*: (\S+)", printed).group(1)
+
+        def admin(*arguments):
+            return subprocess.run([f"{binpath}/recorder-collector", "admin", *arguments, "--data-dir", data],
+                                  check=True, capture_output=True, text=True).stdout
+
+        code = admin("enrolment-code", "create", "/bench").split("\t")[0]
+        subprocess.run([f"{binpath}/recorder-agent", "enroll", "--collector", url, "--code", code, "--fingerprint",
+                        fingerprint, "--agent-id", "bench-ws", "--state-dir", state], check=True,
+                       capture_output=True)
+        token = admin("integration", "add", "bench-pbx").strip().split("\n")[-1]
+        admin("integration", "map", "bench-pbx", "agent-7", "--agent", "bench-ws")
+        agent_log = f"{work}/agent.log"
+        agent = subprocess.Popen([f"{binpath}/recorder-agent", "record", "--config", f"{state}/agent.json",
+                                  "--display", display, "--follow-calls"], stdout=subprocess.DEVNULL,
+                                 stderr=open(agent_log, "w"))
+        processes.append(agent)
+        if not wait_for(agent_log, "call events resynchronised"):
+            raise SystemExit("the agent did not connect: " + open(agent_log).read())
+
+        # Waiting for calls, long poll open.
+        time.sleep(5)
+        agent_cpu, collector_cpu, started = cpu_seconds(agent.pid), cpu_seconds(collector.pid), time.time()
+        time.sleep(args.idle)
+        elapsed = time.time() - started
+        idle_agent = (cpu_seconds(agent.pid) - agent_cpu) / elapsed
+        idle_collector = (cpu_seconds(collector.pid) - collector_cpu) / elapsed
+        idle_rss, idle_peak = memory_mb(agent.pid, "VmRSS:"), memory_mb(agent.pid, "VmHWM:")
+
+        context = ssl.create_default_context(cafile=f"{data}/tls/ca.pem")
+
+        def post(event_id, kind, call):
+            now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            body = json.dumps({"event_id": event_id, "type": kind, "occurred_at": now, "interaction_id": call,
+                               "leg_id": f"{call}-leg", "agent_id": "agent-7"}).encode()
+            request = urllib.request.Request(f"{url}/api/v1/cti/events", data=body, method="POST", headers={
+                "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            with urllib.request.urlopen(request, context=context) as answer:
+                accepted = json.load(answer)
+            if accepted.get("accepted") != 1 or accepted.get("unrouted") != 0:
+                raise SystemExit(f"{event_id}: {accepted}")
+
+        posted = {}
+        for index in range(args.calls):
+            call = f"bench-call-{index}"
+            posted[call] = time.time()
+            post(f"{call}-start", "leg.started", call)
+            time.sleep(args.call_seconds)
+            post(f"{call}-end", "leg.ended", call)
+            post(f"{call}-acw", "acw.ended", call)
+            if not wait_for(agent_log, "recording stopped: no call left", count=index + 1):
+                raise SystemExit(f"{call} did not stop: " + open(agent_log).read()[-2000:])
+        calls_rss_peak = memory_mb(agent.pid, "VmHWM:")
+
+        latencies = []
+        deadline = time.time() + 120
+        for call, sent in posted.items():
+            while True:
+                rows = json.loads(admin("segment", "list", "--call", call, "--json"))
+                if rows or time.time() > deadline:
+                    break
+                time.sleep(0.2)
+            if not rows:
+                raise SystemExit(f"{call}: no segment catalogued")
+            first = min(datetime.fromisoformat(row["manifest"]["firstFrameTime"].replace("Z", "+00:00"))
+                        for row in rows)
+            latencies.append(first.timestamp() - sent)
+
+        print(f"agent waiting for calls (long poll open, {elapsed:.0f} s): {idle_agent:.4f} core, "
+              f"RSS {idle_rss:.1f} MB (peak {idle_peak:.1f} MB); collector {idle_collector:.4f} core")
+        ms = [1000 * value for value in latencies]
+        print(f"event → first frame over {len(ms)} calls (posted to the collector, routed, long poll, capture): "
+              f"p50 {percentile(ms, 0.5):.0f} ms, p90 {percentile(ms, 0.9):.0f} ms, "
+              f"p99 {percentile(ms, 0.99):.0f} ms, max {max(ms):.0f} ms, min {min(ms):.0f} ms")
+        print(f"agent peak RSS over the calls: {calls_rss_peak:.1f} MB")
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+if __name__ == "__main__":
+    main()
