@@ -60,7 +60,7 @@ func readSecret(stdin: Bool, environment name: String, what: String) throws -> S
 struct NodePathCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node-path", abstract: "Node paths and the storage their agents use.",
-        subcommands: [Add.self, Set.self, Remove.self, List.self, Resolve.self])
+        subcommands: [Add.self, Set.self, Rules.self, Remove.self, List.self, Resolve.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Map a node path to a storage target.")
@@ -95,6 +95,83 @@ struct NodePathCommand: AsyncParsableCommand {
                 try printJSON(
                     try await collector.nodePaths.update(
                         path, NodePathInput(storage: storage, description: description, quotaMB: quotaMB), by: actor))
+            }
+        }
+    }
+
+    struct Rules: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set what a node path decides of how its agents record calls; without options, show the rules an agent there gets.",
+            discussion: """
+                Each option changes one rule on this node path and keeps the others; a rule it does not set is \
+                inherited from the next shorter node path. Agents pick changes up within a minute, without a restart.
+                """)
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "A configured node path (to set) or any node path (to show).") var path: String
+        @Option(name: .customLong("record-calls"), help: "true or false: record the screen of calls at all.")
+        var recordCalls: Bool?
+        @Option(name: .customLong("include-queue"), help: "Only legs in this queue (repeat for more).")
+        var includeQueues: [String] = []
+        @Option(name: .customLong("exclude-queue"), help: "Never legs in this queue (repeat for more).")
+        var excludeQueues: [String] = []
+        @Option(help: "Frames per second (1–30).") var fps: Int?
+        @Option(name: .customLong("bitrate-kbps"), help: "Target bitrate (50–20000 kbit/s).") var bitrateKbps: Int?
+        @Option(name: .customLong("post-roll"), help: "Seconds recorded after the last leg ends (0–3600).")
+        var postRoll: Int?
+        @Option(name: .customLong("auto-resume"), help: "Seconds after which a forgotten PCI pause resumes (10–86400).")
+        var autoResume: Int?
+        @Option(name: .customLong("record-always"), help: "true or false: record from the agent's start, whatever the calls.")
+        var recordAlways: Bool?
+        @Option(help: "Inherit this rule again (record_calls, include_queues, exclude_queues, fps, bitrate_kbps, post_roll_seconds, auto_resume_seconds, record_always; repeatable).")
+        var inherit: [String] = []
+        @Flag(help: "Inherit every rule again.") var clear = false
+
+        func run() async throws {
+            try await withCollector(common) { collector, actor in
+                let changes =
+                    recordCalls != nil || !includeQueues.isEmpty || !excludeQueues.isEmpty || fps != nil
+                    || bitrateKbps != nil || postRoll != nil || autoResume != nil || recordAlways != nil
+                    || !inherit.isEmpty || clear
+                if changes {
+                    var rules = clear ? RecordingRulesOverride() : (try await collector.nodePaths.get(path).recordingRules ?? .init())
+                    if let recordCalls { rules.recordCalls = recordCalls }
+                    if !includeQueues.isEmpty { rules.includeQueues = includeQueues }
+                    if !excludeQueues.isEmpty { rules.excludeQueues = excludeQueues }
+                    if let fps { rules.framesPerSecond = fps }
+                    if let bitrateKbps { rules.bitrateKbps = bitrateKbps }
+                    if let postRoll { rules.postRollSeconds = postRoll }
+                    if let autoResume { rules.autoResumeSeconds = autoResume }
+                    if let recordAlways { rules.recordAlways = recordAlways }
+                    for name in inherit {
+                        switch name {
+                        case "record_calls": rules.recordCalls = nil
+                        case "include_queues": rules.includeQueues = nil
+                        case "exclude_queues": rules.excludeQueues = nil
+                        case "fps": rules.framesPerSecond = nil
+                        case "bitrate_kbps": rules.bitrateKbps = nil
+                        case "post_roll_seconds": rules.postRollSeconds = nil
+                        case "auto_resume_seconds": rules.autoResumeSeconds = nil
+                        case "record_always": rules.recordAlways = nil
+                        default: throw ValidationError("--inherit: no rule named \(name)")
+                        }
+                    }
+                    // Through the same checks as the API (bounds, queue names).
+                    let checked = try StrictJSON.decode(RecordingRulesOverride.self, from: try StrictJSON.encode(rules))
+                    _ = try await collector.nodePaths.update(path, NodePathInput(recordingRules: checked), by: actor)
+                }
+                let effective = try await collector.nodePaths.rules(for: path)
+                let rules = effective.rules
+                func line(_ key: String, _ value: String) {
+                    printRow([key, value, effective.sources[key].map { "set at \($0)" } ?? "default"])
+                }
+                line("record_calls", "\(rules.recordCalls)")
+                line("include_queues", rules.includeQueues.isEmpty ? "(all)" : rules.includeQueues.joined(separator: ","))
+                line("exclude_queues", rules.excludeQueues.isEmpty ? "(none)" : rules.excludeQueues.joined(separator: ","))
+                line("fps", rules.framesPerSecond.map(String.init) ?? "(the agent's own)")
+                line("bitrate_kbps", rules.bitrateKbps.map(String.init) ?? "(the agent's own)")
+                line("post_roll_seconds", "\(rules.postRollSeconds)")
+                line("auto_resume_seconds", "\(rules.autoResumeSeconds)")
+                line("record_always", "\(rules.recordAlways)")
             }
         }
     }

@@ -50,6 +50,37 @@ struct CallSessionTests {
         #expect(session.apply(event(.legEnded, at: 35), now: at(71)) == .ignored("leg leg-1 ended already"))
     }
 
+    /// The node path's rules: queues left out are not recorded (nor are their later events applied),
+    /// and recording always means the screen is recorded between calls, cut at their boundaries.
+    @Test mutating func recordingRulesChooseTheLegsAndMayRecordAlways() {
+        var rules = RecordingRules()
+        rules.excludeQueues = ["card-payments"]
+        rules.postRollSeconds = 5
+        var session = CallSession(settings: .init(rules: rules))
+        var excluded = event(.legStarted, at: 0)
+        excluded.queue = "card-payments"
+        #expect(session.apply(excluded, now: at(0)) == .ignored("leg leg-1 is in queue card-payments, which the recording rules leave out"))
+        #expect(session.apply(event(.legHeld, at: 1), now: at(1)) == .ignored("leg leg-1 is not recorded (the node path's recording rules)"))
+        #expect(!session.isRecording)
+        var sales = event(.legStarted, leg: "leg-2", at: 2)
+        sales.queue = "sales"
+        #expect(session.apply(sales, now: at(2)) == .applied([.start(legs: [leg2])]))
+        _ = session.apply(event(.legEnded, leg: "leg-2", at: 3), now: at(3))
+        #expect(session.nextDeadline == at(8), "the rules' post-roll")
+
+        rules.recordAlways = true
+        #expect(session.update(.init(rules: rules), now: at(4)) == [], "already recording: nothing to start")
+        #expect(session.tick(now: at(8)) == [.cut(legs: [])], "the call's segment ends; recording goes on")
+        #expect(session.isRecording)
+        rules.recordAlways = false
+        #expect(session.update(.init(rules: rules), now: at(9)) == [.stop], "no call on: recording stops")
+        rules.recordAlways = true
+        #expect(session.update(.init(rules: rules), now: at(10)) == [.start(legs: [])])
+        rules.recordCalls = false
+        _ = session.update(.init(rules: rules), now: at(11))
+        #expect(session.apply(event(.legStarted, leg: "leg-3", at: 12), now: at(12)) == .ignored("the recording rules record no calls"))
+    }
+
     @Test mutating func afterCallWorkEndedStopsAtOnce() {
         var session = CallSession()
         _ = session.apply(event(.legStarted, at: 0), now: at(0))

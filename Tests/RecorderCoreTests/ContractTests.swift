@@ -12,7 +12,14 @@ struct ContractTests {
         storage: .init(
             url: "https://dav.paris.example/recordings", auth: .digest, username: "ws-0042", password: "s3cret",
             caPEM: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"),
-        recipientCertificatesPEM: ["-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n"])
+        recipientCertificatesPEM: ["-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n"],
+        recordingRules: {
+            var rules = RecordingRules()
+            rules.excludeQueues = ["card-payments"]
+            rules.framesPerSecond = 5
+            rules.postRollSeconds = 20
+            return rules
+        }())
 
     static let heartbeat: AgentHeartbeat = {
         var report = AgentHeartbeat(
@@ -47,6 +54,36 @@ struct ContractTests {
             "enrolment-record-v1.json")
         try check(Self.heartbeat, "heartbeat-v1.json")
         try check(HeartbeatAnswer(receivedAt: "2026-11-23T12:00:00.231Z", clockOffsetMs: 12), "heartbeat-answer-v1.json")
+    }
+
+    /// What admins send for a node path's rules is bounded field by field, and a child node path's
+    /// fields are laid over its parent's.
+    @Test func recordingRuleOverridesAreCheckedAndInherited() throws {
+        for (json, message) in [
+            (#"{"fps":0}"#, "fps must be from 1 to 30, found 0"),
+            (#"{"bitrate_kbps":1000000}"#, "bitrate_kbps must be from 50 to 20000"),
+            (#"{"post_roll_seconds":-1}"#, "post_roll_seconds must be from 0 to 3600"),
+            (#"{"exclude_queues":["a\u202Eb"]}"#, "exclude_queues queue names are 1 to 256 visible characters"),
+            (#"{"include_queues":[""]}"#, "include_queues queue names are 1 to 256 visible characters"),
+            (#"{"record_always":"yes"}"#, "record_always must be true or false"),
+            (#"{"fps":5,"fsp":5}"#, #"unknown key "fsp""#),
+        ] {
+            #expect {
+                try StrictJSON.decode(RecordingRulesOverride.self, from: Data(json.utf8))
+            } throws: { error in
+                "\(error)".contains(message)
+            }
+        }
+        let parent = try StrictJSON.decode(RecordingRulesOverride.self, from: Data(#"{"fps":5,"exclude_queues":["vip"]}"#.utf8))
+        let child = RecordingRulesOverride(excludeQueues: [], postRollSeconds: 5)
+        let rules = child.applied(to: parent.applied(to: RecordingRules()))
+        #expect(rules.framesPerSecond == 5 && rules.excludeQueues.isEmpty && rules.postRollSeconds == 5)
+        #expect(rules.records(queue: "vip") && rules.records(queue: nil))
+        var only = RecordingRules()
+        only.includeQueues = ["sales"]
+        #expect(only.records(queue: "sales") && !only.records(queue: "billing") && !only.records(queue: nil))
+        only.excludeQueues = ["sales"]
+        #expect(!only.records(queue: "sales"), "exclusion wins")
     }
 
     @Test func theStrictDecoderNamesTheKeyAndTheProblem() throws {

@@ -14,7 +14,7 @@ extension Collector {
     }
 
     /// Builds an agent's configuration from the catalog as it is now (node path → storage by longest
-    /// prefix; active recording keys). `builtinURL` and `builtinCAPEM` describe this collector's own store.
+    /// prefix; recording rules field by field; active recording keys). `builtinURL` and `builtinCAPEM` describe this collector's own store.
     public func configuration(for agent: Agents.Agent, builtinURL: String, builtinCAPEM: String?) async throws
         -> AgentConfigurationDocument
     {
@@ -53,6 +53,6 @@ extension Collector {
         let recipients = try await recordingKeys.active().map(\.certificatePEM)
         return AgentConfigurationDocument(
             agentId: agent.id, nodePath: agent.nodePath, storageTarget: target.name, storage: storage,
-            recipientCertificatesPEM: recipients)
+            recipientCertificatesPEM: recipients, recordingRules: try await nodePaths.rules(for: agent.nodePath).rules)
     }
 }

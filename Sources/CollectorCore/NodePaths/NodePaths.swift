@@ -1,3 +1,4 @@
+import Foundation
 import RecorderCore
 import SQLKit
 
@@ -8,12 +9,15 @@ public struct NodePathRecord: Codable, Sendable, Equatable {
     public var description: String
     /// Most the built-in store may hold under this node path (its whole subtree), in MB; nil: no quota.
     public var quotaMB: Int?
+    /// What this node path sets of the recording rules; the rest is inherited (`NodePaths.rules`).
+    public var recordingRules: RecordingRulesOverride?
     public var createdAt: String
     public var updatedAt: String
 
     enum CodingKeys: String, CodingKey {
         case path, storage, description
         case quotaMB = "quota_mb"
+        case recordingRules = "recording_rules"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
     }
@@ -25,17 +29,25 @@ public struct NodePathInput: Codable, Sendable, Equatable {
     public var description: String?
     /// Built-in store quota in MB; 0 removes it, absent leaves it as it is.
     public var quotaMB: Int?
+    /// Replaces what this node path sets of the recording rules (`{}` sets nothing: all inherited);
+    /// absent leaves them as they are.
+    public var recordingRules: RecordingRulesOverride?
 
-    public init(path: String? = nil, storage: String? = nil, description: String? = nil, quotaMB: Int? = nil) {
+    public init(
+        path: String? = nil, storage: String? = nil, description: String? = nil, quotaMB: Int? = nil,
+        recordingRules: RecordingRulesOverride? = nil
+    ) {
         self.path = path
         self.storage = storage
         self.description = description
         self.quotaMB = quotaMB
+        self.recordingRules = recordingRules
     }
 
     enum CodingKeys: String, CodingKey {
         case path, storage, description
         case quotaMB = "quota_mb"
+        case recordingRules = "recording_rules"
     }
 }
 
@@ -68,9 +80,10 @@ public struct NodePaths: Sendable {
         }
         let now = Timestamp.now()
         let quota = try NodePaths.quota(input.quotaMB, storage: storage)
+        let rules = input.recordingRules.flatMap { $0.isEmpty ? nil : $0 }
         let record = NodePathRecord(
-            path: path, storage: storage, description: input.description ?? "", quotaMB: quota, createdAt: now,
-            updatedAt: now)
+            path: path, storage: storage, description: input.description ?? "", quotaMB: quota,
+            recordingRules: rules, createdAt: now, updatedAt: now)
         try await catalog.transaction { database in
             try await NodePaths.requireStorage(storage, in: database)
             guard try await database.raw("SELECT path FROM node_paths WHERE path = \(bind: path)").first() == nil else {
@@ -78,13 +91,14 @@ public struct NodePaths: Sendable {
             }
             try await database.raw(
                 """
-                INSERT INTO node_paths (path, storage, description, quota_mb, created_at, updated_at)
-                VALUES (\(bind: path), \(bind: storage), \(bind: record.description), \(bind: quota), \(bind: now),
-                    \(bind: now))
+                INSERT INTO node_paths (path, storage, description, quota_mb, recording_rules, created_at, updated_at)
+                VALUES (\(bind: path), \(bind: storage), \(bind: record.description), \(bind: quota),
+                    \(bind: try NodePaths.rulesText(rules)), \(bind: now), \(bind: now))
                 """
             ).run()
             try await AuditLog.record(
-                "node_path.create", target: "node_path:\(path)", detail: "storage \(storage)", by: actor, in: database)
+                "node_path.create", target: "node_path:\(path)",
+                detail: "storage \(storage)\(try NodePaths.rulesDetail(rules))", by: actor, in: database)
         }
         return record
     }
@@ -97,6 +111,7 @@ public struct NodePaths: Sendable {
         record.storage = input.storage ?? record.storage
         record.description = input.description ?? record.description
         if let quota = input.quotaMB { record.quotaMB = quota == 0 ? nil : quota }
+        if let rules = input.recordingRules { record.recordingRules = rules.isEmpty ? nil : rules }
         record.quotaMB = try NodePaths.quota(record.quotaMB, storage: record.storage)
         record.updatedAt = Timestamp.now()
         try await catalog.transaction { [record] database in
@@ -104,13 +119,15 @@ public struct NodePaths: Sendable {
             try await database.raw(
                 """
                 UPDATE node_paths SET storage = \(bind: record.storage), description = \(bind: record.description),
-                    quota_mb = \(bind: record.quotaMB), updated_at = \(bind: record.updatedAt) WHERE path = \(bind: path)
+                    quota_mb = \(bind: record.quotaMB), recording_rules = \(bind: try NodePaths.rulesText(record.recordingRules)),
+                    updated_at = \(bind: record.updatedAt) WHERE path = \(bind: path)
                 """
             ).run()
             try await AuditLog.record(
                 "node_path.update", target: "node_path:\(path)",
-                detail: "storage \(record.storage), quota \(record.quotaMB.map { "\($0) MB" } ?? "none")", by: actor,
-                in: database)
+                detail:
+                    "storage \(record.storage), quota \(record.quotaMB.map { "\($0) MB" } ?? "none")\(try NodePaths.rulesDetail(record.recordingRules))",
+                by: actor, in: database)
         }
         return record
     }
@@ -131,6 +148,39 @@ public struct NodePaths: Sendable {
             "SELECT * FROM node_paths WHERE path IN (\(binds: candidates))"
         ).all().map(NodePaths.record)
         return rows.max { $0.path.count < $1.path.count }
+    }
+
+    /// The recording rules for an agent at `path`: each field from the longest configured prefix that
+    /// sets it, else the default; `sources` says which node path each set field came from.
+    public struct EffectiveRules: Codable, Sendable, Equatable {
+        public var path: String
+        public var rules: RecordingRules
+        public var sources: [String: String]
+    }
+
+    public func rules(for path: String) async throws -> EffectiveRules {
+        try NodePaths.validate(path)
+        let configured = try await catalog.sql.raw(
+            "SELECT * FROM node_paths WHERE path IN (\(binds: NodePaths.ancestors(of: path)))"
+        ).all().map(NodePaths.record).sorted { $0.path.count < $1.path.count }
+        var rules = RecordingRules()
+        var sources: [String: String] = [:]
+        for record in configured {
+            guard let override = record.recordingRules else { continue }
+            rules = override.applied(to: rules)
+            for key in override.setKeys { sources[key] = record.path }
+        }
+        return EffectiveRules(path: path, rules: rules, sources: sources)
+    }
+
+    static func rulesText(_ rules: RecordingRulesOverride?) throws -> String? {
+        try rules.map { String(decoding: try StrictJSON.encode($0), as: UTF8.self) }
+    }
+
+    /// For the audit entry: what the node path sets now.
+    static func rulesDetail(_ rules: RecordingRulesOverride?) throws -> String {
+        guard let text = try rulesText(rules) else { return "" }
+        return ", recording rules \(text)"
     }
 
     /// `/emea/paris/sales` → [`/emea/paris/sales`, `/emea/paris`, `/emea`, `/`].
@@ -191,6 +241,9 @@ public struct NodePaths: Sendable {
             storage: try row.decode(column: "storage", as: String.self),
             description: try row.decode(column: "description", as: String.self),
             quotaMB: try row.decode(column: "quota_mb", as: Int?.self),
+            recordingRules: try row.decode(column: "recording_rules", as: String?.self).map {
+                try JSONDecoder().decode(RecordingRulesOverride.self, from: Data($0.utf8))
+            },
             createdAt: try row.decode(column: "created_at", as: String.self),
             updatedAt: try row.decode(column: "updated_at", as: String.self))
     }

@@ -57,6 +57,13 @@ struct AdminAPI {
             return Resolution(
                 path: path, nodePath: record, storage: try await collector.storageTargets.get(record.storage))
         }
+        // The recording rules an agent at a node path gets, and which node path set each of them.
+        admin.get("recording-rules") { request, _ in
+            guard let path = request.uri.queryParameters["path"].map(String.init) else {
+                throw CollectorError(.invalid, "query parameter path is required, e.g. ?path=/emea/paris/sales")
+            }
+            return try await collector.nodePaths.rules(for: path)
+        }
         // Node paths contain slashes: /api/v1/admin/node-paths/emea/paris addresses /emea/paris.
         admin.get("node-paths/**") { _, context in try await collector.nodePaths.get(Self.nodePath(context)) }
         admin.put("node-paths/**") { request, context in
@@ -154,3 +161,5 @@ extension NodePathRecord: ResponseEncodable {}
 extension Users.User: ResponseEncodable {}
 
 extension StorageProbeReport: ResponseEncodable {}
+
+extension NodePaths.EffectiveRules: ResponseEncodable {}

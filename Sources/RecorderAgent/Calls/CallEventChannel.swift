@@ -9,6 +9,8 @@ public enum CallInput: Sendable {
     /// After a reconnect: the legs the collector knows active for this workstation. A leg the agent
     /// thinks active that is not among them ended while the agent was away.
     case activeLegs([CallLeg])
+    /// The node path's recording rules, at start and whenever they change.
+    case rules(RecordingRules)
 }
 
 /// The agent's one connection for call events: a long poll of `GET /api/v1/agent/call-events`
@@ -51,6 +53,18 @@ public struct CallEventChannel: Sendable {
         var items: [Delivery]
     }
 
+    /// The part of `GET /api/v1/agent/config` this channel reads.
+    struct Configuration: Decodable {
+        var recordingRules: RecordingRules?
+
+        enum CodingKeys: String, CodingKey {
+            case recordingRules = "recording_rules"
+        }
+    }
+
+    /// How often the recording rules are read again while the agent runs.
+    static let rulesInterval: TimeInterval = 60
+
     struct Resync: Decodable {
         var cursor: Int64
         var activeLegs: [CallLeg]
@@ -74,6 +88,8 @@ public struct CallEventChannel: Sendable {
                     (try? StrictJSON.decode(Cursor.self, from: Data(contentsOf: cursorFile)))?.after ?? 0
                 var failures = 0
                 var resynchronised = false
+                var rules: RecordingRules?
+                var rulesRead = Date.distantPast
                 func save() { try? DurableFile.write(try StrictJSON.encode(Cursor(after: cursor)), to: cursorFile) }
                 func hand(_ delivery: Delivery) {
                     // Ids are unique per integration: two phone systems may both send "e-1".
@@ -83,6 +99,19 @@ public struct CallEventChannel: Sendable {
                 }
                 while !Task.isCancelled {
                     let result: Result<Void, Error>
+                    // The rules first: the legs replayed by a resync follow the node path's queue rules.
+                    if !resynchronised || Date().timeIntervalSince(rulesRead) >= Self.rulesInterval {
+                        let read = await request(Configuration.self, "/api/v1/agent/config", abort: abort)
+                        if case .success(let configuration) = read {
+                            let current = configuration.recordingRules ?? RecordingRules()
+                            rulesRead = Date()
+                            if current != rules {
+                                if rules != nil { logger.notice("recording rules changed") }
+                                rules = current
+                                continuation.yield(.rules(current))
+                            }
+                        }
+                    }
                     if !resynchronised {
                         result = await request(Resync.self, "/api/v1/agent/calls/active", abort: abort).map { resync in
                             for delivery in resync.events { hand(delivery) }

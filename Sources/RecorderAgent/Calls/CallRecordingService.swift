@@ -49,10 +49,24 @@ public struct CallRecordingService: Service {
         }
         var session = CallSession(settings: sessionSettings)
         var recording: Recording?
+        var settings = self.settings
         await withGracefulShutdownHandler {
             for await input in inputs {
                 let commands: [RecordingCommand]
                 switch input {
+                case .call(.rules(let rules)):
+                    // fps and bitrate apply from the next recording; the rest at once.
+                    if let fps = rules.framesPerSecond { settings.framesPerSecond = Double(fps) }
+                    if let bitrate = rules.bitrateKbps { settings.bitrateKbps = bitrate }
+                    if rules.framesPerSecond == nil { settings.framesPerSecond = self.settings.framesPerSecond }
+                    if rules.bitrateKbps == nil { settings.bitrateKbps = self.settings.bitrateKbps }
+                    logger.info(
+                        "recording rules",
+                        metadata: [
+                            "record_calls": "\(rules.recordCalls)", "record_always": "\(rules.recordAlways)",
+                            "post_roll_seconds": "\(rules.postRollSeconds)",
+                        ])
+                    commands = session.update(CallSession.Settings(rules: rules), now: Date())
                 case .call(.activeLegs(let active)):
                     let ended = session.activeLegs.filter { !active.contains($0) }
                     commands = session.reconcile(active: active, now: Date())
@@ -80,7 +94,7 @@ public struct CallRecordingService: Service {
                 case .tick:
                     commands = session.tick(now: Date())
                 }
-                for command in commands { recording = await execute(command, recording) }
+                for command in commands { recording = await execute(command, recording, settings: settings) }
             }
         } onGracefulShutdown: {
             feed.finish()
@@ -103,7 +117,9 @@ public struct CallRecordingService: Service {
         }
     }
 
-    private func execute(_ command: RecordingCommand, _ recording: Recording?) async -> Recording? {
+    private func execute(_ command: RecordingCommand, _ recording: Recording?, settings: RecordingSettings) async
+        -> Recording?
+    {
         switch command {
         case .start(let legs):
             if let recording { await recording.finish() }

@@ -36,8 +36,17 @@ public struct CallSession: Sendable {
         public var autoResumeSeconds: Double = 600
         /// Event ids remembered for recognising repeats.
         public var rememberedEvents = 4096
+        /// Which legs are recorded (queues), and whether the screen is recorded between calls too.
+        public var rules = RecordingRules()
 
         public init() {}
+
+        /// The node path's rules as the collector resolved them.
+        public init(rules: RecordingRules) {
+            self.rules = rules
+            postRollSeconds = Double(rules.postRollSeconds)
+            autoResumeSeconds = Double(rules.autoResumeSeconds)
+        }
     }
 
     public enum Outcome: Equatable, Sendable {
@@ -51,8 +60,11 @@ public struct CallSession: Sendable {
         var lastOccurred: Date
     }
 
-    public let settings: Settings
+    public private(set) var settings: Settings
     private var legs: [String: Leg] = [:]
+    /// Legs the rules leave out (their queue), so their later events are recognised (the latest only).
+    private var unrecorded: Set<String> = []
+    private var unrecordedOrder: [String] = []
     /// Legs that ended, with when, so a late start or a repeat is recognised (the latest ones only).
     private var ended: [String: Date] = [:] {
         didSet {
@@ -78,10 +90,32 @@ public struct CallSession: Sendable {
     /// The legs the recording belongs to now.
     public var activeLegs: [LegReference] { current }
 
+    /// New rules (the collector's, refreshed while the agent runs). Queue rules apply to legs that
+    /// start from now on; `recordAlways` turning on starts recording at once, turning off stops it
+    /// unless a call is on.
+    public mutating func update(_ settings: Settings, now: Date) -> [RecordingCommand] {
+        let wasAlways = self.settings.rules.recordAlways
+        self.settings = settings
+        if settings.rules.recordAlways && !wasAlways { return begin(now: now) }
+        if !settings.rules.recordAlways && wasAlways && legs.isEmpty && stopAt == nil { return stop() }
+        return []
+    }
+
+    /// At the agent's start: with `recordAlways`, recording begins without a call.
+    public mutating func begin(now: Date) -> [RecordingCommand] {
+        guard settings.rules.recordAlways, !isRecording else { return [] }
+        isRecording = true
+        current = []
+        return isPaused ? [.start(legs: []), .pause(reason: "paused before recording began")] : [.start(legs: [])]
+    }
+
     public mutating func apply(_ event: CallEvent, now: Date) -> Outcome {
         guard remember(event.eventId) else { return .ignored("event \(event.eventId) was applied already") }
         let occurred = event.occurred
         let legId = event.legId ?? event.interactionId ?? ""
+        if unrecorded.contains(legId), event.type != .recordingPaused, event.type != .recordingResumed {
+            return .ignored("leg \(legId) is not recorded (the node path's recording rules)")
+        }
         if let leg = legs[legId], occurred < leg.lastOccurred, event.type != .recordingPaused,
             event.type != .recordingResumed
         {
@@ -200,6 +234,16 @@ public struct CallSession: Sendable {
             return .ignored("leg \(legId) started after its end had arrived; not recorded")
         }
         guard legs[legId] == nil else { return .ignored("leg \(legId) is active already") }
+        // Screen-only work (email, chat) has no queue rule; calls follow the node path's rules.
+        if event.type == .legStarted, !settings.rules.records(queue: event.queue) {
+            unrecorded.insert(legId)
+            unrecordedOrder.append(legId)
+            if unrecordedOrder.count > settings.rememberedEvents { unrecorded.remove(unrecordedOrder.removeFirst()) }
+            return .ignored(
+                settings.rules.recordCalls
+                    ? "leg \(legId) is in queue \(event.queue ?? "(none)"), which the recording rules leave out"
+                    : "the recording rules record no calls")
+        }
         let reference = LegReference(interactionId: event.interactionId ?? legId, legId: legId)
         legs[legId] = Leg(reference: reference, lastOccurred: occurred)
         stopAt = nil
@@ -214,8 +258,10 @@ public struct CallSession: Sendable {
     private mutating func stop() -> [RecordingCommand] {
         stopAt = nil
         guard isRecording else { return [] }
-        isRecording = false
         current = []
+        // Recording always: the call's segment ends, the recording goes on without legs.
+        if settings.rules.recordAlways { return [.cut(legs: [])] }
+        isRecording = false
         return [.stop]
     }
 

@@ -45,10 +45,15 @@ public struct AgentConfigurationDocument: Codable, Sendable, Equatable {
     public var storageTarget: String
     public var storage: Storage
     public var recipientCertificatesPEM: [String]
+    /// How this workstation records calls, resolved from its node path (absent from collectors before
+    /// recording rules; the agent then uses `RecordingRules()`'s defaults).
+    public var recordingRules: RecordingRules?
 
     public init(
-        agentId: String, nodePath: String, storageTarget: String, storage: Storage, recipientCertificatesPEM: [String]
+        agentId: String, nodePath: String, storageTarget: String, storage: Storage, recipientCertificatesPEM: [String],
+        recordingRules: RecordingRules? = nil
     ) {
+        self.recordingRules = recordingRules
         self.agentId = agentId
         self.nodePath = nodePath
         self.storageTarget = storageTarget
@@ -64,6 +69,7 @@ public struct AgentConfigurationDocument: Codable, Sendable, Equatable {
         storageTarget = try container.decode(String.self, forKey: .storageTarget)
         storage = try container.decode(Storage.self, forKey: .storage)
         recipientCertificatesPEM = try container.decode([String].self, forKey: .recipientCertificatesPEM)
+        recordingRules = try container.decodeIfPresent(RecordingRules.self, forKey: .recordingRules)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -72,6 +78,7 @@ public struct AgentConfigurationDocument: Codable, Sendable, Equatable {
         case nodePath = "node_path"
         case storageTarget = "storage_target"
         case recipientCertificatesPEM = "recipient_certificates_pem"
+        case recordingRules = "recording_rules"
     }
 }
 
