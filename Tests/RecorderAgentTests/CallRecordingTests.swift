@@ -35,14 +35,20 @@ struct CallRecordingTests {
         #expect(enrolled.status == 0, "\(enrolled.stderr)")
         let token = String(try admin(["integration", "add", "pbx"]).split(separator: "\n").last ?? "")
         _ = try admin(["integration", "map", "pbx", "agent-7", "--agent", "ws-call"])
+        // The node path's rules: card payments are never recorded.
+        let rules = try admin(["node-path", "rules", "/", "--exclude-queue", "card-payments", "--post-roll", "2"])
+        #expect(rules.contains("exclude_queues\tcard-payments\tset at /"), "\(rules)")
 
         let (agent, log) = try ProcessRunner.launch(
             agentTool, ["record", "--config", "\(state)/agent.json", "--display", desktop.display, "--follow-calls"],
             captureStandardError: true)
         defer { ProcessRunner.kill(agent) }
-        func post(_ type: String, _ id: String, call: String = "call-77", at time: Date = Date()) throws {
+        func post(
+            _ type: String, _ id: String, call: String = "call-77", at time: Date = Date(), queue: String = "sales",
+            leg: String = "leg-1"
+        ) throws {
             let body =
-                #"{"event_id":"\#(id)","type":"\#(type)","occurred_at":"\#(AgentHeartbeat.timestamp(time))","interaction_id":"\#(call)","leg_id":"leg-1","agent_id":"agent-7"}"#
+                #"{"event_id":"\#(id)","type":"\#(type)","occurred_at":"\#(AgentHeartbeat.timestamp(time))","interaction_id":"\#(call)","leg_id":"\#(leg)","agent_id":"agent-7","queue":"\#(queue)"}"#
             let posted = try ProcessRunner.run(
                 "curl",
                 [
@@ -51,6 +57,10 @@ struct CallRecordingTests {
                 ])
             guard posted.status == 0 else { throw TestFailure("post \(type): \(posted.stdout) \(posted.stderr)") }
         }
+        try #require(ProcessRunner.waitForOutput(containing: "recording rules", in: log, of: agent) != nil)
+        try post("leg.started", "pbx-0", call: "call-card", queue: "card-payments", leg: "leg-card")
+        let left = ProcessRunner.waitForOutput(containing: "which the recording rules leave out", in: log, of: agent)
+        #expect(left != nil, "a leg in an excluded queue is not recorded")
         try post("leg.started", "pbx-1")
         let started = ProcessRunner.waitForOutput(containing: "method=", in: log, of: agent)
         try #require(started != nil, "the agent never started recording the call")

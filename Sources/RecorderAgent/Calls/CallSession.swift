@@ -113,7 +113,9 @@ public struct CallSession: Sendable {
         guard remember(event.eventId) else { return .ignored("event \(event.eventId) was applied already") }
         let occurred = event.occurred
         let legId = event.legId ?? event.interactionId ?? ""
-        if unrecorded.contains(legId), event.type != .recordingPaused, event.type != .recordingResumed {
+        if unrecorded.contains(Self.key(event.interactionId, legId)), event.type != .recordingPaused,
+            event.type != .recordingResumed
+        {
             return .ignored("leg \(legId) is not recorded (the node path's recording rules)")
         }
         if let leg = legs[legId], occurred < leg.lastOccurred, event.type != .recordingPaused,
@@ -236,8 +238,8 @@ public struct CallSession: Sendable {
         guard legs[legId] == nil else { return .ignored("leg \(legId) is active already") }
         // Screen-only work (email, chat) has no queue rule; calls follow the node path's rules.
         if event.type == .legStarted, !settings.rules.records(queue: event.queue) {
-            unrecorded.insert(legId)
-            unrecordedOrder.append(legId)
+            unrecorded.insert(Self.key(event.interactionId, legId))
+            unrecordedOrder.append(Self.key(event.interactionId, legId))
             if unrecordedOrder.count > settings.rememberedEvents { unrecorded.remove(unrecordedOrder.removeFirst()) }
             return .ignored(
                 settings.rules.recordCalls
@@ -264,6 +266,9 @@ public struct CallSession: Sendable {
         isRecording = false
         return [.stop]
     }
+
+    /// A leg within its interaction (leg ids are unique per feed, but a test or a careless feed reuses them).
+    private static func key(_ interaction: String?, _ leg: String) -> String { "\(interaction ?? "")\u{1F}\(leg)" }
 
     private func sortedReferences() -> [LegReference] { legs.values.map(\.reference).sorted() }
 
