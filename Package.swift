@@ -131,8 +131,13 @@ let package = Package(
         .executableTarget(
             name: "recorder-bench",
             dependencies: [
-                "RecorderAgent", "RecorderCore", "StorageClient", "TestSupport",
+                "RecorderAgent", "RecorderCore", "StorageClient", "TestSupport", "CollectorCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
         // Draws deterministic X11 scenes for the demo, the tests and the benchmarks (never shipped to agents).
         .executableTarget(

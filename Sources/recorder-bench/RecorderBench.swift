@@ -9,7 +9,7 @@ struct RecorderBench: ParsableCommand {
         abstract: "Per-segment costs after encoding (sealing, spooling, uploading) and the collector's load capacity.",
         subcommands: [
             SealBenchmark.self, UploadBenchmark.self, CollectorLoadBenchmark.self, HostileLoadBenchmark.self,
-            CallEventBenchmark.self,
+            CallEventBenchmark.self, IdleFleetBenchmark.self,
         ],
         defaultSubcommand: SealBenchmark.self)
 }
