@@ -25,7 +25,8 @@ struct CallCatalogTests {
         -> (pbx: String, a: SimulatedAgent, aToken: String, bToken: String)
     {
         try await api.logIn(password)
-        let a = SimulatedAgent(id: "ws-a", nodePath: "/")
+        // Its first segment starts at 10:00:00, the second at 10:01:00, like the calls below.
+        let a = SimulatedAgent(id: "ws-a", nodePath: "/", epoch: CallEvent.parseTime("2026-12-01T09:59:00Z")!)
         let aToken = try await a.enrol(with: collector, actor: adminActor)
         let bToken = try await SimulatedAgent(id: "ws-b", nodePath: "/").enrol(with: collector, actor: adminActor)
         let pbx = try #require(
@@ -68,7 +69,8 @@ struct CallCatalogTests {
             let leg = CallLeg(interactionId: "call-1", legId: "leg-1")
             let segment = try agent.nextSegment(callId: "call-1") { manifest in
                 manifest.legs = [leg]
-                manifest.holds = [HoldInterval(leg: leg, from: "2026-12-01T10:00:10.000Z", to: "2026-12-01T10:00:20.000Z")]
+                // The end written in another zone: instants are compared, not text.
+                manifest.holds = [HoldInterval(leg: leg, from: "2026-12-01T10:00:10.000Z", to: "2026-12-01T12:00:20+02:00")]
             }
             try agent.upload(segment, to: collector)
             let saved = api.token
@@ -82,6 +84,17 @@ struct CallCatalogTests {
             }
             let refused = try await api.send(.post, "/api/v1/agent/manifests", raw: ByteBuffer(data: stray.manifestBytes))
             #expect(refused.status == 400 && refused.errorMessage.contains("leg-x"), "\(refused.json)")
+            for (from, to, message) in [
+                ("2026-12-01T11:00:30+01:00", "2026-12-01T10:00:20Z", "ends (2026-12-01T10:00:20Z) before it starts"),
+                ("2026-12-01T10:00:10Z", "2026-12-01T10:05:00Z", "must lie within its segment"),
+            ] {
+                let odd = try agent.nextSegment(callId: "call-1") { manifest in
+                    manifest.legs = [leg]
+                    manifest.holds = [HoldInterval(leg: leg, from: from, to: to)]
+                }
+                let answer = try await api.send(.post, "/api/v1/agent/manifests", raw: ByteBuffer(data: odd.manifestBytes))
+                #expect(answer.status == 400 && answer.errorMessage.contains(message), "\(answer.json)")
+            }
             api.token = saved
 
             let listed = try await api.send(.get, "/api/v1/calls")
@@ -157,7 +170,7 @@ struct CallCatalogTests {
                 ])
             let resync = try await api.send(.get, "/api/v1/agent/calls/active")
             #expect(resync.status == 200, "\(resync.json)")
-            let active = (resync.json["active_legs"] as? [[String: Any]] ?? []).compactMap { $0["legId"] as? String }
+            let active = (resync.json["active_legs"] as? [[String: Any]] ?? []).compactMap { $0["leg_id"] as? String }
             #expect(active == ["leg-3"], "\(resync.json)")
             let replay = (resync.json["events"] as? [[String: Any]] ?? []).compactMap {
                 ($0["event"] as? [String: Any])?["event_id"] as? String
@@ -168,9 +181,86 @@ struct CallCatalogTests {
             #expect((after.json["items"] as? [Any])?.isEmpty == true, "nothing after the resync's cursor")
             api.token = bToken
             let other = try await api.send(.get, "/api/v1/agent/calls/active")
-            #expect((other.json["active_legs"] as? [[String: Any]])?.compactMap { $0["legId"] as? String } == ["leg-b"])
+            #expect((other.json["active_legs"] as? [[String: Any]])?.compactMap { $0["leg_id"] as? String } == ["leg-b"])
             api.token = nil
             #expect(try await api.send(.get, "/api/v1/agent/calls/active").status == 401)
+        }
+    }
+
+    /// From an outsider's attack: one feed cannot end another's call, a workstation with many stale
+    /// legs still keeps its live one, an agent holds at most two long polls, a person who moves desks
+    /// mid-call leaves the call's events where it is recorded, and a feed in a loop is stopped.
+    @Test(arguments: Backend.allCases)
+    func feedsAndAgentsCannotDisturbOneAnother(_ backend: Backend) async throws {
+        try await withAPI(backend) { api, collector, password in
+            let (pbx, _, aToken, bToken) = try await Self.setUp(api, collector, password)
+            let other = try #require(
+                try await api.send(.post, "/api/v1/admin/integrations", json: #"{"name":"pbx2"}"#).json["token"] as? String)
+            #expect(try await Self.post(api, pbx, [Self.event("s1", "leg.started", second: 0)]).status == 200)
+            // pbx2 uses the same interaction and leg ids: its end is its own call's, not pbx's.
+            let foreign = try await Self.post(
+                api, other, [#"{"event_id":"x1","type":"leg.ended","occurred_at":"2026-12-01T10:05:00Z","interaction_id":"call-1","leg_id":"leg-1"}"#])
+            #expect(foreign.status == 200)
+            let ambiguous = try await api.send(.get, "/api/v1/calls/call-1")
+            #expect(ambiguous.status == 409 && ambiguous.errorMessage.contains("pbx, pbx2"), "\(ambiguous.json)")
+            let mine = try await api.send(.get, "/api/v1/calls/call-1?integration=pbx")
+            #expect((mine.json["call"] as? [String: Any])?["state"] as? String == "active", "\(mine.json)")
+            api.token = aToken
+            let active = try await api.send(.get, "/api/v1/agent/calls/active")
+            #expect((active.json["active_legs"] as? [[String: Any]])?.compactMap { $0["leg_id"] as? String } == ["leg-1"], "\(active.json)")
+
+            // The person moves to ws-b mid-call: the call's end still goes to ws-a, which records it.
+            api.token = nil
+            try await api.logIn(password)
+            _ = try await api.send(
+                .post, "/api/v1/admin/agent-identities", json: #"{"integration":"pbx","external_id":"agent-7","agent_id":"ws-b"}"#)
+            let end = try await Self.post(
+                api, pbx, [#"{"event_id":"s2","type":"leg.ended","occurred_at":"2026-12-01T10:00:09Z","interaction_id":"call-1","leg_id":"leg-1"}"#])
+            #expect(end.json["unrouted"] as? Int == 0, "\(end.json)")
+            api.token = aToken
+            let delivered = try await api.send(.get, "/api/v1/agent/call-events?after=0")
+            #expect((delivered.json["items"] as? [[String: Any]])?.compactMap { ($0["event"] as? [String: Any])?["event_id"] as? String } == ["s1", "s2"])
+
+            // 101 legs whose ends were lost: the answer says it is cut short, the newest first.
+            let stale = (0..<101).map { Self.event("z\($0)", "leg.started", second: $0 % 60, call: "stale-\($0)", leg: "z", agent: "agent-8") }
+            #expect(try await Self.post(api, pbx, Array(stale.prefix(100))).status == 200)
+            #expect(try await Self.post(api, pbx, [Self.event("live", "leg.started", second: 59, call: "live", leg: "l", agent: "agent-8")]).status == 200)
+            api.token = bToken
+            let crowded = try await api.send(.get, "/api/v1/agent/calls/active")
+            #expect(crowded.json["truncated"] as? Bool == true)
+            #expect((crowded.json["active_legs"] as? [[String: Any]])?.count == 100)
+            #expect((crowded.json["active_legs"] as? [[String: Any]])?.first?["interaction_id"] as? String == "live" || (crowded.json["active_legs"] as? [[String: Any]])?.contains { $0["interaction_id"] as? String == "live" } == true)
+
+            // A third long poll of one agent answers the oldest at once.
+            api.token = aToken
+            let first = Task { [api] () -> Int in
+                (try await api.send(.get, "/api/v1/agent/call-events?after=999999&wait=20").json["items"] as? [Any])?.count ?? -1
+            }
+            while collector.deliverySignals.waiting < 1 { try await Task.sleep(for: .milliseconds(10)) }
+            let second = Task { [api] in _ = try await api.send(.get, "/api/v1/agent/call-events?after=999999&wait=3") }
+            while collector.deliverySignals.waiting < 2 { try await Task.sleep(for: .milliseconds(10)) }
+            let third = Task { [api] in _ = try await api.send(.get, "/api/v1/agent/call-events?after=999999&wait=3") }
+            #expect(try await first.value == 0, "released with nothing")
+            #expect(collector.deliverySignals.waiting <= 2)
+            _ = try await (second.value, third.value)
+
+            // A feed repeating itself under new ids is stopped at 2 000 events for one call.
+            for round in 0..<4 {
+                let loop = (0..<500).map { Self.event("loop-\(round)-\($0)", "leg.held", second: 1, call: "looping") }
+                #expect(try await Self.post(api, pbx, loop).status == 200)
+            }
+            let refused = try await Self.post(api, pbx, [Self.event("loop-x", "leg.held", second: 1, call: "looping")])
+            #expect(refused.status == 409 && refused.errorMessage.contains("at most 2000"), "\(refused.json)")
+
+            // A valid token is honoured even after bad ones from the same address.
+            api.token = nil
+            for _ in 0..<40 { _ = try await Self.post(api, "rci_forged", [Self.event("f", "leg.held", second: 1)]) }
+            #expect(try await Self.post(api, pbx, [Self.event("after-storm", "leg.held", second: 2, call: "storm")]).status == 200)
+
+            // A revoked workstation gets nothing: its person's events are unrouted, for the admin to map again.
+            try await collector.agents.revoke("ws-b", by: adminActor)
+            let orphan = try await Self.post(api, pbx, [Self.event("o1", "leg.started", second: 3, call: "orphan", leg: "o", agent: "agent-8")])
+            #expect(orphan.json["unrouted"] as? Int == 1 && orphan.json["unmapped_agents"] as? [String] == ["agent-8"], "\(orphan.json)")
         }
     }
 }

@@ -31,19 +31,26 @@ public struct AgentIdentities: Sendable {
         guard (1...256).contains(externalId.unicodeScalars.count),
             !externalId.unicodeScalars.contains(where: OutsideText.isUnsafe)
         else {
-            throw CollectorError(.invalid, "the agent identity must be 1–256 characters without control characters")
+            throw CollectorError(
+                .invalid, "external_id (the phone system's agent identity) must be 1–256 visible characters")
         }
         let identity = Identity(
             integration: integration, externalId: externalId, agentId: agentId, updatedAt: Timestamp.now(),
             updatedBy: actor.name)
         try await catalog.transaction { database in
-            guard try await database.raw("SELECT name FROM integrations WHERE name = \(bind: integration)").first() != nil
-            else { throw CollectorError(.notFound, "no integration \"\(integration)\"") }
+            guard
+                try await database.raw(
+                    "SELECT name FROM integrations WHERE name = \(bind: integration) AND revoked_at IS NULL"
+                ).first() != nil
+            else {
+                throw CollectorError(
+                    .notFound, "integration: no active integration \"\(OutsideText.bounded(integration, limit: 80))\"")
+            }
             guard
                 try await database.raw(
                     "SELECT id FROM agents WHERE id = \(bind: agentId) AND revoked_at IS NULL"
                 ).first() != nil
-            else { throw CollectorError(.notFound, "no enrolled agent \(agentId)") }
+            else { throw CollectorError(.notFound, "agent_id: no enrolled agent \(OutsideText.bounded(agentId, limit: 80))") }
             try await database.raw(
                 "DELETE FROM agent_identities WHERE integration = \(bind: integration) AND external_id = \(bind: externalId)"
             ).run()
@@ -83,8 +90,12 @@ public struct AgentIdentities: Sendable {
     static func workstation(
         integration: String, externalId: String, in database: any SQLDatabase
     ) async throws -> String? {
+        // A revoked workstation gets nothing: its events count as unrouted, for the admin to map again.
         try await database.raw(
-            "SELECT agent_id FROM agent_identities WHERE integration = \(bind: integration) AND external_id = \(bind: externalId)"
+            """
+            SELECT i.agent_id FROM agent_identities i JOIN agents a ON a.id = i.agent_id
+            WHERE i.integration = \(bind: integration) AND i.external_id = \(bind: externalId) AND a.revoked_at IS NULL
+            """
         ).first()?.decode(column: "agent_id", as: String.self)
     }
 }

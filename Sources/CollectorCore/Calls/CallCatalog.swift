@@ -13,17 +13,24 @@ public struct CallCatalog: Sendable {
     /// them: of two posts for one call, the second to take the lock sees the first's events committed,
     /// so the last projection written holds every event (without it, each could miss the other's and
     /// the two conflicted on the calls row). Sorted, so two posts lock in the same order.
-    static func reproject(_ interactionIds: Set<String>, in database: any SQLDatabase, postgres: Bool) async throws {
+    ///
+    /// Calls are kept apart per integration: two phone systems may use one interaction id, and one
+    /// must never end the other's call.
+    static func reproject(
+        _ interactionIds: Set<String>, of integration: String, in database: any SQLDatabase, postgres: Bool
+    ) async throws {
         for interaction in interactionIds.sorted() {
             if postgres {
-                try await database.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: "call:" + interaction)))").run()
+                try await database.raw(
+                    "SELECT pg_advisory_xact_lock(hashtext(\(bind: "call:" + integration + "\u{1F}" + interaction)))"
+                ).run()
             }
             let events = try await database.raw(
                 """
                 SELECT e.integration, e.event,
                     (SELECT MIN(d.agent_id) FROM call_deliveries d
                      WHERE d.integration = e.integration AND d.event_id = e.event_id) AS workstation
-                FROM call_events e WHERE e.interaction_id = \(bind: interaction)
+                FROM call_events e WHERE e.integration = \(bind: integration) AND e.interaction_id = \(bind: interaction)
                 """
             ).all().map { row in
                 ProjectedEvent(
@@ -43,19 +50,22 @@ public struct CallCatalog: Sendable {
                     \(bind: record.endedAt), \(bind: record.direction?.rawValue), \(bind: record.ani), \(bind: record.dnis),
                     \(bind: record.queue), \(bind: String(decoding: try StrictJSON.encode(record), as: UTF8.self)),
                     \(bind: Timestamp.now()))
-                ON CONFLICT (interaction_id) DO UPDATE SET integration = excluded.integration, state = excluded.state,
+                ON CONFLICT (integration, interaction_id) DO UPDATE SET state = excluded.state,
                     started_at = excluded.started_at, ended_at = excluded.ended_at, direction = excluded.direction,
                     ani = excluded.ani, dnis = excluded.dnis, queue = excluded.queue, record = excluded.record,
                     updated_at = excluded.updated_at
                 """
             ).run()
-            try await database.raw("DELETE FROM call_legs WHERE interaction_id = \(bind: interaction)").run()
+            try await database.raw(
+                "DELETE FROM call_legs WHERE integration = \(bind: integration) AND interaction_id = \(bind: interaction)"
+            ).run()
             guard !record.legs.isEmpty else { continue }
             var insert = database.insert(into: "call_legs").columns(
-                "interaction_id", "leg_id", "workstation", "agent", "state", "started_at", "ended_at")
+                "integration", "interaction_id", "leg_id", "workstation", "agent", "state", "started_at", "ended_at")
             for leg in record.legs {
                 insert = insert.values(
-                    interaction, leg.legId, leg.workstation, leg.agent, leg.state, leg.startedAt, leg.endedAt)
+                    integration, interaction, leg.legId, leg.workstation, leg.agent, leg.state, leg.startedAt,
+                    leg.endedAt)
             }
             try await insert.run()
         }
@@ -98,90 +108,142 @@ public struct CallCatalog: Sendable {
         if let state = query.state { conditions.append("c.state = \(bind: state)") }
         if let workstation = query.workstation {
             conditions.append(
-                "EXISTS (SELECT 1 FROM call_legs l WHERE l.interaction_id = c.interaction_id AND l.workstation = \(bind: workstation))"
+                "EXISTS (SELECT 1 FROM call_legs l WHERE l.integration = c.integration AND l.interaction_id = c.interaction_id AND l.workstation = \(bind: workstation))"
             )
         }
         if let agent = query.agent {
             conditions.append(
-                "EXISTS (SELECT 1 FROM call_legs l WHERE l.interaction_id = c.interaction_id AND l.agent = \(bind: agent))")
+                "EXISTS (SELECT 1 FROM call_legs l WHERE l.integration = c.integration AND l.interaction_id = c.interaction_id AND l.agent = \(bind: agent))"
+            )
         }
         var statement: SQLQueryString = "SELECT c.record FROM calls c"
         if !conditions.isEmpty { statement = statement + " WHERE " + conditions.joined(separator: " AND ") }
         statement =
-            statement + " ORDER BY c.started_at DESC, c.interaction_id LIMIT \(bind: query.limit)"
+            statement + " ORDER BY c.started_at DESC, c.interaction_id, c.integration LIMIT \(bind: query.limit)"
         let records = try await catalog.sql.raw(statement).all().map(Self.record(row:))
         return try await withSegmentCounts(records)
     }
 
-    /// One call as the catalog knows it, or nil.
-    public func call(_ interactionId: String) async throws -> CallRecord? {
-        guard
-            let row = try await catalog.sql.raw(
-                "SELECT record FROM calls WHERE interaction_id = \(bind: interactionId)"
-            ).first()
-        else { return nil }
+    /// One call as the catalog knows it, or nil. An id that two integrations both use needs
+    /// `integration` to say which (409 otherwise, naming them).
+    public func call(_ interactionId: String, integration: String? = nil) async throws -> CallRecord? {
+        var statement: SQLQueryString = "SELECT record, integration FROM calls WHERE interaction_id = \(bind: interactionId)"
+        if let integration { statement = statement + " AND integration = \(bind: integration)" }
+        let rows = try await catalog.sql.raw(statement + " ORDER BY integration LIMIT 10").all()
+        guard rows.count <= 1 else {
+            let names = try rows.map { try $0.decode(column: "integration", as: String.self) }
+            throw CollectorError(
+                .conflict,
+                "interaction \(OutsideText.bounded(interactionId, limit: 80)) exists in integrations \(names.joined(separator: ", ")); add ?integration= to say which")
+        }
+        guard let row = rows.first else { return nil }
         return try await withSegmentCounts([try Self.record(row: row)]).first
     }
 
     /// A call with its events and its segments: `GET /api/v1/calls/{interactionId}`.
     public struct Detail: Codable, Sendable, Equatable {
         public var call: CallRecord
+        /// The first `detailEvents` by when they happened; `eventsTruncated` when there are more.
         public var events: [CallEvents.Stored]
+        public var eventsTruncated: Bool
         public var segments: [SegmentRecord]
+
+        enum CodingKeys: String, CodingKey {
+            case call, events, segments
+            case eventsTruncated = "events_truncated"
+        }
     }
 
-    public func detail(_ interactionId: String, events: CallEvents, segments: Segments) async throws -> Detail? {
-        guard let call = try await call(interactionId) else { return nil }
+    public func detail(
+        _ interactionId: String, integration: String? = nil, events: CallEvents, segments: Segments
+    ) async throws -> Detail? {
+        guard let call = try await call(interactionId, integration: integration) else { return nil }
+        let stored = try await events.events(interactionId: interactionId, limit: Self.detailEvents + 1).filter {
+            $0.integration == call.integration
+        }
         return Detail(
-            call: call, events: try await events.events(interactionId: interactionId),
+            call: call, events: Array(stored.prefix(Self.detailEvents)), eventsTruncated: stored.count > Self.detailEvents,
             segments: try await segments.list(.init(callId: interactionId, limit: 10_000)))
     }
 
+    /// Events listed with a call; `admin call events` reads them all.
+    static let detailEvents = 1000
+
     /// What a workstation needs to resynchronise after it was away: the cursor to read deliveries after
-    /// (taken first, so nothing delivered after it can be missed) and the events of its calls still
-    /// active, plus the last pause or resume delivered to it, oldest first. Its agent replays them
-    /// (repeats are recognised by id), closes the legs it thought active that are not, and goes on from
-    /// the cursor.
+    /// (taken first, so nothing delivered after it can be missed), the legs still active at it (the
+    /// most recently started first; `truncated` when there were more than `resyncLegs`, and then the
+    /// agent closes nothing it does not see), and their events plus the last pause or resume delivered
+    /// to it, oldest first. Its agent replays the events (repeats are recognised by id), closes the legs
+    /// it thought active that are not listed, and goes on from the cursor. A leg with no event for
+    /// `staleAfter` (its end was lost) no longer counts as active.
     public struct Resync: Codable, Sendable, Equatable {
         public var cursor: Int64
-        public var activeLegs: [CallLeg]
+        public var activeLegs: [ActiveLeg]
+        public var truncated: Bool
         public var events: [CallEvents.Delivery]
 
+        public struct ActiveLeg: Codable, Sendable, Equatable {
+            public var integration: String
+            public var interactionId: String
+            public var legId: String
+            public var startedAt: String?
+
+            enum CodingKeys: String, CodingKey {
+                case integration
+                case interactionId = "interaction_id"
+                case legId = "leg_id"
+                case startedAt = "started_at"
+            }
+        }
+
         enum CodingKeys: String, CodingKey {
-            case cursor, events
+            case cursor, events, truncated
             case activeLegs = "active_legs"
         }
     }
 
-    public func resync(workstation: String) async throws -> Resync {
-        try await catalog.transaction { database in
+    static let resyncLegs = 100
+    static let staleAfter: TimeInterval = 12 * 3600
+
+    public func resync(workstation: String, now: Date = Date()) async throws -> Resync {
+        let fresh = Timestamp.string(now.addingTimeInterval(-Self.staleAfter))
+        return try await catalog.transaction { database in
             let cursor =
                 try await database.raw(
                     "SELECT COALESCE(MAX(id), 0) AS cursor FROM call_deliveries WHERE agent_id = \(bind: workstation)"
                 ).first()?.decode(column: "cursor", as: Int64.self) ?? 0
-            let legs = try await database.raw(
+            let rows = try await database.raw(
                 """
-                SELECT interaction_id, leg_id FROM call_legs WHERE workstation = \(bind: workstation) AND state <> 'ended'
-                ORDER BY interaction_id, leg_id LIMIT 100
+                SELECT integration, interaction_id, leg_id, started_at FROM call_legs
+                WHERE workstation = \(bind: workstation) AND state <> 'ended' AND started_at >= \(bind: fresh)
+                ORDER BY started_at DESC, interaction_id, leg_id LIMIT \(bind: Self.resyncLegs + 1)
                 """
-            ).all().map {
-                CallLeg(
+            ).all()
+            let legs = try rows.prefix(Self.resyncLegs).map {
+                Resync.ActiveLeg(
+                    integration: try $0.decode(column: "integration", as: String.self),
                     interactionId: try $0.decode(column: "interaction_id", as: String.self),
-                    legId: try $0.decode(column: "leg_id", as: String.self))
+                    legId: try $0.decode(column: "leg_id", as: String.self),
+                    startedAt: try $0.decode(column: "started_at", as: String?.self))
             }
+            let calls = Set(legs.map { "\($0.integration)\u{1F}\($0.interactionId)" })
+            var found: [any SQLRow] = []
             let interactions = Array(Set(legs.map(\.interactionId)))
-            var rows: [any SQLRow] = []
             if !interactions.isEmpty {
-                rows += try await database.raw(
+                found += try await database.raw(
                     """
-                    SELECT d.id, d.integration, e.event FROM call_deliveries d
+                    SELECT d.id, d.integration, e.event, e.interaction_id FROM call_deliveries d
                     JOIN call_events e ON e.integration = d.integration AND e.event_id = d.event_id
                     WHERE d.agent_id = \(bind: workstation) AND d.id <= \(bind: cursor)
-                    AND e.interaction_id IN (\(binds: interactions)) ORDER BY d.id LIMIT 1000
+                    AND e.interaction_id IN (\(binds: interactions)) ORDER BY d.id LIMIT 5000
                     """
-                ).all()
+                ).all().filter {
+                    calls.contains(
+                        "\(try $0.decode(column: "integration", as: String.self))\u{1F}\(try $0.decode(column: "interaction_id", as: String.self))"
+                    )
+                }
             }
-            rows += try await database.raw(
+            found += try await database.raw(
                 """
                 SELECT d.id, d.integration, e.event FROM call_deliveries d
                 JOIN call_events e ON e.integration = d.integration AND e.event_id = d.event_id
@@ -191,12 +253,13 @@ public struct CallCatalog: Sendable {
             ).all()
             var seen = Set<Int64>()
             var deliveries: [CallEvents.Delivery] = []
-            for row in rows {
+            for row in found {
                 let delivery = try CallEvents.delivery(row: row)
                 if seen.insert(delivery.cursor).inserted { deliveries.append(delivery) }
             }
             deliveries.sort { $0.event.occurred < $1.event.occurred }
-            return Resync(cursor: cursor, activeLegs: legs, events: deliveries)
+            return Resync(
+                cursor: cursor, activeLegs: legs, truncated: rows.count > Self.resyncLegs, events: deliveries)
         }
     }
 

@@ -62,6 +62,24 @@ public struct CallEvents: Sendable {
             }
             // A post of nothing but repeats stores nothing, not even its body: retries cannot pile up.
             guard !fresh.isEmpty else { return Accepted(accepted: 0, duplicates: events.count) }
+            // Every post folds its calls again from all their events: a feed in a loop must not make that
+            // (and every other post, behind it on SQLite) slower without bound.
+            let perInteraction = Dictionary(grouping: fresh.compactMap(\.interactionId), by: { $0 }).mapValues(\.count)
+            for (interaction, count) in perInteraction {
+                let stored =
+                    try await database.raw(
+                        """
+                        SELECT COUNT(*) AS n FROM call_events WHERE integration = \(bind: integration.name)
+                        AND interaction_id = \(bind: interaction)
+                        """
+                    ).first()?.decode(column: "n", as: Int.self) ?? 0
+                guard stored + count <= Self.maxEventsPerInteraction else {
+                    throw CollectorError(
+                        .conflict,
+                        "interaction \(OutsideText.bounded(interaction, limit: 80)) has \(stored) events; at most \(Self.maxEventsPerInteraction) are kept for one call (a feed repeating itself under new ids?): nothing of this post was stored"
+                    )
+                }
+            }
             let request = try await database.raw(
                 """
                 INSERT INTO cti_requests (integration, received_at, source, body)
@@ -73,6 +91,8 @@ public struct CallEvents: Sendable {
             var unrouted = 0
             var deliveredTo: [String] = []
             var unmapped: [String] = []
+            // Legs routed earlier in this post, before the call catalog knows them.
+            var holders: [String: String] = [:]
             for event in fresh {
                 try await database.raw(
                     """
@@ -85,36 +105,83 @@ public struct CallEvents: Sendable {
                     """
                 ).run()
                 accepted += 1
-                // To the workstation the event's agent sits at; a PCI pause or a screen event without an
-                // agent identity reaches nobody (the softphone and local API cover those on the workstation).
-                if let external = event.agentId {
-                    if let workstation = try await AgentIdentities.workstation(
+                // Where it goes: the workstation that has the leg (a person moved to another desk mid-call
+                // leaves the call's remaining events on the desk recording it), else the one the event's
+                // agent identity sits at now. A PCI pause naming only its interaction goes to every
+                // workstation with a leg of it.
+                var workstations = try await Self.holders(of: event, integration: integration.name, batch: holders, in: database)
+                if workstations.isEmpty, let external = event.agentId,
+                    let mapped = try await AgentIdentities.workstation(
                         integration: integration.name, externalId: external, in: database)
-                    {
-                        if deliveredTo.isEmpty, postgres {
-                            // Delivery ids must become visible in the order they are numbered, or an agent
-                            // reading after id 11 while 10 is still uncommitted would never see 10: inserts
-                            // of deliveries take turns, from here to the commit.
-                            try await database.raw("SELECT pg_advisory_xact_lock(7274172)").run()
-                        }
-                        if !deliveredTo.contains(workstation) { deliveredTo.append(workstation) }
-                        try await database.raw(
-                            """
-                            INSERT INTO call_deliveries (agent_id, integration, event_id)
-                            VALUES (\(bind: workstation), \(bind: integration.name), \(bind: event.eventId))
-                            """
-                        ).run()
-                    } else {
+                {
+                    workstations = [mapped]
+                }
+                if workstations.isEmpty {
+                    if let external = event.agentId {
                         unrouted += 1
                         if unmapped.count < 20, !unmapped.contains(external) { unmapped.append(external) }
                     }
+                    continue
+                }
+                for workstation in workstations {
+                    if deliveredTo.isEmpty, postgres {
+                        // Delivery ids must become visible in the order they are numbered, or an agent
+                        // reading after id 11 while 10 is still uncommitted would never see 10: inserts
+                        // of deliveries take turns, from here to the commit.
+                        try await database.raw("SELECT pg_advisory_xact_lock(7274172)").run()
+                    }
+                    if !deliveredTo.contains(workstation) { deliveredTo.append(workstation) }
+                    try await database.raw(
+                        """
+                        INSERT INTO call_deliveries (agent_id, integration, event_id)
+                        VALUES (\(bind: workstation), \(bind: integration.name), \(bind: event.eventId))
+                        """
+                    ).run()
+                }
+                if let interaction = event.interactionId, workstations.count == 1 {
+                    holders[Self.legKey(interaction, event.legId ?? interaction)] = workstations[0]
+                    // A consult's leg is this agent's too.
+                    if event.type == .consultStarted, let related = event.relatedLegId {
+                        holders[Self.legKey(interaction, related)] = workstations[0]
+                    }
                 }
             }
-            try await CallCatalog.reproject(Set(fresh.compactMap(\.interactionId)), in: database, postgres: postgres)
+            try await CallCatalog.reproject(
+                Set(fresh.compactMap(\.interactionId)), of: integration.name, in: database, postgres: postgres)
             return Accepted(
                 accepted: accepted, duplicates: events.count - accepted, unrouted: unrouted, unmappedAgents: unmapped,
                 deliveredTo: deliveredTo)
         }
+    }
+
+    /// Far above any real call (a long call with many holds and transfers has a few hundred).
+    static let maxEventsPerInteraction = 2000
+
+    static func legKey(_ interaction: String, _ leg: String) -> String { "\(interaction)\u{1F}\(leg)" }
+
+    /// The workstations that have the event's leg (one), or for an event naming only its interaction,
+    /// those with an active leg of it.
+    static func holders(
+        of event: CallEvent, integration: String, batch: [String: String], in database: any SQLDatabase
+    ) async throws -> [String] {
+        guard let interaction = event.interactionId else { return [] }
+        let leg = event.legId ?? interaction
+        if let known = batch[legKey(interaction, leg)] { return [known] }
+        if event.legId == nil, event.type == .recordingPaused || event.type == .recordingResumed {
+            return try await database.raw(
+                """
+                SELECT DISTINCT workstation FROM call_legs WHERE integration = \(bind: integration)
+                AND interaction_id = \(bind: interaction) AND state <> 'ended' AND workstation IS NOT NULL
+                ORDER BY workstation LIMIT 20
+                """
+            ).all().map { try $0.decode(column: "workstation", as: String.self) }
+        }
+        return try await database.raw(
+            """
+            SELECT workstation FROM call_legs WHERE integration = \(bind: integration)
+            AND interaction_id = \(bind: interaction) AND leg_id = \(bind: leg) AND workstation IS NOT NULL
+            """
+        ).all().map { try $0.decode(column: "workstation", as: String.self) }
     }
 
     /// One event delivered to a workstation, with the cursor to ask after.

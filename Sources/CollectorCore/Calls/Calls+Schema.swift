@@ -76,8 +76,8 @@ enum CallsSchema {
                 // of them arrives; the columns are what searches filter on.
                 """
                 CREATE TABLE calls (
-                    interaction_id TEXT PRIMARY KEY,
                     integration TEXT NOT NULL,
+                    interaction_id TEXT NOT NULL,
                     state TEXT NOT NULL,
                     started_at TEXT,
                     ended_at TEXT,
@@ -86,12 +86,15 @@ enum CallsSchema {
                     dnis TEXT,
                     queue TEXT,
                     record TEXT NOT NULL,
-                    updated_at TEXT NOT NULL
+                    updated_at TEXT NOT NULL,
+                    PRIMARY KEY (integration, interaction_id)
                 )
                 """,
                 "CREATE INDEX calls_started ON calls (started_at)",
+                "CREATE INDEX calls_interaction ON calls (interaction_id)",
                 """
                 CREATE TABLE call_legs (
+                    integration TEXT NOT NULL,
                     interaction_id TEXT NOT NULL,
                     leg_id TEXT NOT NULL,
                     workstation TEXT,
@@ -99,7 +102,7 @@ enum CallsSchema {
                     state TEXT NOT NULL,
                     started_at TEXT,
                     ended_at TEXT,
-                    PRIMARY KEY (interaction_id, leg_id)
+                    PRIMARY KEY (integration, interaction_id, leg_id)
                 )
                 """,
                 "CREATE INDEX call_legs_workstation ON call_legs (workstation, state)",

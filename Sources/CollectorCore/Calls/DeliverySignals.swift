@@ -10,6 +10,8 @@ public final class DeliverySignals: Sendable {
         /// Registered, not yet parked (a timer or cancellation arriving now marks it `fired`).
         case pending(agent: String)
         case fired
+        /// Released because a newer wait of the same agent came: that request answers at once.
+        case superseded
         case parked(agent: String, CheckedContinuation<Void, Never>)
     }
 
@@ -26,6 +28,8 @@ public final class DeliverySignals: Sendable {
     private let state = Mutex(State())
 
     public init() {}
+
+    static let waitsPerAgent = 2
 
     /// Taken before reading the catalog; `wait` returns at once if a signal came since.
     public var ticket: UInt64 { state.withLock { $0.generation } }
@@ -58,13 +62,29 @@ public final class DeliverySignals: Sendable {
 
     /// Until something is delivered to `agent` (a signal since `ticket`), `timeout` passes or the task
     /// is cancelled (the client went away).
-    public func wait(for agent: String, since ticket: UInt64, timeout: Duration) async {
-        let id = state.withLock { state -> UInt64 in
+    /// Returns true when a newer wait of the same agent superseded this one: answer now, do not wait again.
+    @discardableResult
+    public func wait(for agent: String, since ticket: UInt64, timeout: Duration) async -> Bool {
+        let (id, released) = state.withLock { state -> (UInt64, CheckedContinuation<Void, Never>?) in
             state.nextId &+= 1
+            // An agent holds one long poll (two while one is being replaced): a third makes the oldest
+            // answer now, so neither a buggy agent nor a stolen token can pile up waiting connections.
+            var released: CheckedContinuation<Void, Never>?
+            let mine = (state.byAgent[agent] ?? []).filter {
+                switch state.waiters[$0] {
+                case .fired, .superseded: false
+                default: true
+                }
+            }
+            if mine.count >= Self.waitsPerAgent, let oldest = mine.min() {
+                if case .parked(_, let continuation) = state.waiters[oldest] { released = continuation }
+                state.waiters[oldest] = .superseded
+            }
             state.waiters[state.nextId] = .pending(agent: agent)
             state.byAgent[agent, default: []].insert(state.nextId)
-            return state.nextId
+            return (state.nextId, released)
         }
+        released?.resume()
         let timer = Task { [weak self] in
             guard (try? await Task.sleep(for: timeout)) != nil else { return }
             self?.fire(id)
@@ -82,10 +102,12 @@ public final class DeliverySignals: Sendable {
             fire(id)
         }
         timer.cancel()
-        state.withLock { state in
-            state.waiters.removeValue(forKey: id)
+        return state.withLock { state in
+            let last = state.waiters.removeValue(forKey: id)
             state.byAgent[agent]?.remove(id)
             if state.byAgent[agent]?.isEmpty == true { state.byAgent.removeValue(forKey: agent) }
+            if case .superseded = last { return true }
+            return false
         }
     }
 
@@ -98,7 +120,7 @@ public final class DeliverySignals: Sendable {
             case .parked(_, let continuation):
                 state.waiters[id] = .fired
                 return continuation
-            case .fired, nil:
+            case .fired, .superseded, nil:
                 return nil
             }
         }

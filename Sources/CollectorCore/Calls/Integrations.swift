@@ -32,7 +32,7 @@ public struct Integrations: Sendable {
 
     /// Creates an integration; the token is returned this once.
     public func create(name: String, kind: Kind, by actor: Actor) async throws -> (integration: Integration, token: String) {
-        try StorageTargets.validateName(name)
+        try StorageTargets.validateName(name, what: "integration")
         let token = BearerToken.make(prefix: "rci")
         let integration = Integration(name: name, kind: kind, createdAt: Timestamp.now(), createdBy: actor.name)
         try await catalog.transaction { database in

@@ -148,13 +148,20 @@ extension Collector {
                 manifest.callIds.contains(leg.interactionId),
                 "leg \(OutsideText.bounded(leg.legId, limit: 80)) names interaction \(OutsideText.bounded(leg.interactionId, limit: 80)), which is not among the segment's callIds")
         }
+        let first = Timestamp.date(manifest.firstFrameTime) ?? .distantPast
+        let end = first.addingTimeInterval(Double(manifest.durationMs) / 1000 + 0.001)
         for hold in manifest.holds ?? [] {
             try check(
                 legs.contains(CallLeg(interactionId: hold.interactionId, legId: hold.legId)),
                 "a hold names leg \(OutsideText.bounded(hold.legId, limit: 80)), which is not among the segment's legs")
+            // Instants, not text: 12:00+02:00 is before 11:00Z.
+            guard let from = Timestamp.date(hold.from), let to = Timestamp.date(hold.to) else {
+                throw CollectorError(.invalid, "a hold's from and to must be RFC 3339 times with a zone")
+            }
+            try check(from <= to, "a hold ends (\(hold.to)) before it starts (\(hold.from))")
             try check(
-                Timestamp.date(hold.from) != nil && Timestamp.date(hold.to) != nil && hold.from <= hold.to,
-                "a hold's from and to must be RFC 3339 times, from before to")
+                from >= first.addingTimeInterval(-0.001) && to <= end,
+                "a hold (\(hold.from) to \(hold.to)) must lie within its segment (\(manifest.firstFrameTime), \(manifest.durationMs) ms)")
         }
         return manifest
     }

@@ -184,10 +184,12 @@ public struct StorageTargets: Sendable {
         return try secrets.open(sealed)
     }
 
-    static func validateName(_ name: String) throws {
+    /// `what` names the thing in the message ("storage target", "integration").
+    static func validateName(_ name: String, what: String = "storage target") throws {
         let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-_.".unicodeScalars)
         guard (1...64).contains(name.count), name.unicodeScalars.allSatisfy({ allowed.contains($0) }) else {
-            throw CollectorError(.invalid, "storage target name \"\(name)\": use 1–64 lower-case letters, digits, - _ .")
+            throw CollectorError(
+                .invalid, "\(what) name \"\(OutsideText.bounded(name, limit: 80))\": use 1–64 lower-case letters, digits, - _ .")
         }
     }
 

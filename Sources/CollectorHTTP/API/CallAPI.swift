@@ -59,7 +59,10 @@ struct CallAPI {
                 let items = try await collector.callEvents.deliveries(to: workstation, after: after)
                 let left = deadline - ContinuousClock.now
                 if !items.isEmpty || left <= .zero || Task.isCancelled { return Items(items: items) }
-                await collector.deliverySignals.wait(for: workstation, since: ticket, timeout: left)
+                // A newer poll of this agent supersedes this one: it answers now, with nothing.
+                if await collector.deliverySignals.wait(for: workstation, since: ticket, timeout: left) {
+                    return Items(items: [CallEvents.Delivery]())
+                }
             }
         }
         // After a reconnect: the calls still active for this workstation and the cursor to go on from.
@@ -91,11 +94,12 @@ struct CallAPI {
                         from: try time("from"), to: try time("to"), state: text("state"), workstation: text("workstation"),
                         agent: text("agent"), limit: Int(limit))))
         }
-        calls.get(":interaction") { _, context in
+        calls.get(":interaction") { request, context in
             let interaction = try Self.interaction(context)
             guard
                 let detail = try await collector.calls.detail(
-                    interaction, events: collector.callEvents, segments: collector.segments)
+                    interaction, integration: request.uri.queryParameters["integration"].map(String.init),
+                    events: collector.callEvents, segments: collector.segments)
             else {
                 throw CollectorError(.notFound, "no call \(OutsideText.bounded(interaction, limit: 80)) in the catalog")
             }
@@ -133,18 +137,20 @@ struct CallAPI {
     }
 
     /// The integration whose token the request carries; failures are throttled and audited like logins.
+    /// A valid token is honoured before the throttle is consulted: the phone system's feed must not stop
+    /// because someone behind the same address (a NAT, a proxy) failed logins or sent bad tokens.
+    /// Guessing gains nothing from that order: tokens carry 256 random bits.
     func authenticate(_ request: Request, source: String) async throws -> Integrations.Integration {
         let keys = AuthenticationGuards.keys(address: source)
-        try await guards.check(keys, what: "integration token")
         guard let token = BearerToken.presented(in: request.headers[.authorization]) else {
+            try await guards.check(keys, what: "integration token")
             throw CollectorError(
                 .unauthorized, "send the integration's token: Authorization: Bearer rci_… (recorder-collector admin integration add)")
         }
-        guard let integration = try await collector.integrations.integration(forToken: token) else {
-            await guards.failed(keys, action: "integration.token_failed", target: "cti", source: source)
-            throw CollectorError(.unauthorized, "this integration token is unknown or revoked")
-        }
-        return integration
+        if let integration = try await collector.integrations.integration(forToken: token) { return integration }
+        try await guards.check(keys, what: "integration token")
+        await guards.failed(keys, action: "integration.token_failed", target: "cti", source: source)
+        throw CollectorError(.unauthorized, "this integration token is unknown or revoked")
     }
 }
 

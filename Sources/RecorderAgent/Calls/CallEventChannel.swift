@@ -67,8 +67,20 @@ public struct CallEventChannel: Sendable {
 
     struct Resync: Decodable {
         var cursor: Int64
-        var activeLegs: [CallLeg]
+        var activeLegs: [ActiveLeg]
+        /// More legs are active than the collector listed: the agent closes none it does not see.
+        var truncated: Bool?
         var events: [Delivery]
+
+        struct ActiveLeg: Decodable {
+            var interactionId: String
+            var legId: String
+
+            enum CodingKeys: String, CodingKey {
+                case interactionId = "interaction_id"
+                case legId = "leg_id"
+            }
+        }
 
         enum CodingKeys: String, CodingKey {
             case cursor, events
@@ -115,7 +127,12 @@ public struct CallEventChannel: Sendable {
                     if !resynchronised {
                         result = await request(Resync.self, "/api/v1/agent/calls/active", abort: abort).map { resync in
                             for delivery in resync.events { hand(delivery) }
-                            continuation.yield(.activeLegs(resync.activeLegs))
+                            if resync.truncated != true {
+                                continuation.yield(
+                                    .activeLegs(
+                                        resync.activeLegs.map { CallLeg(interactionId: $0.interactionId, legId: $0.legId) }
+                                    ))
+                            }
                             if resync.cursor != cursor {
                                 cursor = resync.cursor
                                 save()
