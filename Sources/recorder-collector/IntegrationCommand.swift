@@ -13,7 +13,7 @@ struct IntegrationCommand: AsyncParsableCommand {
             abstract: "Create an integration and print its token (shown this once; store it in the phone system).")
         @OptionGroup var common: CommonOptions
         @Argument(help: "Name, e.g. genesys-emea.") var name: String
-        @Option(help: "webhook (our call event contract).") var kind: String = "webhook"
+        @Option(help: "webhook (our call event contract), amazon-connect (EventBridge contact events, agent event stream) or genesys-cloud (conversation notifications).") var kind: String = "webhook"
 
         func run() async throws {
             guard let parsed = Integrations.Kind(rawValue: kind) else {

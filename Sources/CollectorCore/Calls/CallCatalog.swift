@@ -71,6 +71,15 @@ public struct CallCatalog: Sendable {
         }
     }
 
+    /// The call as stored, inside a transaction (adapters judge snapshots against it).
+    static func stored(integration: String, interaction: String, in database: any SQLDatabase) async throws
+        -> CallRecord?
+    {
+        try await database.raw(
+            "SELECT record FROM calls WHERE integration = \(bind: integration) AND interaction_id = \(bind: interaction)"
+        ).first().map(Self.record(row:))
+    }
+
     public struct Query: Sendable {
         /// Start-time bounds, RFC 3339 UTC text (inclusive from, exclusive to).
         public var from: String?

@@ -12,6 +12,8 @@ public struct CallEvents: Sendable {
     public struct Accepted: Codable, Sendable, Equatable {
         public var accepted: Int
         public var duplicates: Int
+        /// Payloads of a phone system's own kind that carry nothing for recording (a contact queued).
+        public var ignored: Int = 0
         /// Accepted events whose agent identity sits at no workstation (kept, delivered to nobody):
         /// at most 20 of those identities, for the admin to map.
         public var unrouted: Int = 0
@@ -20,7 +22,7 @@ public struct CallEvents: Sendable {
         public var deliveredTo: [String] = []
 
         enum CodingKeys: String, CodingKey {
-            case accepted, duplicates, unrouted
+            case accepted, duplicates, ignored, unrouted
             case unmappedAgents = "unmapped_agents"
         }
     }
@@ -32,26 +34,46 @@ public struct CallEvents: Sendable {
     }
 
     /// Reads one event or `{"events": [...]}` from `body` (strictly: a bad event refuses the whole
-    /// post, naming its index and field, and stores nothing), stamps each with `receivedAt`, and stores
-    /// the new ones with the raw body in one transaction.
+    /// post, naming its index and field, and stores nothing), or, for an integration of a phone
+    /// system's own kind, its payload through the adapter (`Adapters/`); stamps each event with
+    /// `receivedAt`, and stores the new ones with the raw body in one transaction.
     public func accept(
         _ body: Data, from integration: Integrations.Integration, source: String, receivedAt: Date = Date()
     ) async throws -> Accepted {
-        var events: [CallEvent]
+        var contract: [CallEvent]?
+        var tree: JSONValue?
+        var ignored = 0
         do {
-            if (try? StrictJSON.decode(BatchProbe.self, from: body, unknownKeys: .ignore))?.events != nil {
-                events = try StrictJSON.decode(CallEventBatch.self, from: body).events
-            } else {
-                events = [try StrictJSON.decode(CallEvent.self, from: body)]
+            switch integration.kind {
+            case .webhook:
+                if (try? StrictJSON.decode(BatchProbe.self, from: body, unknownKeys: .ignore))?.events != nil {
+                    contract = try StrictJSON.decode(CallEventBatch.self, from: body).events
+                } else {
+                    contract = [try StrictJSON.decode(CallEvent.self, from: body)]
+                }
+            case .amazonConnect:
+                (contract, ignored) = try AmazonConnectAdapter.events(try StrictJSON.tree(body))
+            case .genesysCloud:
+                tree = try StrictJSON.tree(body)
             }
-        } catch {
-            throw CollectorError(.invalid, error.message)
+        } catch let invalid as StrictJSON.Invalid {
+            throw CollectorError(.invalid, invalid.message)
         }
         let received = Timestamp.string(receivedAt)
-        for index in events.indices { events[index].receivedAt = received }
         let bodyText = String(decoding: body, as: UTF8.self)
         let postgres = catalog.isPostgres
-        return try await catalog.transaction { [events] database in
+        return try await catalog.transaction { [contract, tree, ignored] database in
+            var events: [CallEvent]
+            var ignored = ignored
+            if let contract {
+                events = contract
+            } else {
+                // Genesys sends snapshots: what changed is judged against the call as the catalog has it.
+                (events, ignored) = try await GenesysCloudAdapter.events(tree ?? .null, receivedAt: received) {
+                    try await CallCatalog.stored(integration: integration.name, interaction: $0, in: database)
+                }
+            }
+            for index in events.indices { events[index].receivedAt = received }
             var fresh: [CallEvent] = []
             for event in events {
                 let exists = try await database.raw(
@@ -61,7 +83,7 @@ public struct CallEvents: Sendable {
                 if !exists, !fresh.contains(where: { $0.eventId == event.eventId }) { fresh.append(event) }
             }
             // A post of nothing but repeats stores nothing, not even its body: retries cannot pile up.
-            guard !fresh.isEmpty else { return Accepted(accepted: 0, duplicates: events.count) }
+            guard !fresh.isEmpty else { return Accepted(accepted: 0, duplicates: events.count, ignored: ignored) }
             // Every post folds its calls again from all their events: a feed in a loop must not make that
             // (and every other post, behind it on SQLite) slower without bound.
             let perInteraction = Dictionary(grouping: fresh.compactMap(\.interactionId), by: { $0 }).mapValues(\.count)
@@ -149,8 +171,8 @@ public struct CallEvents: Sendable {
             try await CallCatalog.reproject(
                 Set(fresh.compactMap(\.interactionId)), of: integration.name, in: database, postgres: postgres)
             return Accepted(
-                accepted: accepted, duplicates: events.count - accepted, unrouted: unrouted, unmappedAgents: unmapped,
-                deliveredTo: deliveredTo)
+                accepted: accepted, duplicates: events.count - accepted, ignored: ignored, unrouted: unrouted,
+                unmappedAgents: unmapped, deliveredTo: deliveredTo)
         }
     }
 

@@ -8,10 +8,12 @@ import SQLKit
 public struct Integrations: Sendable {
     let catalog: Catalog
 
-    /// How an integration's posts are read: our own contract (`webhook`); adapters for phone systems'
-    /// own payloads come as further kinds.
+    /// How an integration's posts are read: our own contract (`webhook`), or a phone system's own
+    /// payloads through its adapter (`Adapters/`).
     public enum Kind: String, Codable, Sendable, CaseIterable {
         case webhook
+        case amazonConnect = "amazon-connect"
+        case genesysCloud = "genesys-cloud"
         public init(from decoder: any Decoder) throws { self = try StrictJSON.oneOf(decoder) }
     }
 

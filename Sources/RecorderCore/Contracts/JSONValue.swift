@@ -1,6 +1,6 @@
 /// A JSON document as parsed, before it is mapped to a contract type: whole numbers kept apart from
 /// fractional ones and from booleans, so `1.5` never becomes a count and `true` never a number.
-enum JSONValue: Decodable, Equatable {
+public enum JSONValue: Decodable, Equatable, Sendable {
     case null
     case bool(Bool)
     case integer(Int64)
@@ -9,7 +9,7 @@ enum JSONValue: Decodable, Equatable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let single = try decoder.singleValueContainer()
         if single.decodeNil() {
             self = .null
@@ -39,5 +39,37 @@ enum JSONValue: Decodable, Equatable {
         case .array: "a list"
         case .object: "an object"
         }
+    }
+}
+
+/// Reading phone systems' own payloads (`CollectorCore/Calls/Adapters`), whose key spelling varies
+/// between their own samples (`agentInfo` and `AgentInfo`).
+extension JSONValue {
+    /// The member named `key`, compared without regard to case; nil for anything but an object.
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        if let exact = members[key] { return exact }
+        let lowered = key.lowercased()
+        return members.first { $0.key.lowercased() == lowered }?.value
+    }
+
+    public var string: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+
+    public var bool: Bool? {
+        if case .bool(let value) = self { return value }
+        return nil
+    }
+
+    public var array: [JSONValue] {
+        if case .array(let values) = self { return values }
+        return []
+    }
+
+    public var members: [String: JSONValue] {
+        if case .object(let members) = self { return members }
+        return [:]
     }
 }

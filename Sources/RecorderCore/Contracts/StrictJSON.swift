@@ -31,6 +31,29 @@ public enum StrictJSON {
         case refuse, ignore
     }
 
+    /// The parsed tree of an outside document with the same checks as `decode` (size, key count,
+    /// duplicate keys), for payloads no contract type describes: phone systems' own events.
+    public static func tree(_ data: Data) throws(Invalid) -> JSONValue {
+        guard data.count <= maxDocumentBytes else {
+            throw Invalid(path: "", message: "the document is larger than \(maxDocumentBytes) bytes")
+        }
+        let finding = DuplicateKeys.first(in: data)
+        if finding == .tooManyKeys {
+            throw Invalid(path: "", message: "an object holds more than \(DuplicateKeys.maxKeysPerObject) keys")
+        }
+        let tree: JSONValue
+        do {
+            tree = try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw Invalid(path: "", message: "not valid JSON")
+        }
+        if case .duplicate(let key) = finding {
+            throw Invalid(
+                path: key, message: "the key \"\(OutsideText.bounded(key, limit: 64))\" is given twice in one object")
+        }
+        return tree
+    }
+
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data, unknownKeys: UnknownKeys = .refuse)
         throws(Invalid) -> T
     {
