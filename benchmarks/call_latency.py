@@ -9,7 +9,9 @@ posts each call's events to the webhook over HTTPS. Printed:
   over --idle seconds; targets ≤ 0.005 core and ≤ 80 MB), and the collector's over the same time;
 * for --calls calls: the time from posting `leg.started` to the first frame the agent captured for
   that call, taken from the segment manifests the collector catalogued (the agent stamps each first
-  frame with its wall clock; both run on this machine's clock), p50 / p90 / p99 / max (target p99 ≤ 1 s).
+  frame with its wall clock; both run on this machine's clock), p50 / p90 / p99 / max (target p99 ≤ 1 s);
+* the same for --calls calls sent to the agent's local socket, as a softphone on the workstation
+  would (target p99 ≤ 200 ms).
 
 Usage: benchmarks/call_latency.py [--calls 30] [--idle 60] [--call-seconds 1.5]
 Needs: Xvfb, curl (scripts/install-deps installs them). Builds release binaries.
@@ -146,6 +148,30 @@ def main():
             post(f"{call}-acw", "acw.ended", call)
             if not wait_for(agent_log, "recording stopped: no call left", count=index + 1):
                 raise SystemExit(f"{call} did not stop: " + open(agent_log).read()[-2000:])
+        # The same through the agent's local socket, as a softphone on the workstation would send them.
+        import socket as sockets
+
+        def local(event_id, kind, call):
+            now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            line = json.dumps({"event_id": event_id, "type": kind, "occurred_at": now, "interaction_id": call,
+                               "leg_id": f"{call}-leg"}) + "\n"
+            with sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM) as connection:
+                connection.connect(f"{state}/agent.sock")
+                connection.sendall(line.encode())
+                answer = connection.makefile().readline()
+            if '"accepted":true' not in answer:
+                raise SystemExit(f"{event_id}: {answer}")
+
+        local_first = {}
+        for index in range(args.calls):
+            call = f"local-call-{index}"
+            local_first[call] = time.time()
+            local(f"{call}-start", "leg.started", call)
+            time.sleep(args.call_seconds)
+            local(f"{call}-end", "leg.ended", call)
+            local(f"{call}-acw", "acw.ended", call)
+            if not wait_for(agent_log, "recording stopped: no call left", count=args.calls + index + 1):
+                raise SystemExit(f"{call} did not stop: " + open(agent_log).read()[-2000:])
         calls_rss_peak = memory_mb(agent.pid, "VmHWM:")
 
         latencies = []
@@ -168,6 +194,21 @@ def main():
         print(f"event → first frame over {len(ms)} calls (posted to the collector, routed, long poll, capture): "
               f"p50 {percentile(ms, 0.5):.0f} ms, p90 {percentile(ms, 0.9):.0f} ms, "
               f"p99 {percentile(ms, 0.99):.0f} ms, max {max(ms):.0f} ms, min {min(ms):.0f} ms")
+        local_latencies = []
+        for call, sent in local_first.items():
+            while True:
+                rows = json.loads(admin("segment", "list", "--call", call, "--json"))
+                if rows or time.time() > deadline + 60:
+                    break
+                time.sleep(0.2)
+            if not rows:
+                raise SystemExit(f"{call}: no segment catalogued")
+            first = min(datetime.fromisoformat(row["manifest"]["firstFrameTime"].replace("Z", "+00:00"))
+                        for row in rows)
+            local_latencies.append(1000 * (first.timestamp() - sent))
+        print(f"local event → first frame over {len(local_latencies)} calls (the agent's socket, as a softphone): "
+              f"p50 {percentile(local_latencies, 0.5):.0f} ms, p90 {percentile(local_latencies, 0.9):.0f} ms, "
+              f"p99 {percentile(local_latencies, 0.99):.0f} ms, max {max(local_latencies):.0f} ms")
         print(f"agent peak RSS over the calls: {calls_rss_peak:.1f} MB")
     finally:
         for process in reversed(processes):

@@ -119,6 +119,27 @@ struct CallRecordingTests {
         let text = (try? String(contentsOf: againLog, encoding: .utf8)) ?? ""
         #expect(text.contains("call picked up late"), "\(text)")
         #expect(!text.contains("call-88"), "the call that ended while the agent was away is not recorded: \(text)")
+        try post("leg.ended", "pbx-7", call: "call-99")
+        try post("acw.ended", "pbx-8", call: "call-99")
+        #expect(ProcessRunner.waitForOutput(containing: "recording stopped: no call left", in: againLog, of: again) != nil)
+
+        // A softphone on the workstation tells the agent directly, through its local socket.
+        func local(_ arguments: [String]) throws -> ProcessResult {
+            try ProcessRunner.run(agentTool, ["event"] + arguments + ["--state-dir", state])
+        }
+        let softphone = try local(["leg.started", "--interaction", "sip-4242@pbx", "--leg", "sip-4242@pbx", "--id", "l-1"])
+        #expect(softphone.status == 0 && softphone.stdout.contains(#""accepted":true"#), "\(softphone.stdout) \(softphone.stderr)")
+        #expect(ProcessRunner.waitForOutput(containing: "sip-4242@pbx", in: againLog, of: again) != nil)
+        let mode = (try? FileManager.default.attributesOfItem(atPath: "\(state)/agent.sock")[.posixPermissions] as? Int) ?? 0
+        #expect(mode == 0o600, "the socket answers its own user only: \(String(mode, radix: 8))")
+        let wrong = try local(["leg.started", "--interaction", "x"])
+        #expect(wrong.status != 0 && wrong.stderr.contains("leg_id"), "a leg.started needs its leg: \(wrong.stderr)")
+        #expect(try local(["leg.ended", "--interaction", "sip-4242@pbx", "--leg", "sip-4242@pbx"]).status == 0)
+        #expect(try local(["acw.ended", "--interaction", "sip-4242@pbx", "--leg", "sip-4242@pbx"]).status == 0)
+        let stops = { (try? String(contentsOf: againLog, encoding: .utf8))?.components(separatedBy: "recording stopped: no call left").count ?? 0 }
+        let until = Date().addingTimeInterval(30)
+        while stops() < 3 && Date() < until { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(stops() == 3, "the local call's recording stopped too")
         kill(again.processIdentifier, SIGTERM)
         again.waitUntilExit()
         #expect(again.terminationStatus == 0)

@@ -81,6 +81,14 @@ struct CallSessionTests {
         #expect(session.apply(event(.legStarted, leg: "leg-3", at: 12), now: at(12)) == .ignored("the recording rules record no calls"))
     }
 
+    /// A softphone's leg is this workstation's own: the collector not knowing it closes nothing.
+    @Test mutating func aReconnectLeavesLocalLegsAlone() {
+        var session = CallSession()
+        _ = session.apply(event(.legStarted, at: 0), now: at(0), local: true)
+        #expect(session.reconcile(active: [], now: at(5)) == [])
+        #expect(session.activeLegs == [leg1] && session.nextDeadline == nil, "no post-roll started")
+    }
+
     @Test mutating func afterCallWorkEndedStopsAtOnce() {
         var session = CallSession()
         _ = session.apply(event(.legStarted, at: 0), now: at(0))

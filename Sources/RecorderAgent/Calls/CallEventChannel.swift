@@ -11,6 +11,9 @@ public enum CallInput: Sendable {
     case activeLegs([CallLeg])
     /// The node path's recording rules, at start and whenever they change.
     case rules(RecordingRules)
+    /// From a program on this workstation (`LocalEventSocket`): its legs are this workstation's own,
+    /// and a reconnect to the collector never closes them.
+    case local(CallEvent)
 }
 
 /// The agent's one connection for call events: a long poll of `GET /api/v1/agent/call-events`

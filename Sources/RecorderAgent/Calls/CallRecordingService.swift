@@ -74,8 +74,9 @@ public struct CallRecordingService: Service {
                         logger.notice(
                             "calls ended while the agent was away", metadata: ["legs": "\(ended.map(\.legId))"])
                     }
-                case .call(.event(let event)):
-                    switch session.apply(event, now: Date()) {
+                case .call(.event(let event)), .call(.local(let event)):
+                    let local = if case .call(.local) = input { true } else { false }
+                    switch session.apply(event, now: Date(), local: local) {
                     case .applied(let applied):
                         logger.info(
                             "call event", metadata: ["type": "\(event.type.rawValue)", "event": "\(event.eventId)"])

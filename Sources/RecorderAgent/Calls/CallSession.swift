@@ -58,6 +58,8 @@ public struct CallSession: Sendable {
         var reference: LegReference
         var held = false
         var lastOccurred: Date
+        /// Started by a program on this workstation, not by the collector: reconnects leave it alone.
+        var local = false
     }
 
     public private(set) var settings: Settings
@@ -109,7 +111,7 @@ public struct CallSession: Sendable {
         return isPaused ? [.start(legs: []), .pause(reason: "paused before recording began")] : [.start(legs: [])]
     }
 
-    public mutating func apply(_ event: CallEvent, now: Date) -> Outcome {
+    public mutating func apply(_ event: CallEvent, now: Date, local: Bool = false) -> Outcome {
         guard remember(event.eventId) else { return .ignored("event \(event.eventId) was applied already") }
         let occurred = event.occurred
         let legId = event.legId ?? event.interactionId ?? ""
@@ -125,7 +127,7 @@ public struct CallSession: Sendable {
         }
         switch event.type {
         case .legStarted, .screenWorkStarted:
-            return start(event, legId: legId, occurred: occurred, now: now)
+            return start(event, legId: legId, occurred: occurred, now: now, local: local)
         case .legHeld, .legResumed:
             guard var leg = legs[legId] else { return .ignored("\(event.type.rawValue) for leg \(legId), which is not active") }
             let held = event.type == .legHeld
@@ -195,7 +197,7 @@ public struct CallSession: Sendable {
     /// events were replayed just before). Every other leg the session holds ended while the agent was
     /// away: it is closed as if its end had arrived now (the post-roll follows as usual).
     public mutating func reconcile(active: [LegReference], now: Date) -> [RecordingCommand] {
-        let gone = legs.filter { !active.contains($0.value.reference) }.map(\.key)
+        let gone = legs.filter { !$0.value.local && !active.contains($0.value.reference) }.map(\.key)
         guard !gone.isEmpty else { return [] }
         for id in gone {
             legs.removeValue(forKey: id)
@@ -231,7 +233,7 @@ public struct CallSession: Sendable {
         [isPaused ? autoResumeAt : nil, stopAt].compactMap { $0 }.min()
     }
 
-    private mutating func start(_ event: CallEvent, legId: String, occurred: Date, now: Date) -> Outcome {
+    private mutating func start(_ event: CallEvent, legId: String, occurred: Date, now: Date, local: Bool) -> Outcome {
         if let end = ended[legId], occurred <= end {
             return .ignored("leg \(legId) started after its end had arrived; not recorded")
         }
@@ -247,7 +249,7 @@ public struct CallSession: Sendable {
                     : "the recording rules record no calls")
         }
         let reference = LegReference(interactionId: event.interactionId ?? legId, legId: legId)
-        legs[legId] = Leg(reference: reference, lastOccurred: occurred)
+        legs[legId] = Leg(reference: reference, lastOccurred: occurred, local: local)
         stopAt = nil
         let wasRecording = isRecording
         isRecording = true

@@ -146,10 +146,17 @@ public struct AgentRuntime: Sendable {
                 service: sink, successTerminationBehavior: .gracefullyShutdownGroup,
                 failureTerminationBehavior: .gracefullyShutdownGroup)
         case .callRecording:
-            let events = CallEventChannel(
-                link: collector!, stateDirectory: configuration.stateDirectory ?? AgentDefaults.stateDirectory(),
-                logger: logger
-            ).inputs()
+            let stateDirectory = configuration.stateDirectory ?? AgentDefaults.stateDirectory()
+            let remote = CallEventChannel(link: collector!, stateDirectory: stateDirectory, logger: logger).inputs()
+            // Programs on this workstation (a softphone) reach the state machine directly; without the
+            // socket the agent still follows the collector's calls.
+            var local: AsyncStream<CallInput>?
+            do {
+                local = try LocalEventSocket(stateDirectory: stateDirectory, logger: logger).inputs()
+            } catch {
+                logger.warning("no local call events", metadata: ["error": "\(error)"])
+            }
+            let events = Self.merged(remote, local)
             return .init(
                 service: CallRecordingService(
                     display: configuration.display, settings: configuration.recording, events: events,
@@ -209,4 +216,26 @@ final class WrittenFiles: Sendable {
     }
 
     var paths: [String] { storage.withLock { $0 } }
+}
+
+extension AgentRuntime {
+    /// One stream of call inputs from the collector's channel and the local socket, in arrival order.
+    static func merged(_ first: AsyncStream<CallInput>, _ second: AsyncStream<CallInput>?) -> AsyncStream<CallInput> {
+        guard let second else { return first }
+        return AsyncStream { continuation in
+            let tasks = [first, second].map { stream in
+                Task {
+                    for await input in stream { continuation.yield(input) }
+                }
+            }
+            let ending = Task {
+                for task in tasks { await task.value }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in
+                for task in tasks { task.cancel() }
+                ending.cancel()
+            }
+        }
+    }
 }
