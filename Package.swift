@@ -35,6 +35,8 @@ let package = Package(
             providers: [.apt(["libx11-dev", "libxext-dev", "libxdamage-dev", "libxfixes-dev", "libxrandr-dev"])]),
         // The X11 shims that keep process-wide state (Xlib's error handlers), compiled once.
         .target(name: "CX11Shims", dependencies: ["CX11"]),
+        // glibc allocator controls (malloc.h) for the long-lived agent.
+        .target(name: "CMemory"),
         .systemLibrary(name: "CVPX", pkgConfig: "vpx", providers: [.apt(["libvpx-dev"])]),
         // Debian's libyuv-dev ships no pkg-config file: the module map links it by name.
         .systemLibrary(name: "CYUV", providers: [.apt(["libyuv-dev"])]),
@@ -53,7 +55,7 @@ let package = Package(
         .target(
             name: "RecorderAgent",
             dependencies: [
-                "RecorderCore", "StorageClient", "CX11", "CX11Shims", "CVPX", "CYUV",
+                "RecorderCore", "StorageClient", "CX11", "CX11Shims", "CVPX", "CYUV", "CMemory",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),

@@ -173,6 +173,7 @@ def main():
             if not wait_for(agent_log, "recording stopped: no call left", count=args.calls + index + 1):
                 raise SystemExit(f"{call} did not stop: " + open(agent_log).read()[-2000:])
         calls_rss_peak = memory_mb(agent.pid, "VmHWM:")
+        calls_rss_now = memory_mb(agent.pid, "VmRSS:")
 
         latencies = []
         deadline = time.time() + 120
@@ -209,7 +210,7 @@ def main():
         print(f"local event → first frame over {len(local_latencies)} calls (the agent's socket, as a softphone): "
               f"p50 {percentile(local_latencies, 0.5):.0f} ms, p90 {percentile(local_latencies, 0.9):.0f} ms, "
               f"p99 {percentile(local_latencies, 0.99):.0f} ms, max {max(local_latencies):.0f} ms")
-        print(f"agent peak RSS over the calls: {calls_rss_peak:.1f} MB")
+        print(f"agent RSS after the calls: {calls_rss_now:.1f} MB (peak {calls_rss_peak:.1f} MB)")
     finally:
         for process in reversed(processes):
             process.terminate()

@@ -1,3 +1,4 @@
+import CMemory
 import Foundation
 import Logging
 import RecorderCore
@@ -35,6 +36,9 @@ public struct CallRecordingService: Service {
     }
 
     public func run() async throws {
+        // One recording at a time, each on a fresh thread: without a cap every thread may get a malloc
+        // arena of its own, whose freed pages stay (measured: 40 → 185 MB over 80 calls; 113 MB with 2).
+        _ = cmemory_limit_arenas(2)
         let (inputs, feed) = AsyncStream<Input>.makeStream()
         // Events and timer ticks go through one stream, so the session sees them one at a time.
         let forwarding = Task {
@@ -115,6 +119,9 @@ public struct CallRecordingService: Service {
             recorder.stop()
             _ = try? await recorder.finished()
             await storing.value
+            // The recording's frames, encoder and segment buffers are freed; give the pages back, so a
+            // service waiting for the next call is as small as it was before this one.
+            _ = cmemory_trim()
         }
     }
 
