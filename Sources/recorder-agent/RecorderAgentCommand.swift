@@ -9,6 +9,6 @@ struct RecorderAgentCommand: AsyncParsableCommand {
         version: ProductVersion.current,
         subcommands: [
             RecordCommand.self, MonitorsCommand.self, InspectCommand.self, OpenCommand.self, VerifyCommand.self,
-            StatusCommand.self, UploadCommand.self, EnrollCommand.self, EventCommand.self,
+            StatusCommand.self, UploadCommand.self, EnrollCommand.self, EventCommand.self, LoginCommand.self,
         ])
 }

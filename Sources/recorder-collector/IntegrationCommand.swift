@@ -14,13 +14,18 @@ struct IntegrationCommand: AsyncParsableCommand {
         @OptionGroup var common: CommonOptions
         @Argument(help: "Name, e.g. genesys-emea.") var name: String
         @Option(help: "webhook (our call event contract), amazon-connect (EventBridge contact events, agent event stream) or genesys-cloud (conversation notifications).") var kind: String = "webhook"
+        @Flag(
+            name: .customLong("workstation-logins"),
+            help: "Let workstations say which of this integration's agents sits at them (a softphone's login: recorder-agent login).")
+        var workstationLogins = false
 
         func run() async throws {
             guard let parsed = Integrations.Kind(rawValue: kind) else {
                 throw ValidationError("--kind \(kind): use \(Integrations.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             try await withCollector(common) { collector, actor in
-                let (integration, token) = try await collector.integrations.create(name: name, kind: parsed, by: actor)
+                let (integration, token) = try await collector.integrations.create(
+                    name: name, kind: parsed, workstationLogins: workstationLogins, by: actor)
                 print("integration \(integration.name) (\(integration.kind.rawValue)); its token, shown once:")
                 print(token)
             }

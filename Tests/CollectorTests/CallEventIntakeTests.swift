@@ -150,4 +150,45 @@ struct CallEventIntakeTests {
             #expect(try await delivered(a, after: Int64(cursor)).isEmpty)
         }
     }
+
+    /// Hot-desking: a workstation's softphone says who sits at it, where the integration allows it;
+    /// that person's next calls follow them there.
+    @Test(arguments: Backend.allCases)
+    func workstationsLogAgentsInWhereAllowed(_ backend: Backend) async throws {
+        try await withAPI(backend) { api, collector, password in
+            try await api.logIn(password)
+            let adminToken = api.token
+            let a = try await SimulatedAgent(id: "ws-a", nodePath: "/").enrol(with: collector, actor: adminActor)
+            let b = try await SimulatedAgent(id: "ws-b", nodePath: "/").enrol(with: collector, actor: adminActor)
+            _ = try await api.send(.post, "/api/v1/admin/integrations", json: #"{"name":"pbx"}"#)
+            let desk = try #require(
+                try await api.send(.post, "/api/v1/admin/integrations", json: #"{"name":"desk","workstation_logins":true}"#)
+                    .json["token"] as? String)
+            func login(_ token: String, _ integration: String) async throws -> Reply {
+                api.token = token
+                defer { api.token = adminToken }
+                return try await api.send(
+                    .post, "/api/v1/agent/identities", json: #"{"integration":"\#(integration)","external_id":"agent-7"}"#)
+            }
+            let refused = try await login(a, "pbx")
+            #expect(refused.status == 403 && refused.errorMessage.contains("--workstation-logins"), "\(refused.json)")
+            #expect(try await login(a, "nope").status == 404)
+            #expect(try await login(a, "desk").status == 200)
+            func routed(_ id: String) async throws -> [String] {
+                api.token = desk
+                let reply = try await api.send(
+                    .post, "/api/v1/cti/events",
+                    json: #"{"event_id":"\#(id)","type":"leg.started","occurred_at":"2026-12-01T10:00:00Z","interaction_id":"c-\#(id)","leg_id":"l","agent_id":"agent-7"}"#)
+                api.token = adminToken
+                #expect(reply.json["unrouted"] as? Int == 0, "\(reply.json)")
+                return try await collector.calls.call("c-\(id)")?.legs.compactMap(\.workstation) ?? []
+            }
+            #expect(try await routed("1") == ["ws-a"])
+            #expect(try await login(b, "desk").status == 200, "the person moved to ws-b")
+            #expect(try await routed("2") == ["ws-b"])
+            let audit = try await AuditLog.entries(in: collector.catalog.sql)
+            #expect(audit.contains { $0.action == "agent_identity.login_refused" && $0.actor == "agent:ws-a" })
+            #expect(audit.contains { $0.action == "agent_identity.set" && $0.actor == "agent:ws-b" })
+        }
+    }
 }

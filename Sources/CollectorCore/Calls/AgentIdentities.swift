@@ -87,6 +87,33 @@ public struct AgentIdentities: Sendable {
     }
 
     /// The workstation `externalId` sits at, within a transaction.
+    /// A workstation says that `externalId` of `integration` sits at it now: a softphone's login on
+    /// it, relayed by its agent. Allowed only for integrations whose admin turned workstation logins on
+    /// (a workstation could otherwise pull someone else's calls to itself); audited either way.
+    public func logIn(integration: String, externalId: String, at workstation: String, source: String) async throws
+        -> Identity
+    {
+        let actor = Actor(name: "agent:\(workstation)", source: source)
+        let allowed =
+            try await catalog.sql.raw(
+                "SELECT workstation_logins FROM integrations WHERE name = \(bind: integration) AND revoked_at IS NULL"
+            ).first()?.decode(column: "workstation_logins", as: Int.self)
+        guard let allowed else {
+            throw CollectorError(.notFound, "integration: no active integration \"\(OutsideText.bounded(integration, limit: 80))\"")
+        }
+        guard allowed != 0 else {
+            try await catalog.transaction { database in
+                try await AuditLog.record(
+                    "agent_identity.login_refused", target: "integration:\(integration)",
+                    detail: "\(OutsideText.bounded(externalId)) at \(workstation)", by: actor, in: database)
+            }
+            throw CollectorError(
+                .forbidden,
+                "integration \(integration) does not let workstations log agents in; an admin maps them (admin integration map) or allows it (admin integration add … --workstation-logins)")
+        }
+        return try await set(integration: integration, externalId: externalId, agentId: workstation, by: actor)
+    }
+
     static func workstation(
         integration: String, externalId: String, in database: any SQLDatabase
     ) async throws -> String? {

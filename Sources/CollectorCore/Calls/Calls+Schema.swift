@@ -120,5 +120,10 @@ enum CallsSchema {
                 """,
             ]
         },
+        // Whether a workstation may say which of this integration's agents sits at it now (a softphone's
+        // login, for hot-desking): off unless an admin allows it.
+        Migrations.Step(version: 13, name: "workstation logins per integration") { _ in
+            ["ALTER TABLE integrations ADD COLUMN workstation_logins BIGINT NOT NULL DEFAULT 0"]
+        },
     ]
 }

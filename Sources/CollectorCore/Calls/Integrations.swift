@@ -20,12 +20,15 @@ public struct Integrations: Sendable {
     public struct Integration: Codable, Sendable, Equatable {
         public var name: String
         public var kind: Kind
+        /// Workstations may log this integration's agents in at themselves (`AgentIdentities.logIn`).
+        public var workstationLogins = false
         public var createdAt: String
         public var createdBy: String
         public var revokedAt: String?
 
         enum CodingKeys: String, CodingKey {
             case name, kind
+            case workstationLogins = "workstation_logins"
             case createdAt = "created_at"
             case createdBy = "created_by"
             case revokedAt = "revoked_at"
@@ -33,23 +36,27 @@ public struct Integrations: Sendable {
     }
 
     /// Creates an integration; the token is returned this once.
-    public func create(name: String, kind: Kind, by actor: Actor) async throws -> (integration: Integration, token: String) {
+    public func create(name: String, kind: Kind, workstationLogins: Bool = false, by actor: Actor) async throws
+        -> (integration: Integration, token: String)
+    {
         try StorageTargets.validateName(name, what: "integration")
         let token = BearerToken.make(prefix: "rci")
-        let integration = Integration(name: name, kind: kind, createdAt: Timestamp.now(), createdBy: actor.name)
+        let integration = Integration(
+            name: name, kind: kind, workstationLogins: workstationLogins, createdAt: Timestamp.now(), createdBy: actor.name)
         try await catalog.transaction { database in
             guard try await database.raw("SELECT name FROM integrations WHERE name = \(bind: name)").first() == nil else {
                 throw CollectorError(.conflict, "integration \"\(name)\" exists already; revoke it and create another name")
             }
             try await database.raw(
                 """
-                INSERT INTO integrations (name, kind, token_hash, created_at, created_by)
+                INSERT INTO integrations (name, kind, token_hash, created_at, created_by, workstation_logins)
                 VALUES (\(bind: name), \(bind: kind.rawValue), \(bind: BearerToken.hash(token)), \(bind: integration.createdAt),
-                        \(bind: actor.name))
+                        \(bind: actor.name), \(bind: workstationLogins ? 1 : 0))
                 """
             ).run()
             try await AuditLog.record(
-                "integration.create", target: "integration:\(name)", detail: kind.rawValue, by: actor, in: database)
+                "integration.create", target: "integration:\(name)",
+                detail: "\(kind.rawValue)\(workstationLogins ? ", workstation logins allowed" : "")", by: actor, in: database)
         }
         return (integration, token)
     }
@@ -86,6 +93,7 @@ public struct Integrations: Sendable {
         Integration(
             name: try row.decode(column: "name", as: String.self),
             kind: Kind(rawValue: try row.decode(column: "kind", as: String.self)) ?? .webhook,
+            workstationLogins: try row.decode(column: "workstation_logins", as: Int.self) != 0,
             createdAt: try row.decode(column: "created_at", as: String.self),
             createdBy: try row.decode(column: "created_by", as: String.self),
             revokedAt: try row.decode(column: "revoked_at", as: String?.self))

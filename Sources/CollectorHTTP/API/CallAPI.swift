@@ -29,7 +29,8 @@ struct CallAPI {
         admin.post("integrations") { request, context in
             let input = try await request.decodeStrict(NewIntegration.self, context: context)
             let (integration, token) = try await collector.integrations.create(
-                name: input.name, kind: input.kind ?? .webhook, by: context.actor)
+                name: input.name, kind: input.kind ?? .webhook, workstationLogins: input.workstationLogins ?? false,
+                by: context.actor)
             return EditedResponse(status: .created, response: CreatedIntegration(integration: integration, token: token))
         }
         admin.post("integrations/:name/revoke") { _, context in
@@ -64,6 +65,13 @@ struct CallAPI {
                     return Items(items: [CallEvents.Delivery]())
                 }
             }
+        }
+        // A softphone's login at this workstation (hot-desking), where the integration allows it.
+        agent.post("identities") { request, context in
+            let input = try await request.decodeStrict(LoginInput.self, context: context)
+            return try await collector.agentIdentities.logIn(
+                integration: input.integration, externalId: input.externalId, at: context.agent!.id,
+                source: context.remoteAddress)
         }
         // After a reconnect: the calls still active for this workstation and the cursor to go on from.
         agent.get("calls/active") { _, context in
@@ -169,6 +177,22 @@ struct IdentityInput: Decodable {
 struct NewIntegration: Decodable {
     var name: String
     var kind: Integrations.Kind?
+    var workstationLogins: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case name, kind
+        case workstationLogins = "workstation_logins"
+    }
+}
+
+struct LoginInput: Decodable {
+    var integration: String
+    var externalId: String
+
+    enum CodingKeys: String, CodingKey {
+        case integration
+        case externalId = "external_id"
+    }
 }
 
 struct CreatedIntegration: ResponseEncodable {
