@@ -58,6 +58,7 @@ struct CallEventIntakeTests {
 
             for (body, status, message) in [
                 ("{\"events\":[", 400, "not valid JSON"),
+                (#"{"events":null}"#, 400, "events"),
                 (String(repeating: "[", count: 10_000), 400, "not valid JSON"),
                 (Self.event("e-7", "leg.held", at: "2026-11-23T12:00:00Z", extra: #","leg_id":"x""#), 400, "given twice"),
                 (Self.event("e-8", "leg.started", at: "2026-11-23T12:00:00Z", extra: #","queue":"a\u0000""#), 400, "U+0000"),

@@ -46,7 +46,7 @@ public struct CallEvents: Sendable {
         do {
             switch integration.kind {
             case .webhook:
-                if (try? StrictJSON.decode(BatchProbe.self, from: body, unknownKeys: .ignore))?.events != nil {
+                if (try? StrictJSON.decode(BatchProbe.self, from: body, unknownKeys: .ignore))?.isBatch == true {
                     contract = try StrictJSON.decode(CallEventBatch.self, from: body).events
                 } else {
                     contract = [try StrictJSON.decode(CallEvent.self, from: body)]
@@ -278,12 +278,15 @@ public struct CallEvents: Sendable {
         ).all().map { try $0.decode(column: "body", as: String.self) }
     }
 
-    /// Tells a batch from a single event by its `events` key.
+    /// Tells a batch from a single event by its `events` key (present, even as null: then the batch's
+    /// own decoding says what is wrong with it).
     private struct BatchProbe: Decodable {
-        var events: JSONAny?
-    }
+        var isBatch: Bool
 
-    private struct JSONAny: Decodable {
-        init(from decoder: any Decoder) throws {}
+        enum CodingKeys: String, CodingKey { case events }
+
+        init(from decoder: any Decoder) throws {
+            isBatch = try decoder.container(keyedBy: CodingKeys.self).contains(.events)
+        }
     }
 }
