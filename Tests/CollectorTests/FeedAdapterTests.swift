@@ -122,6 +122,8 @@ struct FeedAdapterTests {
                 (Self.snapshot(agentA: agentA(#""state":"connected","held":false"#)), 1),
                 (Self.snapshot(agentA: agentA(#""state":"connected","held":true,"startHoldTime":"2026-12-01T10:00:20.123456Z""#)), 1),
                 (Self.snapshot(agentA: agentA(#""state":"connected","held":false"#)), 1),
+                // The held snapshot again, retried late, after the resume: its hold's id, nothing new.
+                (Self.snapshot(agentA: agentA(#""state":"connected","held":true,"startHoldTime":"2026-12-01T10:00:20.123456Z""#)), 0),
                 (Self.snapshot(agentA: agentA(#""state":"connected","held":false"#, recording: "paused")), 1),
                 (Self.snapshot(agentA: agentA(#""state":"connected","held":false"#)), 1),
                 (

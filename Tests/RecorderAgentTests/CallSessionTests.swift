@@ -89,6 +89,22 @@ struct CallSessionTests {
         #expect(session.activeLegs == [leg1] && session.nextDeadline == nil, "no post-roll started")
     }
 
+    /// A call that ends while paused leaves no pause behind; a leg nothing is heard of for hours
+    /// (its end was lost) is taken as ended.
+    @Test mutating func pausesEndWithTheCallAndSilentLegsEnd() {
+        var settings = CallSession.Settings()
+        settings.postRollSeconds = 0
+        settings.legSilenceSeconds = 3600
+        var session = CallSession(settings: settings)
+        _ = session.apply(event(.legStarted, at: 0), now: at(0))
+        _ = session.apply(event(.recordingPaused, at: 5), now: at(5))
+        _ = session.apply(event(.legEnded, at: 10), now: at(10))
+        #expect(session.tick(now: at(10)) == [.stop] && !session.isPaused, "the next call does not start muted")
+        #expect(session.apply(event(.legStarted, leg: "leg-2", at: 20), now: at(20)) == .applied([.start(legs: [leg2])]))
+        #expect(session.tick(now: at(3619)) == [])
+        #expect(session.tick(now: at(3620)) == [.stop], "an hour without a word of leg-2")
+    }
+
     @Test mutating func afterCallWorkEndedStopsAtOnce() {
         var session = CallSession()
         _ = session.apply(event(.legStarted, at: 0), now: at(0))

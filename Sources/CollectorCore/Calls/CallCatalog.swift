@@ -127,8 +127,10 @@ public struct CallCatalog: Sendable {
         }
         var statement: SQLQueryString = "SELECT c.record FROM calls c"
         if !conditions.isEmpty { statement = statement + " WHERE " + conditions.joined(separator: " AND ") }
+        // Calls with no start yet (their end came first) last on both databases (PostgreSQL sorts NULL first).
         statement =
-            statement + " ORDER BY c.started_at DESC, c.interaction_id, c.integration LIMIT \(bind: query.limit)"
+            statement
+            + " ORDER BY (c.started_at IS NULL), c.started_at DESC, c.interaction_id, c.integration LIMIT \(bind: query.limit)"
         let records = try await catalog.sql.raw(statement).all().map(Self.record(row:))
         return try await withSegmentCounts(records)
     }
@@ -181,10 +183,10 @@ public struct CallCatalog: Sendable {
     /// What a workstation needs to resynchronise after it was away: the cursor to read deliveries after
     /// (taken first, so nothing delivered after it can be missed), the legs still active at it (the
     /// most recently started first; `truncated` when there were more than `resyncLegs`, and then the
-    /// agent closes nothing it does not see), and their events plus the last pause or resume delivered
-    /// to it, oldest first. Its agent replays the events (repeats are recognised by id), closes the legs
-    /// it thought active that are not listed, and goes on from the cursor. A leg with no event for
-    /// `staleAfter` (its end was lost) no longer counts as active.
+    /// agent closes nothing it does not see), and their events (their pauses among them), oldest
+    /// first. A pause of a call that is over is not replayed: it would mute the next call. Its agent replays the events (repeats are recognised by id), closes the legs
+    /// it thought active that are not listed, and goes on from the cursor. A leg that started more than
+    /// `staleAfter` ago (its end was lost) no longer counts as active.
     public struct Resync: Codable, Sendable, Equatable {
         public var cursor: Int64
         public var activeLegs: [ActiveLeg]
@@ -252,14 +254,6 @@ public struct CallCatalog: Sendable {
                     )
                 }
             }
-            found += try await database.raw(
-                """
-                SELECT d.id, d.integration, e.event FROM call_deliveries d
-                JOIN call_events e ON e.integration = d.integration AND e.event_id = d.event_id
-                WHERE d.agent_id = \(bind: workstation) AND d.id <= \(bind: cursor)
-                AND e.type IN ('recording.paused', 'recording.resumed') ORDER BY d.id DESC LIMIT 1
-                """
-            ).all()
             var seen = Set<Int64>()
             var deliveries: [CallEvents.Delivery] = []
             for row in found {

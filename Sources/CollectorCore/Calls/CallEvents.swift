@@ -65,6 +65,19 @@ public struct CallEvents: Sendable {
         return try await catalog.transaction { [contract, tree, ignored] database in
             var events: [CallEvent]
             var ignored = ignored
+            if postgres {
+                // Posts about one call take turns from here to the commit, before anything is read or
+                // written: two deliveries of one event (feeds are at least once) cannot both pass the
+                // repeat check, a snapshot is judged against the state the previous one left, and the
+                // delivery lock below is only ever taken after these (no lock-order deadlock).
+                let calls = contract.map { $0.map { $0.interactionId ?? "event:" + $0.eventId } }
+                    ?? [tree?["eventBody"]?["id"]?.string ?? ""]
+                for key in Set(calls).sorted() {
+                    try await database.raw(
+                        "SELECT pg_advisory_xact_lock(hashtext(\(bind: "call:" + integration.name + "\u{1F}" + key)))"
+                    ).run()
+                }
+            }
             if let contract {
                 events = contract
             } else {

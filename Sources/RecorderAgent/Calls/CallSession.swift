@@ -38,6 +38,9 @@ public struct CallSession: Sendable {
         public var rememberedEvents = 4096
         /// Which legs are recorded (queues), and whether the screen is recorded between calls too.
         public var rules = RecordingRules()
+        /// A leg nothing was heard of for this long is taken as ended: feeds lose events (Amazon's are
+        /// best effort), and a lost end must not keep a workstation recording for ever.
+        public var legSilenceSeconds: Double = 4 * 3600
 
         public init() {}
 
@@ -60,6 +63,8 @@ public struct CallSession: Sendable {
         var lastOccurred: Date
         /// Started by a program on this workstation, not by the collector: reconnects leave it alone.
         var local = false
+        /// When the session last applied an event of it (this machine's clock).
+        var lastSeen = Date.distantFuture
     }
 
     public private(set) var settings: Settings
@@ -120,6 +125,7 @@ public struct CallSession: Sendable {
         {
             return .ignored("leg \(legId) is not recorded (the node path's recording rules)")
         }
+        legs[legId]?.lastSeen = now
         if let leg = legs[legId], occurred < leg.lastOccurred, event.type != .recordingPaused,
             event.type != .recordingResumed
         {
@@ -150,7 +156,7 @@ public struct CallSession: Sendable {
                 return .ignored("consult.started for leg \(legId), which is not active")
             }
             legs[related] = Leg(
-                reference: LegReference(interactionId: interaction, legId: related), lastOccurred: occurred)
+                reference: LegReference(interactionId: interaction, legId: related), lastOccurred: occurred, lastSeen: now)
             current = sortedReferences()
             return .applied([.cut(legs: current)])
         case .consultEnded:
@@ -214,6 +220,19 @@ public struct CallSession: Sendable {
     /// Timers: the end of the post-roll and a forgotten pause's timeout.
     public mutating func tick(now: Date) -> [RecordingCommand] {
         var commands: [RecordingCommand] = []
+        let silent = legs.filter { now.timeIntervalSince($0.value.lastSeen) >= settings.legSilenceSeconds }.map(\.key)
+        if !silent.isEmpty {
+            for id in silent {
+                legs.removeValue(forKey: id)
+                ended[id] = now
+            }
+            if legs.isEmpty {
+                commands += stop()
+            } else {
+                current = sortedReferences()
+                commands.append(.cut(legs: current))
+            }
+        }
         if isPaused, let autoResumeAt, now >= autoResumeAt {
             isPaused = false
             self.autoResumeAt = nil
@@ -249,7 +268,7 @@ public struct CallSession: Sendable {
                     : "the recording rules record no calls")
         }
         let reference = LegReference(interactionId: event.interactionId ?? legId, legId: legId)
-        legs[legId] = Leg(reference: reference, lastOccurred: occurred, local: local)
+        legs[legId] = Leg(reference: reference, lastOccurred: occurred, local: local, lastSeen: now)
         stopAt = nil
         let wasRecording = isRecording
         isRecording = true
@@ -263,8 +282,15 @@ public struct CallSession: Sendable {
         stopAt = nil
         guard isRecording else { return [] }
         current = []
+        // A PCI pause belongs to its call: the next call must not start muted (a customer who hangs up
+        // mid-payment leaves no resume behind).
+        let wasPaused = isPaused
+        isPaused = false
+        autoResumeAt = nil
         // Recording always: the call's segment ends, the recording goes on without legs.
-        if settings.rules.recordAlways { return [.cut(legs: [])] }
+        if settings.rules.recordAlways {
+            return wasPaused ? [.cut(legs: []), .resume(reason: "the call ended", automatic: true)] : [.cut(legs: [])]
+        }
         isRecording = false
         return [.stop]
     }

@@ -53,13 +53,12 @@ public final class LocalEventSocket: Sendable {
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             path.utf8CString.withUnsafeBytes { raw.copyMemory(from: $0) }
         }
-        // Created 0600 from the start: no moment where another user could connect.
-        let mask = umask(0o177)
+        // 0600 before it listens; until then nobody can connect, and the state directory is 0700 anyway.
+        // (Not umask: it is the whole process's, and other threads create files.)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        umask(mask)
-        guard bound == 0, listen(descriptor, 16) == 0 else {
+        guard bound == 0, chmod(path, 0o600) == 0, listen(descriptor, 16) == 0 else {
             let reason = String(cString: strerror(errno))
             close(descriptor)
             throw Failure(description: "cannot listen on \(path): \(reason)")
@@ -74,8 +73,11 @@ public final class LocalEventSocket: Sendable {
                 while true {
                     let client = accept(listener, nil, nil)
                     if client < 0 {
-                        if errno == EINTR { continue }
-                        break
+                        // Closed by onTermination: the end. Anything else (out of descriptors, a client
+                        // gone before it was accepted) passes; the socket keeps serving.
+                        if errno == EBADF || errno == EINVAL { break }
+                        if errno != EINTR { Thread.sleep(forTimeInterval: 0.1) }
+                        continue
                     }
                     // A softphone keeps its connection open: each client is served on a thread of its own
                     // (at most 16; only this user's programs get this far anyway).
@@ -155,9 +157,10 @@ public final class LocalEventSocket: Sendable {
         }
     }
 
+    /// MSG_NOSIGNAL: a client that closed before reading its answer must not kill the agent (SIGPIPE).
     private func answer(_ client: Int32, _ text: String) {
         let bytes = Array((text + "\n").utf8)
-        _ = bytes.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
+        _ = bytes.withUnsafeBytes { Glibc.send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
 
     /// Sends one event to the agent listening in `stateDirectory` and returns its answer line.
@@ -186,7 +189,8 @@ public final class LocalEventSocket: Sendable {
             )
         }
         var line = Array(try StrictJSON.encode(event)) + [UInt8(ascii: "\n")]
-        guard line.withUnsafeMutableBytes({ write(descriptor, $0.baseAddress, $0.count) }) == line.count else {
+        guard line.withUnsafeMutableBytes({ Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == line.count
+        else {
             throw Failure(description: "cannot write to \(path): \(String(cString: strerror(errno)))")
         }
         var answer: [UInt8] = []

@@ -59,18 +59,24 @@ public final class ScreenRecorder: Sendable {
     /// short nap later: the thread looks between frames every 20 ms). A recorder that is not running
     /// returns at once.
     public func perform(_ action: RecorderCommand.Action) async {
-        let running: Bool = state.withLock { if case .running = $0 { true } else { false } }
-        guard running else { return }
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             let once = Mutex(false)
-            commands.add(
-                RecorderCommand(action) {
-                    let first = once.withLock { fired in
-                        defer { fired = true }
-                        return !fired
-                    }
-                    if first { done.resume() }
-                })
+            let command = RecorderCommand(action) {
+                let first = once.withLock { fired in
+                    defer { fired = true }
+                    return !fired
+                }
+                if first { done.resume() }
+            }
+            // Queued under the state's lock, and only while running: `complete` marks the recorder
+            // finished under the same lock before it drains the queue, so no command can slip in after
+            // the last drain and leave its caller waiting for ever.
+            let queued: Bool = state.withLock {
+                guard case .running = $0 else { return false }
+                commands.add(command)
+                return true
+            }
+            if !queued { command.applied() }
         }
     }
 
@@ -130,13 +136,13 @@ public final class ScreenRecorder: Sendable {
 
     private func complete(_ result: Result<RecordingStatistics, Error>) {
         continuation.finish()
-        // Commands that arrived as the thread ended have nothing left to act on.
-        for command in commands.take() { command.applied() }
         let waiter: CheckedContinuation<RecordingStatistics, Error>? = state.withLock { state in
             defer { state = .finished(result) }
             if case .running(let waiter) = state { return waiter }
             return nil
         }
+        // Commands that arrived as the thread ended have nothing left to act on (none can come now).
+        for command in commands.take() { command.applied() }
         waiter?.resume(with: result)
     }
 }

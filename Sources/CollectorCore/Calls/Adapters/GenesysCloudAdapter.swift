@@ -33,9 +33,15 @@ enum GenesysCloudAdapter {
         }
         let record = try await current(conversation)
         let customer = participants.first { ["customer", "external"].contains(($0["purpose"]?.string ?? "").lowercased()) }
-        let transferredFrom = participants.first { participant in
-            (participant["calls"]?.array ?? []).contains { ($0["disconnectType"]?.string ?? "").lowercased().contains("transfer") }
-        }?["id"]?.string
+        // The agent whose call ended by transfer most recently: in A → B → C, C came from B.
+        let transferredFrom = participants.compactMap { participant -> (id: String, at: String)? in
+            guard let id = participant["id"]?.string,
+                let call = (participant["calls"]?.array ?? []).first(where: {
+                    ($0["disconnectType"]?.string ?? "").lowercased().contains("transfer")
+                })
+            else { return nil }
+            return (id, FeedAdapter.time(call["disconnectedTime"]?.string).flatMap(CallEvent.parseTime).map(Timestamp.string) ?? "")
+        }.max { $0.at < $1.at }?.id
         let left = Set(
             participants.filter { participant in
                 (participant["calls"]?.array ?? []).contains { call in
@@ -72,12 +78,15 @@ enum GenesysCloudAdapter {
                 events.append(started)
             }
             if !ended {
+                // Ids from the hold's own start where Genesys gives it: a snapshot retried after the
+                // resume repeats its hold's id instead of inventing a second hold.
                 let holds = known?.holds ?? []
-                let onHold = holds.last.map { $0.to == nil } ?? false
-                if call["held"]?.bool == true, !onHold {
-                    events.append(event("held/\(holds.count)", .legHeld, at: call["startHoldTime"]?.string))
-                } else if call["held"]?.bool == false, onHold {
-                    events.append(event("resumed/\(holds.count - 1)", .legResumed, at: nil))
+                let open = holds.last.flatMap { $0.to == nil ? $0 : nil }
+                if call["held"]?.bool == true, open == nil {
+                    let start = FeedAdapter.time(call["startHoldTime"]?.string)
+                    events.append(event("held/\(start ?? "n\(holds.count)")", .legHeld, at: start))
+                } else if call["held"]?.bool == false, let open {
+                    events.append(event("resumed/\(open.from)", .legResumed, at: nil))
                 }
                 let pauses = known?.pauses ?? []
                 let paused = pauses.last.map { $0.to == nil } ?? false
