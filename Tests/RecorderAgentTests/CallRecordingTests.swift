@@ -17,24 +17,11 @@ struct CallRecordingTests {
         let collector = try CollectorProcess()
         defer { collector.stop() }
         let data = collector.dataDirectory
-        func admin(_ arguments: [String]) throws -> String {
-            let result = try ProcessRunner.run(collectorTool, ["admin"] + arguments + ["--data-dir", data])
-            guard result.status == 0 else { throw TestFailure("admin \(arguments): \(result.stderr)") }
-            return result.stdout
-        }
+        func admin(_ arguments: [String]) throws -> String { try Self.admin(collector, arguments) }
         let desktop = try LiveDesktop(width: 320, height: 240, seconds: 120)
         defer { desktop.stop() }
         let state = "\(desktop.directory)/state"
-        let code = String(try admin(["enrolment-code", "create", "/calls"]).split(separator: "\t")[0])
-        let enrolled = try ProcessRunner.run(
-            agentTool,
-            [
-                "enroll", "--collector", collector.url, "--code", code, "--fingerprint", collector.fingerprint ?? "",
-                "--agent-id", "ws-call", "--state-dir", state,
-            ])
-        #expect(enrolled.status == 0, "\(enrolled.stderr)")
-        let token = String(try admin(["integration", "add", "pbx"]).split(separator: "\n").last ?? "")
-        _ = try admin(["integration", "map", "pbx", "agent-7", "--agent", "ws-call"])
+        let token = try Self.enrolForCalls(collector, state: state)
         // The node path's rules: card payments are never recorded.
         let rules = try admin(["node-path", "rules", "/", "--exclude-queue", "card-payments", "--post-roll", "2"])
         #expect(rules.contains("exclude_queues\tcard-payments\tset at /"), "\(rules)")
@@ -143,5 +130,62 @@ struct CallRecordingTests {
         kill(again.processIdentifier, SIGTERM)
         again.waitUntilExit()
         #expect(again.terminationStatus == 0)
+    }
+
+    static func admin(_ collector: CollectorProcess, _ arguments: [String]) throws -> String {
+        let result = try ProcessRunner.run(
+            ProcessRunner.product("recorder-collector"), ["admin"] + arguments + ["--data-dir", collector.dataDirectory])
+        guard result.status == 0 else { throw TestFailure("admin \(arguments): \(result.stderr)") }
+        return result.stdout
+    }
+
+    /// Enrols workstation ws-call in `state` and maps the phone system's agent-7 to it; returns the
+    /// integration's token.
+    static func enrolForCalls(_ collector: CollectorProcess, state: String) throws -> String {
+        let code = String(try admin(collector, ["enrolment-code", "create", "/calls"]).split(separator: "\t")[0])
+        let enrolled = try ProcessRunner.run(
+            ProcessRunner.product("recorder-agent"),
+            [
+                "enroll", "--collector", collector.url, "--code", code, "--fingerprint", collector.fingerprint ?? "",
+                "--agent-id", "ws-call", "--state-dir", state,
+            ])
+        guard enrolled.status == 0 else { throw TestFailure("enroll: \(enrolled.stderr)") }
+        let token = String(try admin(collector, ["integration", "add", "pbx"]).split(separator: "\n").last ?? "")
+        _ = try admin(collector, ["integration", "map", "pbx", "agent-7", "--agent", "ws-call"])
+        return token
+    }
+
+    /// The display is not up when the call starts (a workstation still booting): the agent says it
+    /// cannot record, tries again, and records the call once the X server is there.
+    @Test func aCallIsRecordedOnceItsDisplayComesUp() throws {
+        let collector = try CollectorProcess()
+        defer { collector.stop() }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("late-x-\(UUID().uuidString)").path
+        let token = try Self.enrolForCalls(collector, state: "\(directory)/state")
+        // A display number nobody uses yet.
+        let number = (400..<600).first { !FileManager.default.fileExists(atPath: "/tmp/.X11-unix/X\($0)") } ?? 599
+        let (agent, log) = try ProcessRunner.launch(
+            agentTool, ["record", "--config", "\(directory)/state/agent.json", "--display", ":\(number)", "--follow-calls"],
+            captureStandardError: true)
+        defer { ProcessRunner.kill(agent) }
+        try #require(ProcessRunner.waitForOutput(containing: "call events resynchronised", in: log, of: agent) != nil)
+        let body =
+            #"{"event_id":"late-1","type":"leg.started","occurred_at":"\#(AgentHeartbeat.timestamp(Date()))","interaction_id":"call-late","leg_id":"leg-1","agent_id":"agent-7"}"#
+        let posted = try ProcessRunner.run(
+            "curl",
+            [
+                "-s", "--fail-with-body", "--cacert", collector.caFile, "-H", "Authorization: Bearer \(token)",
+                "-H", "Content-Type: application/json", "--data-binary", body, collector.url + "/api/v1/cti/events",
+            ])
+        #expect(posted.status == 0, "\(posted.stdout)")
+        #expect(ProcessRunner.waitForOutput(containing: "cannot record the call", in: log, of: agent) != nil)
+        let (xvfb, _) = try ProcessRunner.launch(
+            try ProcessRunner.which("Xvfb"), [":\(number)", "-screen", "0", "320x240x24", "-nolisten", "tcp"])
+        defer { ProcessRunner.kill(xvfb) }
+        let recording = ProcessRunner.waitForOutput(containing: "method=", in: log, of: agent)
+        #expect(recording?.contains("call-late") == true, "\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        kill(agent.processIdentifier, SIGTERM)
+        agent.waitUntilExit()
+        #expect(agent.terminationStatus == 0)
     }
 }

@@ -54,6 +54,7 @@ public struct CallRecordingService: Service {
         var session = CallSession(settings: sessionSettings)
         var recording: Recording?
         var settings = self.settings
+        var retryAt = Date.distantPast
         await withGracefulShutdownHandler {
             for await input in inputs {
                 let commands: [RecordingCommand]
@@ -100,6 +101,20 @@ public struct CallRecordingService: Service {
                     commands = session.tick(now: Date())
                 }
                 for command in commands { recording = await execute(command, recording, settings: settings) }
+                // The session records but no recorder runs: it could not start (the display was not up
+                // yet at boot) or it died (the X server went away). Try again every few seconds, so a
+                // call or a record-always workstation is not left unrecorded until a restart.
+                if session.isRecording, recording.map({ $0.recorder.isFinished }) ?? true, Date() >= retryAt {
+                    if let dead = recording {
+                        await dead.finish()
+                        logger.warning("the recorder stopped by itself; starting it again")
+                    }
+                    recording = await execute(.start(legs: session.activeLegs), nil, settings: settings)
+                    if let recording, session.isPaused {
+                        await recording.recorder.perform(.pause(reason: "paused before the recorder restarted"))
+                    }
+                    retryAt = Date().addingTimeInterval(recording == nil ? Self.retrySeconds : 0)
+                }
             }
         } onGracefulShutdown: {
             feed.finish()
@@ -164,6 +179,9 @@ public struct CallRecordingService: Service {
             return nil
         }
     }
+
+    /// Seconds between attempts to start a recorder that could not start.
+    static let retrySeconds: TimeInterval = 5
 
     /// The interactions a segment belongs to (its manifest's `callIds`), each once.
     static func calls(_ legs: [LegReference]) -> [String] {

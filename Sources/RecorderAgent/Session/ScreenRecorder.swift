@@ -80,6 +80,11 @@ public final class ScreenRecorder: Sendable {
         }
     }
 
+    /// Whether the recording thread has ended (stopped, or failed: the display went away).
+    public var isFinished: Bool {
+        state.withLock { if case .finished = $0 { true } else { false } }
+    }
+
     /// Asks the recording to end; the segment in progress is finished and delivered.
     public func stop() {
         stopRequested.store(true, ordering: .releasing)
