@@ -57,23 +57,7 @@ public enum StrictJSON {
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data, unknownKeys: UnknownKeys = .refuse)
         throws(Invalid) -> T
     {
-        guard data.count <= maxDocumentBytes else {
-            throw Invalid(path: "", message: "the document is larger than \(maxDocumentBytes) bytes")
-        }
-        let finding = DuplicateKeys.first(in: data)
-        if finding == .tooManyKeys {
-            throw Invalid(path: "", message: "an object holds more than \(DuplicateKeys.maxKeysPerObject) keys")
-        }
-        let tree: JSONValue
-        do {
-            tree = try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch {
-            throw Invalid(path: "", message: "not valid JSON")
-        }
-        if case .duplicate(let key) = finding {
-            throw Invalid(
-                path: key, message: "the key \"\(OutsideText.bounded(key, limit: 64))\" is given twice in one object")
-        }
+        let tree = try tree(data)
         let reads = KeyReads()
         let value: T
         do {
