@@ -24,7 +24,7 @@ struct CallCommand: AsyncParsableCommand {
             try await withCollector(common) { collector, _ in
                 let calls = try await collector.calls.list(
                     .init(
-                        from: try CallCommand.utc(from, "--from"), to: try CallCommand.utc(to, "--to"), state: state,
+                        from: from, to: to, state: state,
                         workstation: workstation, agent: agent, limit: limit))
                 if json { return try printJSON(calls) }
                 print("STARTED\tINTERACTION\tSTATE\tDIRECTION\tANI\tLEGS\tSEGMENTS")
@@ -80,15 +80,6 @@ struct CallCommand: AsyncParsableCommand {
                 print("\(detail.events.count) events (admin call events \(call.interactionId))")
             }
         }
-    }
-
-    /// A time given in any zone as the catalog's UTC text.
-    static func utc(_ text: String?, _ option: String) throws -> String? {
-        guard let text else { return nil }
-        guard let date = CallEvent.parseTime(text) else {
-            throw ValidationError("\(option) must be an RFC 3339 time with its zone, like 2026-12-01T09:00:00Z")
-        }
-        return Timestamp.string(date)
     }
 
     struct Events: AsyncParsableCommand {

@@ -81,7 +81,7 @@ public struct CallCatalog: Sendable {
     }
 
     public struct Query: Sendable {
-        /// Start-time bounds, RFC 3339 UTC text (inclusive from, exclusive to).
+        /// Start-time bounds, RFC 3339 in any zone (inclusive from, exclusive to).
         public var from: String?
         public var to: String?
         public var state: String?
@@ -112,8 +112,8 @@ public struct CallCatalog: Sendable {
             throw CollectorError(.invalid, "state is active or ended, found \"\(OutsideText.bounded(state, limit: 40))\"")
         }
         var conditions: [SQLQueryString] = []
-        if let from = query.from { conditions.append("c.started_at >= \(bind: from)") }
-        if let to = query.to { conditions.append("c.started_at < \(bind: to)") }
+        if let from = try Self.utc(query.from, "from") { conditions.append("c.started_at >= \(bind: from)") }
+        if let to = try Self.utc(query.to, "to") { conditions.append("c.started_at < \(bind: to)") }
         if let state = query.state { conditions.append("c.state = \(bind: state)") }
         if let workstation = query.workstation {
             conditions.append(
@@ -133,6 +133,17 @@ public struct CallCatalog: Sendable {
             + " ORDER BY (c.started_at IS NULL), c.started_at DESC, c.interaction_id, c.integration LIMIT \(bind: query.limit)"
         let records = try await catalog.sql.raw(statement).all().map(Self.record(row:))
         return try await withSegmentCounts(records)
+    }
+
+    /// A bound given in any zone as the catalog's UTC text, which sorts by instant.
+    static func utc(_ given: String?, _ name: String) throws -> String? {
+        guard let given else { return nil }
+        guard let date = CallEvent.parseTime(given) else {
+            throw CollectorError(
+                .invalid,
+                "\(name) must be an RFC 3339 time with its zone, like 2026-12-01T09:00:00Z, found \"\(OutsideText.bounded(given, limit: 40))\"")
+        }
+        return Timestamp.string(date)
     }
 
     /// One call as the catalog knows it, or nil. An id that two integrations both use needs

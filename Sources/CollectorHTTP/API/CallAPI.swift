@@ -86,20 +86,11 @@ struct CallAPI {
         calls.get { request, _ in
             let query = request.uri.queryParameters
             func text(_ name: String) -> String? { query[Substring(name)].map(String.init) }
-            // Bounds in any zone, compared as the catalog's UTC text.
-            func time(_ name: String) throws -> String? {
-                guard let given = text(name) else { return nil }
-                guard let date = CallEvent.parseTime(given) else {
-                    throw CollectorError(
-                        .invalid, "\(name) must be an RFC 3339 time with its zone, like 2026-12-01T09:00:00Z, found \"\(OutsideText.bounded(given, limit: 40))\"")
-                }
-                return Timestamp.string(date)
-            }
             let limit = try Self.wholeNumber(request, "limit", default: 50, range: 1...1000)
             return Items(
                 items: try await collector.calls.list(
                     .init(
-                        from: try time("from"), to: try time("to"), state: text("state"), workstation: text("workstation"),
+                        from: text("from"), to: text("to"), state: text("state"), workstation: text("workstation"),
                         agent: text("agent"), limit: Int(limit))))
         }
         calls.get(":interaction") { request, context in
