@@ -70,8 +70,7 @@ public struct CallSession: Sendable {
     public private(set) var settings: Settings
     private var legs: [String: Leg] = [:]
     /// Legs the rules leave out (their queue), so their later events are recognised (the latest only).
-    private var unrecorded: Set<String> = []
-    private var unrecordedOrder: [String] = []
+    private var unrecorded = RecentKeys()
     /// Legs that ended, with when, so a late start or a repeat is recognised (the latest ones only).
     private var ended: [String: Date] = [:] {
         didSet {
@@ -80,8 +79,7 @@ public struct CallSession: Sendable {
             }
         }
     }
-    private var seen: Set<String> = []
-    private var seenOrder: [String] = []
+    private var seen = RecentKeys()
     /// Whether the recorder runs (it goes on through the post-roll).
     public private(set) var isRecording = false
     public private(set) var isPaused = false
@@ -117,7 +115,9 @@ public struct CallSession: Sendable {
     }
 
     public mutating func apply(_ event: CallEvent, now: Date, local: Bool = false) -> Outcome {
-        guard remember(event.eventId) else { return .ignored("event \(event.eventId) was applied already") }
+        guard seen.insert(event.eventId, keeping: settings.rememberedEvents) else {
+            return .ignored("event \(event.eventId) was applied already")
+        }
         let occurred = event.occurred
         let legId = event.legId ?? event.interactionId ?? ""
         if unrecorded.contains(Self.key(event.interactionId, legId)), event.type != .recordingPaused,
@@ -259,9 +259,7 @@ public struct CallSession: Sendable {
         guard legs[legId] == nil else { return .ignored("leg \(legId) is active already") }
         // Screen-only work (email, chat) has no queue rule; calls follow the node path's rules.
         if event.type == .legStarted, !settings.rules.records(queue: event.queue) {
-            unrecorded.insert(Self.key(event.interactionId, legId))
-            unrecordedOrder.append(Self.key(event.interactionId, legId))
-            if unrecordedOrder.count > settings.rememberedEvents { unrecorded.remove(unrecordedOrder.removeFirst()) }
+            _ = unrecorded.insert(Self.key(event.interactionId, legId), keeping: settings.rememberedEvents)
             return .ignored(
                 settings.rules.recordCalls
                     ? "leg \(legId) is in queue \(event.queue ?? "(none)"), which the recording rules leave out"
@@ -299,14 +297,20 @@ public struct CallSession: Sendable {
     private static func key(_ interaction: String?, _ leg: String) -> String { "\(interaction ?? "")\u{1F}\(leg)" }
 
     private func sortedReferences() -> [LegReference] { legs.values.map(\.reference).sorted() }
+}
 
-    /// False for an id seen before; remembers at most `settings.rememberedEvents`.
-    private mutating func remember(_ eventId: String) -> Bool {
-        guard seen.insert(eventId).inserted else { return false }
-        seenOrder.append(eventId)
-        if seenOrder.count > settings.rememberedEvents {
-            seen.remove(seenOrder.removeFirst())
-        }
+/// The latest keys seen, at most a given number (the oldest forgotten first).
+private struct RecentKeys {
+    private var keys: Set<String> = []
+    private var order: [String] = []
+
+    func contains(_ key: String) -> Bool { keys.contains(key) }
+
+    /// False for a key seen before.
+    mutating func insert(_ key: String, keeping limit: Int) -> Bool {
+        guard keys.insert(key).inserted else { return false }
+        order.append(key)
+        if order.count > limit { keys.remove(order.removeFirst()) }
         return true
     }
 }
