@@ -42,17 +42,9 @@ public final class LocalEventSocket: Sendable {
         let path = Self.path(stateDirectory: stateDirectory)
         self.path = path
         self.logger = logger
-        var address = sockaddr_un()
-        guard path.utf8.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw Failure(description: "the socket path \(path) is too long for a UNIX socket; use a shorter --state-dir")
-        }
-        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
+        var address = try Self.address(path)
+        let descriptor = try Self.streamSocket()
         unlink(path)
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            path.utf8CString.withUnsafeBytes { raw.copyMemory(from: $0) }
-        }
         // 0600 before it listens; until then nobody can connect, and the state directory is 0700 anyway.
         // (Not umask: it is the whole process's, and other threads create files.)
         let bound = withUnsafePointer(to: &address) {
@@ -163,20 +155,31 @@ public final class LocalEventSocket: Sendable {
         _ = bytes.withUnsafeBytes { Glibc.send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
 
-    /// Sends one event to the agent listening in `stateDirectory` and returns its answer line.
-    public static func send(_ event: CallEvent, stateDirectory: String) throws -> String {
-        let path = Self.path(stateDirectory: stateDirectory)
+    /// The socket address of `path`, which must fit `sun_path` with its NUL.
+    private static func address(_ path: String) throws -> sockaddr_un {
         var address = sockaddr_un()
         guard path.utf8.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw Failure(description: "the socket path \(path) is too long")
+            throw Failure(description: "the socket path \(path) is too long for a UNIX socket; use a shorter --state-dir")
         }
-        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             path.utf8CString.withUnsafeBytes { raw.copyMemory(from: $0) }
         }
+        return address
+    }
+
+    private static func streamSocket() throws -> Int32 {
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
+        return descriptor
+    }
+
+    /// Sends one event to the agent listening in `stateDirectory` and returns its answer line.
+    public static func send(_ event: CallEvent, stateDirectory: String) throws -> String {
+        let path = Self.path(stateDirectory: stateDirectory)
+        var address = try Self.address(path)
+        let descriptor = try Self.streamSocket()
+        defer { close(descriptor) }
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
