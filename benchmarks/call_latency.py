@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import re
+import socket as sockets
 import ssl
 import subprocess
 import sys
@@ -64,6 +65,10 @@ def wait_for(path, text, seconds=60, count=1):
             pass
         time.sleep(0.05)
     return False
+
+
+def utc_now():
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def percentile(values, p):
@@ -128,7 +133,7 @@ def main():
         context = ssl.create_default_context(cafile=f"{data}/tls/ca.pem")
 
         def post(event_id, kind, call):
-            now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            now = utc_now()
             body = json.dumps({"event_id": event_id, "type": kind, "occurred_at": now, "interaction_id": call,
                                "leg_id": f"{call}-leg", "agent_id": "agent-7"}).encode()
             request = urllib.request.Request(f"{url}/api/v1/cti/events", data=body, method="POST", headers={
@@ -138,21 +143,26 @@ def main():
             if accepted.get("accepted") != 1 or accepted.get("unrouted") != 0:
                 raise SystemExit(f"{event_id}: {accepted}")
 
-        posted = {}
-        for index in range(args.calls):
-            call = f"bench-call-{index}"
-            posted[call] = time.time()
-            post(f"{call}-start", "leg.started", call)
-            time.sleep(args.call_seconds)
-            post(f"{call}-end", "leg.ended", call)
-            post(f"{call}-acw", "acw.ended", call)
-            if not wait_for(agent_log, "recording stopped: no call left", count=index + 1):
-                raise SystemExit(f"{call} did not stop: " + open(agent_log).read()[-2000:])
+        def play_calls(send, prefix, done_before):
+            """Each call: start, --call-seconds, end and after-call work; waits until the agent stopped
+            recording it. Returns when each call's start was sent."""
+            sent = {}
+            for index in range(args.calls):
+                call = f"{prefix}-{index}"
+                sent[call] = time.time()
+                send(f"{call}-start", "leg.started", call)
+                time.sleep(args.call_seconds)
+                send(f"{call}-end", "leg.ended", call)
+                send(f"{call}-acw", "acw.ended", call)
+                if not wait_for(agent_log, "recording stopped: no call left", count=done_before + index + 1):
+                    raise SystemExit(f"{call} did not stop: " + open(agent_log).read()[-2000:])
+            return sent
+
+        posted = play_calls(post, "bench-call", 0)
         # The same through the agent's local socket, as a softphone on the workstation would send them.
-        import socket as sockets
 
         def local(event_id, kind, call):
-            now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            now = utc_now()
             line = json.dumps({"event_id": event_id, "type": kind, "occurred_at": now, "interaction_id": call,
                                "leg_id": f"{call}-leg"}) + "\n"
             with sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM) as connection:
@@ -162,51 +172,35 @@ def main():
             if '"accepted":true' not in answer:
                 raise SystemExit(f"{event_id}: {answer}")
 
-        local_first = {}
-        for index in range(args.calls):
-            call = f"local-call-{index}"
-            local_first[call] = time.time()
-            local(f"{call}-start", "leg.started", call)
-            time.sleep(args.call_seconds)
-            local(f"{call}-end", "leg.ended", call)
-            local(f"{call}-acw", "acw.ended", call)
-            if not wait_for(agent_log, "recording stopped: no call left", count=args.calls + index + 1):
-                raise SystemExit(f"{call} did not stop: " + open(agent_log).read()[-2000:])
+        local_first = play_calls(local, "local-call", args.calls)
         calls_rss_peak = memory_mb(agent.pid, "VmHWM:")
         calls_rss_now = memory_mb(agent.pid, "VmRSS:")
 
-        latencies = []
-        deadline = time.time() + 120
-        for call, sent in posted.items():
-            while True:
-                rows = json.loads(admin("segment", "list", "--call", call, "--json"))
-                if rows or time.time() > deadline:
-                    break
-                time.sleep(0.2)
-            if not rows:
-                raise SystemExit(f"{call}: no segment catalogued")
-            first = min(datetime.fromisoformat(row["manifest"]["firstFrameTime"].replace("Z", "+00:00"))
-                        for row in rows)
-            latencies.append(first.timestamp() - sent)
+        deadline = time.time() + 180
+
+        def first_frame_ms(sent):
+            """Per call, from sending its start to its first frame in the catalogued manifests."""
+            latencies = []
+            for call, at in sent.items():
+                while True:
+                    rows = json.loads(admin("segment", "list", "--call", call, "--json"))
+                    if rows or time.time() > deadline:
+                        break
+                    time.sleep(0.2)
+                if not rows:
+                    raise SystemExit(f"{call}: no segment catalogued")
+                first = min(datetime.fromisoformat(row["manifest"]["firstFrameTime"].replace("Z", "+00:00"))
+                            for row in rows)
+                latencies.append(1000 * (first.timestamp() - at))
+            return latencies
 
         print(f"agent waiting for calls (long poll open, {elapsed:.0f} s): {idle_agent:.4f} core, "
               f"RSS {idle_rss:.1f} MB (peak {idle_peak:.1f} MB); collector {idle_collector:.4f} core")
-        ms = [1000 * value for value in latencies]
+        ms = first_frame_ms(posted)
         print(f"event → first frame over {len(ms)} calls (posted to the collector, routed, long poll, capture): "
               f"p50 {percentile(ms, 0.5):.0f} ms, p90 {percentile(ms, 0.9):.0f} ms, "
               f"p99 {percentile(ms, 0.99):.0f} ms, max {max(ms):.0f} ms, min {min(ms):.0f} ms")
-        local_latencies = []
-        for call, sent in local_first.items():
-            while True:
-                rows = json.loads(admin("segment", "list", "--call", call, "--json"))
-                if rows or time.time() > deadline + 60:
-                    break
-                time.sleep(0.2)
-            if not rows:
-                raise SystemExit(f"{call}: no segment catalogued")
-            first = min(datetime.fromisoformat(row["manifest"]["firstFrameTime"].replace("Z", "+00:00"))
-                        for row in rows)
-            local_latencies.append(1000 * (first.timestamp() - sent))
+        local_latencies = first_frame_ms(local_first)
         print(f"local event → first frame over {len(local_latencies)} calls (the agent's socket, as a softphone): "
               f"p50 {percentile(local_latencies, 0.5):.0f} ms, p90 {percentile(local_latencies, 0.9):.0f} ms, "
               f"p99 {percentile(local_latencies, 0.99):.0f} ms, max {max(local_latencies):.0f} ms")
