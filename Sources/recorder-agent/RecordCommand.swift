@@ -78,6 +78,10 @@ struct RecordCommand: AsyncParsableCommand {
         help: "Wait for calls and record them as the collector delivers their events (an enrolled agent's long-lived mode).")
     var followCalls = false
 
+    @Option(
+        help: "With --follow-calls: follow the calls of a baresip softphone through its ctrl_tcp socket, e.g. 127.0.0.1:4444.")
+    var baresip: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -104,6 +108,7 @@ struct RecordCommand: AsyncParsableCommand {
             configuration.nodePath = nodePath
         }
         if let stateDirectory { configuration.stateDirectory = stateDirectory }
+        if let baresip { configuration.softphone = .init(kind: .baresip, control: baresip) }
         if let spoolMaxMB { configuration.spool.maxBytes = Int64(spoolMaxMB) << 20 }
         if let spoolMinFreeMB { configuration.spool.minFreeBytes = Int64(spoolMinFreeMB) << 20 }
         return configuration

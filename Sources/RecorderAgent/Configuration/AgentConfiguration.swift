@@ -30,6 +30,24 @@ public struct AgentConfiguration: Sendable, Equatable {
     /// PEM certificates segments are sealed for (CMS); empty writes plain WebM (debugging only).
     public var recipientCertificates: [String] = []
     public var recording = RecordingSettings()
+    /// A softphone on this workstation whose own events the agent follows (`--follow-calls`).
+    public var softphone: Softphone?
+
+    /// `{"kind": "baresip", "control": "127.0.0.1:4444"}`: baresip's `ctrl_tcp_listen` address.
+    public struct Softphone: Codable, Sendable, Equatable {
+        public enum Kind: String, Codable, Sendable, CaseIterable {
+            case baresip
+
+            public init(from decoder: any Decoder) throws { self = try StrictJSON.oneOf(decoder) }
+        }
+        public var kind: Kind
+        public var control: String
+
+        public init(kind: Kind, control: String) {
+            self.kind = kind
+            self.control = control
+        }
+    }
 
     public init() {}
 
@@ -63,7 +81,7 @@ public struct AgentConfiguration: Sendable, Equatable {
 
 extension AgentConfiguration: Codable {
     enum CodingKeys: String, CodingKey {
-        case version, display, storage, recording
+        case version, display, storage, recording, softphone
         case agentId = "agent_id"
         case nodePath = "node_path"
         case stateDirectory = "state_directory"
@@ -105,6 +123,7 @@ extension AgentConfiguration: Codable {
         recipientCertificates = try container.decodeIfPresent([String].self, forKey: .recipientCertificates) ?? []
         storage = try container.decodeIfPresent(StorageSection.self, forKey: .storage)?.target
         recording = try container.decodeIfPresent(RecordingSettings.self, forKey: .recording) ?? RecordingSettings()
+        softphone = try container.decodeIfPresent(Softphone.self, forKey: .softphone)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -122,6 +141,7 @@ extension AgentConfiguration: Codable {
         try container.encode(recipientCertificates, forKey: .recipientCertificates)
         try container.encodeIfPresent(storage.map(StorageSection.init), forKey: .storage)
         if recording != RecordingSettings() { try container.encode(recording, forKey: .recording) }
+        try container.encodeIfPresent(softphone, forKey: .softphone)
     }
 }
 

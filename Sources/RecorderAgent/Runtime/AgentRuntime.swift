@@ -40,6 +40,8 @@ public struct AgentRuntime: Sendable {
     private let logger: Logger
     /// Recording follows the calls the collector routes to this workstation (`recorder-agent serve`).
     public let followsCalls: Bool
+    /// The softphone whose own call events the agent follows too.
+    private let softphone: BaresipControl?
 
     /// `duration`: stop after this many seconds (nil: until shutdown). `followsCalls`: record calls
     /// (as the collector delivers their events) instead of recording from start to stop.
@@ -92,6 +94,14 @@ public struct AgentRuntime: Sendable {
             throw SetupError(
                 description:
                     "following calls needs an enrolled agent (recorder-agent enroll) whose configuration names the recording keys")
+        }
+        do {
+            // A recording for a fixed time (no --follow-calls) records whatever happens: no softphone.
+            softphone = try configuration.softphone.flatMap {
+                followsCalls ? try BaresipControl(address: $0.control, logger: logger) : nil
+            }
+        } catch {
+            throw SetupError(description: "\(error)")
         }
         if configuration.storage != nil, chain == nil {
             logger.warning("storage configured but no recipient certificate: plain segments are never uploaded")
@@ -150,13 +160,14 @@ public struct AgentRuntime: Sendable {
             let remote = CallEventChannel(link: collector!, stateDirectory: stateDirectory, logger: logger).inputs()
             // Programs on this workstation (a softphone) reach the state machine directly; without the
             // socket the agent still follows the collector's calls.
-            var local: AsyncStream<CallInput>?
+            var sources = [remote]
             do {
-                local = try LocalEventSocket(stateDirectory: stateDirectory, logger: logger).inputs()
+                sources.append(try LocalEventSocket(stateDirectory: stateDirectory, logger: logger).inputs())
             } catch {
                 logger.warning("no local call events", metadata: ["error": "\(error)"])
             }
-            let events = Self.merged(remote, local)
+            if let softphone { sources.append(softphone.inputs()) }
+            let events = Self.merged(sources)
             return .init(
                 service: CallRecordingService(
                     display: configuration.display, settings: configuration.recording, events: events,
@@ -219,11 +230,12 @@ final class WrittenFiles: Sendable {
 }
 
 extension AgentRuntime {
-    /// One stream of call inputs from the collector's channel and the local socket, in arrival order.
-    static func merged(_ first: AsyncStream<CallInput>, _ second: AsyncStream<CallInput>?) -> AsyncStream<CallInput> {
-        guard let second else { return first }
+    /// One stream of call inputs from the collector's channel, the local socket and a softphone, in
+    /// arrival order.
+    static func merged(_ streams: [AsyncStream<CallInput>]) -> AsyncStream<CallInput> {
+        guard streams.count > 1 else { return streams[0] }
         return AsyncStream { continuation in
-            let tasks = [first, second].map { stream in
+            let tasks = streams.map { stream in
                 Task {
                     for await input in stream { continuation.yield(input) }
                 }
