@@ -57,6 +57,7 @@ struct AgentConfigurationTests {
         configuration.storage = storage
         configuration.recording.framesPerSecond = 2
         configuration.recording.monitor = "DP-1"
+        configuration.softphone = .init(kind: .baresip, control: "127.0.0.1:4444")
         #expect(try parse(String(decoding: try configuration.fileBytes(), as: UTF8.self)) == configuration)
     }
 
@@ -90,6 +91,9 @@ struct AgentConfigurationTests {
         ("{\"recipient_certificates\":\"/etc/a.pem\"}", #"recipient_certificates must be a list, found "/etc/a.pem""#),
         ("[1,2]", "the top level must be an object, found a list"),
         ("{\"display\":", "not valid JSON"),
+        ("{\"softphone\":{\"kind\":\"pjsua\",\"control\":\"127.0.0.1:1\"}}", "softphone.kind must be one of baresip"),
+        ("{\"softphone\":{\"kind\":\"baresip\",\"control\":\"10.0.0.5:4444\"}}", "only a loopback host"),
+        ("{\"softphone\":{\"kind\":\"baresip\"}}", "softphone.control is required"),
     ])
     func badFilesNameTheProblem(_ json: String, _ message: String) {
         #expect {

@@ -11,15 +11,21 @@ public final class CollectorProcess: @unchecked Sendable {
     /// What the collector printed until it listened.
     public let printed: String
 
-    /// `arguments` are added to `serve --data-dir DIR --port 0`.
-    public init(dataDirectory: String? = nil, arguments: [String] = [], environment: [String: String] = [:]) throws {
+    /// `arguments` are added to `serve --data-dir DIR --port 0`; `namespace`: its 127.0.0.1 instead of
+    /// the machine's (for agents that run there, next to peers that need one).
+    public init(
+        dataDirectory: String? = nil, arguments: [String] = [], environment: [String: String] = [:],
+        namespace: NetworkNamespace? = nil
+    ) throws {
         let directory =
             dataDirectory
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("collector-\(UUID().uuidString)").path
         self.dataDirectory = directory
-        (process, output) = try ProcessRunner.launch(
-            ProcessRunner.product("recorder-collector"),
-            ["serve", "--data-dir", directory, "--port", "0"] + arguments, environment: environment)
+        var (executable, command) = (
+            ProcessRunner.product("recorder-collector"), ["serve", "--data-dir", directory, "--port", "0"] + arguments
+        )
+        if let namespace { (executable, command) = try namespace.command(executable, command) }
+        (process, output) = try ProcessRunner.launch(executable, command, environment: environment)
         guard let printed = ProcessRunner.waitForOutput(containing: "listening on", in: output, of: process),
             let range = printed.firstRange(of: /https?:\/\/127\.0\.0\.1:\d+/)
         else {

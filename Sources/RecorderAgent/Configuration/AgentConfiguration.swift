@@ -47,6 +47,19 @@ public struct AgentConfiguration: Sendable, Equatable {
             self.kind = kind
             self.control = control
         }
+
+        enum CodingKeys: String, CodingKey { case kind, control }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            kind = try container.decode(Kind.self, forKey: .kind)
+            control = try container.decode(String.self, forKey: .control)
+            do {
+                _ = try BaresipControl.endpoint(control)
+            } catch {
+                throw DecodingError.dataCorruptedError(forKey: .control, in: container, debugDescription: "is refused: \(error)")
+            }
+        }
     }
 
     public init() {}

@@ -26,6 +26,12 @@ public final class BaresipControl: Sendable {
 
     /// `address` is `HOST:PORT` with a loopback IPv4 host (127.x.x.x or localhost).
     public init(address: String, logger: Logger) throws {
+        (host, port) = try Self.endpoint(address)
+        self.logger = logger
+    }
+
+    /// The host and port of a control address, or what is wrong with it.
+    public static func endpoint(_ address: String) throws -> (host: String, port: UInt16) {
         guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...]), port > 0
         else {
             throw InvalidAddress(
@@ -38,9 +44,7 @@ public final class BaresipControl: Sendable {
                     "softphone control address \(OutsideText.bounded(address, limit: 80)): baresip's ctrl_tcp has no authentication, so only a loopback host (127.0.0.1) is accepted; set ctrl_tcp_listen 127.0.0.1:PORT in baresip's config"
             )
         }
-        self.host = host == "localhost" ? "127.0.0.1" : host
-        self.port = port
-        self.logger = logger
+        return (host == "localhost" ? "127.0.0.1" : host, port)
     }
 
     /// The softphone's calls as local events, until the consumer stops.
