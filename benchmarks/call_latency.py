@@ -11,9 +11,13 @@ posts each call's events to the webhook over HTTPS. Printed:
   that call, taken from the segment manifests the collector catalogued (the agent stamps each first
   frame with its wall clock; both run on this machine's clock), p50 / p90 / p99 / max (target p99 ≤ 1 s);
 * the same for --calls calls sent to the agent's local socket, as a softphone on the workstation
-  would (target p99 ≤ 200 ms).
+  would (target p99 ≤ 200 ms);
+* with --office SECONDS: the agent restarted on a 1920x1080 Xvfb drawing the office scene, recording
+  calls that start and stop (10 s on, 2 s off, through the local socket) for that long, against
+  `ffmpeg -f x11grab -c:v libvpx` recording the same display at the same fps and bitrate for as long
+  as the calls lasted (target ≤ 0.3x per recorded second).
 
-Usage: benchmarks/call_latency.py [--calls 30] [--idle 60] [--call-seconds 1.5]
+Usage: benchmarks/call_latency.py [--calls 30] [--idle 60] [--call-seconds 1.5] [--office 60]
 Needs: Xvfb, curl (scripts/install-deps installs them). Builds release binaries.
 """
 import argparse
@@ -81,6 +85,7 @@ def main():
     parser.add_argument("--calls", type=int, default=30)
     parser.add_argument("--idle", type=float, default=60)
     parser.add_argument("--call-seconds", type=float, default=1.5)
+    parser.add_argument("--office", type=float, default=0, help="seconds of office-scene calls vs ffmpeg (0: skip)")
     args = parser.parse_args()
     binpath = build()
     work = tempfile.mkdtemp(prefix="call-latency-")
@@ -205,6 +210,10 @@ def main():
               f"p50 {percentile(local_latencies, 0.5):.0f} ms, p90 {percentile(local_latencies, 0.9):.0f} ms, "
               f"p99 {percentile(local_latencies, 0.99):.0f} ms, max {max(local_latencies):.0f} ms")
         print(f"agent RSS after the calls: {calls_rss_now:.1f} MB (peak {calls_rss_peak:.1f} MB)")
+        if args.office > 0:
+            agent.terminate()
+            agent.wait(timeout=30)
+            office_vs_ffmpeg(args, binpath, state, work, local, processes)
     finally:
         for process in reversed(processes):
             process.terminate()
@@ -212,6 +221,52 @@ def main():
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def office_vs_ffmpeg(args, binpath, state, work, send, processes):
+    """Calls starting and stopping on the office scene: the agent's CPU against ffmpeg's on the same display."""
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0", "1920x1080x24", "-nolisten", "tcp",
+                             "-noreset"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    processes.append(xvfb)
+    display = ":" + xvfb.stdout.readline().strip()
+    processes.append(subprocess.Popen([f"{binpath}/x11-scene", "--display", display, "--scene", "office"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    log = f"{work}/agent-office.log"
+    agent = subprocess.Popen([f"{binpath}/recorder-agent", "record", "--config", f"{state}/agent.json",
+                              "--display", display, "--follow-calls"], stdout=subprocess.DEVNULL,
+                             stderr=open(log, "w"))
+    processes.append(agent)
+    if not wait_for(log, "call events resynchronised"):
+        raise SystemExit("the agent did not start again: " + open(log).read())
+    time.sleep(3)
+    cpu, started, recorded, index = cpu_seconds(agent.pid), time.time(), 0.0, 0
+    while time.time() - started < args.office:
+        call = f"office-{index}"
+        send(f"{call}-start", "leg.started", call)
+        begun = time.time()
+        time.sleep(10)
+        send(f"{call}-end", "leg.ended", call)
+        send(f"{call}-acw", "acw.ended", call)
+        index += 1
+        if not wait_for(log, "recording stopped: no call left", count=index):
+            raise SystemExit(f"{call} did not stop: " + open(log).read()[-2000:])
+        recorded += time.time() - begun
+        time.sleep(2)
+    elapsed = time.time() - started
+    agent_cpu = cpu_seconds(agent.pid) - cpu
+    peak = memory_mb(agent.pid, "VmHWM:")
+    # ffmpeg records as long as the calls did, continuously: what it costs per recorded second.
+    before = os.times()
+    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "x11grab", "-framerate", "5", "-video_size",
+                    "1920x1080", "-i", display, "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8",
+                    "-b:v", "300k", "-t", f"{recorded:.1f}", f"{work}/ffmpeg-office.webm"], check=True)
+    after = os.times()
+    ffmpeg_cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    print(f"office scene 1920x1080 at 5 fps / 300 kbit/s, {index} calls (10 s each, 2 s apart) over "
+          f"{elapsed:.0f} s, {recorded:.0f} s recorded: agent {agent_cpu:.2f} s CPU "
+          f"({agent_cpu / recorded:.3f} core per recorded second, peak RSS {peak:.1f} MB); ffmpeg "
+          f"{ffmpeg_cpu:.2f} s for the same {recorded:.0f} s ({ffmpeg_cpu / recorded:.3f} core): "
+          f"{agent_cpu / ffmpeg_cpu:.2f}x")
 
 
 if __name__ == "__main__":
