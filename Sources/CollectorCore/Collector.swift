@@ -17,6 +17,7 @@ public struct Collector: Sendable {
     public let callEvents: CallEvents
     public let agentIdentities: AgentIdentities
     public let calls: CallCatalog
+    public let voice: VoiceRecordings
     /// Wakes this process's agents waiting for call events (`DeliverySignals`).
     public let deliverySignals = DeliverySignals()
     public let dataDirectory: URL
@@ -45,7 +46,7 @@ public struct Collector: Sendable {
                 catalog: catalog, secrets: secrets, storageTargets: storageTargets),
             integrations: Integrations(catalog: catalog), callEvents: CallEvents(catalog: catalog),
             agentIdentities: AgentIdentities(catalog: catalog), calls: CallCatalog(catalog: catalog),
-            dataDirectory: dataDirectory)
+            voice: VoiceRecordings(catalog: catalog), dataDirectory: dataDirectory)
         do {
             try await collector.ensureDefaults()
         } catch {

@@ -14,6 +14,7 @@ public struct CollectorError: Error, CustomStringConvertible, Sendable, Equatabl
             case unprocessable
             case throttled = "too_many_requests"
             case busy
+            case unsupportedMedia = "unsupported_media_type"
         }
         private let code: Code
 
@@ -29,10 +30,13 @@ public struct CollectorError: Error, CustomStringConvertible, Sendable, Equatabl
         public static let throttled = Kind(code: .throttled)
         /// The collector cannot take the work now (its password checks are all busy): 503.
         public static let busy = Kind(code: .busy)
+        /// A body in a format the collector does not take (a voice file in MP3): 415.
+        public static let unsupportedMedia = Kind(code: .unsupportedMedia)
 
         /// Every kind: the HTTP layer's test checks each has a status.
         package static let all: [Kind] = [
             .invalid, .notFound, .conflict, .unauthorized, .forbidden, .tooLarge, .unprocessable, .throttled, .busy,
+            .unsupportedMedia,
         ]
 
         /// The `code` of the API's JSON error body.

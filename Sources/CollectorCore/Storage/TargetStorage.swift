@@ -1,4 +1,5 @@
 import Crypto
+import Glibc
 import Foundation
 import NIOPosix
 import StorageClient
@@ -17,6 +18,11 @@ public protocol TargetStorage: Sendable {
     func list(_ path: [String]) throws -> [StorageEntry]
     /// How admins and messages name a file of this storage.
     func describe(_ path: [String]) -> String
+    /// Stores a file the collector itself writes (a sealed voice recording): collections made as
+    /// needed, never visible half-written.
+    func write(_ bytes: [UInt8], to path: [String]) throws
+    /// Removes a file; nothing when it is not there.
+    func remove(_ path: [String]) throws
 }
 
 public struct StorageEntry: Sendable, Equatable {
@@ -61,6 +67,54 @@ struct BuiltinTargetStorage: TargetStorage {
     }
 
     func describe(_ path: [String]) -> String { "built-in store /dav/" + path.joined(separator: "/") }
+
+    /// A temporary file beside the target, fsync'd, renamed into place, the directory synced: as the
+    /// store's own uploads are written.
+    func write(_ bytes: [UInt8], to path: [String]) throws {
+        for depth in 1..<path.count {
+            let collection = StorePath(components: Array(path.prefix(depth)))
+            switch try store.kind(collection) {
+            case .collection: continue
+            case .missing: try store.makeCollection(collection)
+            case .file: throw StorageReadError("\(describe(Array(path.prefix(depth)))) is a file, not a collection")
+            }
+        }
+        let destination = store.url(StorePath(components: path))
+        let temporary = destination.deletingLastPathComponent().appendingPathComponent(
+            "\(BuiltinStore.temporaryPrefix)\(UUID().uuidString)")
+        let file = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard file >= 0 else {
+            throw StorageReadError("cannot write \(describe(path)): \(String(cString: strerror(errno)))")
+        }
+        var written = 0
+        let failure: Int32? = bytes.withUnsafeBytes { raw in
+            while written < raw.count {
+                let count = Glibc.write(file, raw.baseAddress! + written, raw.count - written)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                written += count
+            }
+            return fsync(file) == 0 ? nil : errno
+        }
+        let closed = close(file) == 0 ? nil : errno
+        if let failure = failure ?? closed {
+            unlink(temporary.path)
+            throw StorageReadError("cannot write \(describe(path)): \(String(cString: strerror(failure)))")
+        }
+        guard rename(temporary.path, destination.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary.path)
+            throw StorageReadError("cannot place \(describe(path)): \(reason)")
+        }
+        BuiltinStore.syncDirectory(destination.deletingLastPathComponent())
+    }
+
+    func remove(_ path: [String]) throws {
+        guard case .file = try store.kind(StorePath(components: path)) else { return }
+        try store.remove(StorePath(components: path))
+    }
 }
 
 /// An external WebDAV target, with the credentials and CA the admin configured for it.
@@ -96,6 +150,14 @@ struct WebDAVTargetStorage: TargetStorage {
     }
 
     func describe(_ path: [String]) -> String { client.url(path) }
+
+    func write(_ bytes: [UInt8], to path: [String]) throws {
+        try client.store(bytes, in: Array(path.dropLast()), name: path.last!)
+    }
+
+    func remove(_ path: [String]) throws {
+        try client.delete(path)
+    }
 }
 
 public struct StorageReadError: Error, CustomStringConvertible {

@@ -53,7 +53,7 @@ struct JSONErrorMiddleware: RouterMiddleware {
     static let statuses: [CollectorError.Kind: HTTPResponse.Status] = [
         .invalid: .badRequest, .notFound: .notFound, .conflict: .conflict, .unauthorized: .unauthorized,
         .forbidden: .forbidden, .tooLarge: .contentTooLarge, .unprocessable: .unprocessableContent,
-        .throttled: .tooManyRequests, .busy: .serviceUnavailable,
+        .throttled: .tooManyRequests, .busy: .serviceUnavailable, .unsupportedMedia: .unsupportedMediaType,
     ]
 
     static let storeStatuses: [StoreError.Kind: HTTPResponse.Status] = [

@@ -32,7 +32,9 @@ public enum CollectorApplication {
         AdminAPI(collector: collector, guards: guards).register(on: router)
         AgentAPI(collector: collector, guards: guards, publicURL: publicURL, caPEM: caPEM).register(on: router)
         SegmentAPI(collector: collector).register(on: router)
-        CallAPI(collector: collector, guards: guards).register(on: router)
+        let calls = CallAPI(collector: collector, guards: guards)
+        calls.register(on: router)
+        VoiceAPI(collector: collector, calls: calls).register(on: router)
         let store = StoreAPI(collector: collector, store: try collector.builtinStore(), guards: guards)
         for method in StoreAPI.methods {
             for pattern in ["dav", "dav/**"] {

@@ -1,0 +1,116 @@
+import Crypto
+import Foundation
+import RecorderCore
+import SQLKit
+
+/// Voice intake, whichever way a recording arrives (PUT, a WebDAV drop, an import): the bytes are read
+/// by a real parser (`AudioProbe`), sealed for the recording keys with the same CMS profile as screen
+/// segments, written to the storage of the node path where the call's agent sits, and catalogued
+/// with their SHA-256. The plaintext is never written anywhere. A retry of the same bytes for the same
+/// leg returns the recording already catalogued.
+extension Collector {
+    /// The largest voice file taken: two hours of 16 kHz stereo PCM. It is held in memory while it is
+    /// checked and sealed.
+    public static let maximumVoiceBytes = 512 << 20
+
+    public struct VoiceIngested: Sendable {
+        public var record: VoiceRecord
+        /// False when the catalog held this delivery already.
+        public var added: Bool
+    }
+
+    public func ingestVoice(
+        _ bytes: [UInt8], contentType: String?, metadata: VoiceMetadata, integration: String, deliveredBy: String
+    ) async throws -> VoiceIngested {
+        let sha256 = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        if let existing = try await voice.find(
+            integration: integration, interactionId: metadata.interactionId, legId: metadata.legId, sha256: sha256)
+        {
+            return VoiceIngested(record: existing, added: false)
+        }
+        let facts: AudioFacts
+        do {
+            facts = try AudioProbe.probe(bytes, contentType: contentType)
+        } catch {
+            throw CollectorError(error.kind == .unsupported ? .unsupportedMedia : .unprocessable, error.description)
+        }
+        let layout = try Self.channelLayout(metadata.channelLayout, channels: facts.channels)
+        let nodePath = try await voiceNodePath(integration: integration, metadata: metadata)
+        guard let governing = try await nodePaths.resolve(nodePath) else {
+            throw CollectorError(.notFound, "no node path covers \(nodePath); an admin must add one (or /)")
+        }
+        let recipients = try await recordingKeys.active().map { try SealingRecipient(certificatePEM: $0.certificatePEM) }
+        guard !recipients.isEmpty else {
+            throw CollectorError(.conflict, "no active recording key to seal voice for: recorder-collector keys add")
+        }
+        let sealed = try await Collector.onThreadPool { try SegmentSealer.seal(bytes, for: recipients) }
+        let id = UUID().uuidString.lowercased()
+        let path = Self.voicePath(nodePath: nodePath, metadata: metadata, id: id, suffix: facts.suffix)
+        let storage = try await storage(named: governing.storage)
+        try await Collector.onThreadPool { try storage.write(sealed, to: path) }
+        let record = VoiceRecord(
+            id: id, integration: integration, interactionId: metadata.interactionId, legId: metadata.legId,
+            sha256: sha256, startedAt: metadata.startedAt, audio: facts, channelLayout: layout,
+            agentId: metadata.agentId, direction: metadata.direction?.rawValue, ani: metadata.ani, dnis: metadata.dnis,
+            sipCallId: metadata.sipCallId, nodePath: nodePath, storageTarget: governing.storage,
+            objectPath: path.joined(separator: "/"), size: Int64(bytes.count), sealedSize: Int64(sealed.count),
+            sealedSha256: SHA256.hash(data: sealed).map { String(format: "%02x", $0) }.joined(),
+            deliveredBy: deliveredBy, receivedAt: Timestamp.now())
+        let (kept, added) = try await voice.add(record)
+        if !added {
+            // The same delivery raced this one and was catalogued first: its file stays, ours goes.
+            try? await Collector.onThreadPool { try storage.remove(path) }
+        }
+        return VoiceIngested(record: kept, added: added)
+    }
+
+    /// `{nodePath}/{yyyy}/{mm}/{dd}/voice/{interaction}/{start}-{leg}-{id}.wav.p7m`: beside the
+    /// day's screen segments, under the interaction; every component sanitized.
+    static func voicePath(nodePath: String, metadata: VoiceMetadata, id: String, suffix: String) -> [String] {
+        let node = nodePath.split(separator: "/").map { StorageLayout.sanitize(String($0)) }
+        let day = metadata.startedAt.prefix(10).split(separator: "-").map { StorageLayout.sanitize(String($0)) }
+        let stamp = metadata.startedAt.replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
+        let name = "\(stamp)-\(StorageLayout.sanitize(metadata.legId).prefix(64))-\(id.prefix(8))\(suffix).p7m"
+        return node + day + ["voice", StorageLayout.sanitize(metadata.interactionId), name]
+    }
+
+    /// Who each channel is: as declared (one role per channel), else `mixed` for mono and `unknown`
+    /// for each channel of a multi-channel file.
+    static func channelLayout(_ declared: [VoiceMetadata.ChannelRole]?, channels: Int) throws
+        -> [VoiceMetadata.ChannelRole]
+    {
+        guard let declared else { return channels == 1 ? [.mixed] : Array(repeating: .unknown, count: channels) }
+        guard declared.count == channels else {
+            throw CollectorError(
+                .invalid,
+                "the channel layout names \(declared.count) channel\(declared.count == 1 ? "" : "s") (\(declared.map(\.rawValue).joined(separator: ","))); the file has \(channels)"
+            )
+        }
+        return declared
+    }
+
+    /// The node path whose storage keeps the file: the workstation's where the voice's agent sits,
+    /// else where one of the call's legs was taken, else the root.
+    func voiceNodePath(integration: String, metadata: VoiceMetadata) async throws -> String {
+        var workstation: String?
+        if let agent = metadata.agentId {
+            workstation = try await catalog.sql.raw(
+                """
+                SELECT agent_id FROM agent_identities WHERE integration = \(bind: integration)
+                AND external_id = \(bind: agent)
+                """
+            ).first()?.decode(column: "agent_id", as: String.self)
+        }
+        if workstation == nil {
+            workstation = try await catalog.sql.raw(
+                """
+                SELECT workstation FROM call_legs WHERE integration = \(bind: integration)
+                AND interaction_id = \(bind: metadata.interactionId) AND workstation IS NOT NULL
+                ORDER BY leg_id = \(bind: metadata.legId) DESC, started_at LIMIT 1
+                """
+            ).first()?.decode(column: "workstation", as: String.self)
+        }
+        guard let workstation else { return "/" }
+        return (try? await agents.get(workstation).nodePath) ?? "/"
+    }
+}

@@ -1,0 +1,114 @@
+import CollectorCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import RecorderCore
+import Synchronization
+
+/// Voice recordings in from the phone system (`PUT /api/v1/voice/{interactionId}/{legId}`, an
+/// integration's token, the audio as the body, the metadata in `X-Voice-*` headers), and an
+/// interaction's recordings for admins (`GET /api/v1/calls/{interactionId}/voice`).
+struct VoiceAPI {
+    let collector: Collector
+    let calls: CallAPI
+    /// Files are checked and sealed in memory: this many at once, the rest are told to come back.
+    let slots = IntakeSlots(limit: 2)
+
+    func register(on router: Router<CollectorContext>) {
+        router.put("api/v1/voice/:interaction/:leg") { request, context -> EditedResponse<VoiceRecord> in
+            let integration = try await calls.authenticate(request, source: context.remoteAddress)
+            let metadata = try Self.metadata(request, context)
+            guard slots.take() else {
+                throw CollectorError(.busy, "the collector is sealing other voice recordings; retry in a few seconds")
+            }
+            defer { slots.give() }
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: Collector.maximumVoiceBytes)
+            } catch {
+                throw CollectorError(.tooLarge, "a voice recording is at most \(Collector.maximumVoiceBytes >> 20) MB")
+            }
+            let ingested = try await collector.ingestVoice(
+                Array(buffer: body), contentType: request.headers[.contentType], metadata: metadata,
+                integration: integration.name, deliveredBy: "put")
+            return EditedResponse(status: ingested.added ? .created : .ok, response: ingested.record)
+        }
+        let catalog = router.group("api/v1/calls").add(middleware: SessionAuthentication(users: collector.users))
+        catalog.get(":interaction/voice") { _, context in
+            Items(items: try await collector.voice.list(interactionId: try CallAPI.interaction(context)))
+        }
+    }
+
+    static let start = HTTPField.Name("X-Voice-Start")!
+    static let agent = HTTPField.Name("X-Voice-Agent")!
+    static let direction = HTTPField.Name("X-Voice-Direction")!
+    static let ani = HTTPField.Name("X-Voice-ANI")!
+    static let dnis = HTTPField.Name("X-Voice-DNIS")!
+    static let sipCallId = HTTPField.Name("X-Voice-SIP-Call-ID")!
+    static let channels = HTTPField.Name("X-Voice-Channels")!
+
+    /// The path's ids and the headers' metadata, each checked; errors name the header.
+    static func metadata(_ request: Request, _ context: CollectorContext) throws -> VoiceMetadata {
+        func decoded(_ name: String) throws -> String {
+            let raw = try context.parameters.require(name)
+            guard let value = raw.removingPercentEncoding else {
+                throw CollectorError(.invalid, "the \(name) id in the path is not valid percent-encoding")
+            }
+            return value
+        }
+        let headers = request.headers
+        guard let start = headers[Self.start] else {
+            throw CollectorError(
+                .invalid, "X-Voice-Start is required: when the recording's first sample was taken, e.g. 2026-11-23T12:00:00.250Z")
+        }
+        var metadata = VoiceMetadata(
+            interactionId: try decoded("interaction"), legId: try decoded("leg"), startedAt: start,
+            agentId: headers[Self.agent], ani: headers[Self.ani], dnis: headers[Self.dnis],
+            sipCallId: headers[Self.sipCallId])
+        if let direction = headers[Self.direction] {
+            guard let value = CallDirection(rawValue: direction) else {
+                throw CollectorError(
+                    .invalid, "X-Voice-Direction must be inbound, outbound or internal, found \"\(OutsideText.bounded(direction, limit: 40))\"")
+            }
+            metadata.direction = value
+        }
+        if let layout = headers[Self.channels] {
+            metadata.channelLayout = try layout.split(separator: ",").map { role in
+                let name = role.trimmingCharacters(in: .whitespaces)
+                guard let value = VoiceMetadata.ChannelRole(rawValue: name) else {
+                    throw CollectorError(
+                        .invalid,
+                        "X-Voice-Channels names one role per channel, left to right, from agent, customer, mixed and unknown; found \"\(OutsideText.bounded(name, limit: 40))\""
+                    )
+                }
+                return value
+            }
+        }
+        let headerNames = [
+            "interaction_id": "the interaction id in the path", "leg_id": "the leg id in the path",
+            "started_at": "X-Voice-Start", "agent_id": "X-Voice-Agent", "ani": "X-Voice-ANI", "dnis": "X-Voice-DNIS",
+            "sip_call_id": "X-Voice-SIP-Call-ID",
+        ]
+        return try metadata.validated { headerNames[$0] ?? $0 }
+    }
+}
+
+/// A count of work in progress with a ceiling; `take` fails instead of waiting.
+final class IntakeSlots: Sendable {
+    private let used = Mutex(0)
+    private let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    func take() -> Bool {
+        used.withLock {
+            guard $0 < limit else { return false }
+            $0 += 1
+            return true
+        }
+    }
+
+    func give() { used.withLock { $0 -= 1 } }
+}
+
+extension VoiceRecord: ResponseEncodable {}
