@@ -185,6 +185,53 @@ struct CallCatalogTests {
         }
     }
 
+    /// A workstation's softphone calls, as its agent reports them: catalogued at that workstation, kept
+    /// apart from every other workstation's (event ids of two agents never meet), and delivered to nobody,
+    /// not even back to the agent that saw them.
+    @Test(arguments: Backend.allCases)
+    func aWorkstationsOwnEventsAreCataloguedAtItAndDeliveredToNobody(_ backend: Backend) async throws {
+        try await withAPI(backend) { api, collector, password in
+            let (_, _, aToken, bToken) = try await Self.setUp(api, collector, password)
+            let adminToken = api.token
+            let softphone = [
+                Self.event("baresip/sip-1/established", "leg.started", second: 0, call: "sip-1", leg: "sip-1", agent: "sip:a@pbx"),
+                Self.event("baresip/sip-1/hold/1", "leg.held", second: 5, call: "sip-1", leg: "sip-1", agent: "sip:a@pbx"),
+                Self.event("baresip/sip-1/closed", "leg.ended", second: 9, call: "sip-1", leg: "sip-1", agent: "sip:a@pbx"),
+            ]
+            func report(_ token: String?, _ events: [String]) async throws -> Reply {
+                api.token = token
+                defer { api.token = adminToken }
+                return try await api.send(.post, "/api/v1/agent/call-events", json: #"{"events":[\#(events.joined(separator: ","))]}"#)
+            }
+            let reported = try await report(aToken, softphone)
+            #expect(reported.status == 200 && reported.json["accepted"] as? Int == 3, "\(reported.json)")
+            #expect(try await report(aToken, softphone).json["duplicates"] as? Int == 3, "a retry changes nothing")
+            // ws-b's softphone saw the same Call-ID (an internal call): its own call, not a repeat of ws-a's.
+            #expect(try await report(bToken, [softphone[0]]).json["accepted"] as? Int == 1)
+
+            let detail = try await api.send(.get, "/api/v1/calls/sip-1?integration=workstation:ws-a")
+            let call = detail.json["call"] as? [String: Any] ?? [:]
+            let legs = call["legs"] as? [[String: Any]] ?? []
+            #expect(call["state"] as? String == "ended" && legs.first?["workstation"] as? String == "ws-a", "\(detail.json)")
+            #expect((legs.first?["holds"] as? [Any])?.count == 1)
+            let listed = try await api.send(.get, "/api/v1/calls?workstation=ws-b")
+            #expect((listed.json["items"] as? [[String: Any]])?.first?["integration"] as? String == "workstation:ws-b")
+
+            api.token = aToken
+            #expect((try await api.send(.get, "/api/v1/agent/call-events?wait=0").json["items"] as? [Any])?.isEmpty == true)
+            api.token = bToken
+            let resync = try await api.send(.get, "/api/v1/agent/calls/active")
+            #expect((resync.json["active_legs"] as? [Any])?.isEmpty == true, "never replayed to the agent: \(resync.json)")
+            api.token = adminToken
+
+            let bad = try await report(aToken, [Self.event("x", "leg.started", second: 0, call: "", leg: "l")])
+            #expect(bad.status == 400 && bad.errorMessage.contains("interaction_id"), "\(bad.json)")
+            #expect(try await report(nil, softphone).status == 401)
+            let admin = try await report(adminToken, softphone)
+            #expect(admin.status == 401, "an admin's session is not an agent's token")
+        }
+    }
+
     /// From an outsider's attack: one feed cannot end another's call, a workstation with many stale
     /// legs still keeps its live one, an agent holds at most two long polls, a person who moves desks
     /// mid-call leaves the call's events where it is recorded, and a feed in a loop is stopped.

@@ -122,6 +122,24 @@ struct SoftphoneCallTests {
         let startB = fromB.map(\.firstFrameTime).min() ?? ""
         #expect(resumedA < startB, "A resumed at \(resumedA), B started at \(startB)")
 
+        // The agents reported their softphones' calls: the collector's catalog has both, each leg at its
+        // workstation, A's with its hold, whichever agent's report came first.
+        func shown(_ call: String, containing text: String) -> String {
+            let deadline = Date().addingTimeInterval(30)
+            var printed = ""
+            while Date() < deadline {
+                printed = (try? CallRecordingTests.admin(collector, ["call", "show", call])) ?? ""
+                if printed.contains(text) { break }
+                Thread.sleep(forTimeInterval: 0.3)
+            }
+            return printed
+        }
+        let catalogA = shown(callA, containing: "ended")
+        #expect(catalogA.contains("leg \(callA) (call): agent sip:agent-a@127.0.0.1:5070 at ws-a"), "\(catalogA)")
+        #expect(catalogA.contains("    held 20"), "the hold as the softphone showed it: \(catalogA)")
+        let catalogB = shown(callB, containing: "ended")
+        #expect(catalogB.contains("at ws-b") && catalogB.contains("ani: customer"), "\(catalogB)")
+
         // Real audio flowed: agent B's phone heard seconds of the customer's speech.
         let heard = phoneB.recordings.filter { $0.hasSuffix("-dec.wav") }
         let seconds = try heard.map { try Self.tool("soxi", ["-D", $0]).trimmingCharacters(in: .whitespacesAndNewlines) }

@@ -33,11 +33,14 @@ public struct CallCatalog: Sendable {
                 FROM call_events e WHERE e.integration = \(bind: integration) AND e.interaction_id = \(bind: interaction)
                 """
             ).all().map { row in
-                ProjectedEvent(
+                // A workstation's own events were delivered nowhere: they are that workstation's.
+                let own = integration.hasPrefix(Integrations.workstationPrefix)
+                    ? String(integration.dropFirst(Integrations.workstationPrefix.count)) : nil
+                return ProjectedEvent(
                     integration: try row.decode(column: "integration", as: String.self),
                     event: try CallEvents.stored(row),
                     workstation: try row.decodeNil(column: "workstation")
-                        ? nil : try row.decode(column: "workstation", as: String.self))
+                        ? own : try row.decode(column: "workstation", as: String.self))
             }
             let record = CallProjection.fold(interactionId: interaction, events: events)
             // One upsert for the call, one delete and one multi-row insert for its legs: statements
@@ -227,6 +230,8 @@ public struct CallCatalog: Sendable {
     static let resyncLegs = 100
     static let staleAfter: TimeInterval = 12 * 3600
 
+    /// The workstation's own softphone calls are not among them: the agent knows those itself, and a
+    /// replay would start recording a call its softphone may have ended while the agent was down.
     public func resync(workstation: String, now: Date = Date()) async throws -> Resync {
         let fresh = Timestamp.string(now.addingTimeInterval(-Self.staleAfter))
         return try await catalog.transaction { database in
@@ -238,6 +243,7 @@ public struct CallCatalog: Sendable {
                 """
                 SELECT integration, interaction_id, leg_id, started_at FROM call_legs
                 WHERE workstation = \(bind: workstation) AND state <> 'ended' AND started_at >= \(bind: fresh)
+                AND integration <> \(bind: Integrations.workstation(workstation).name)
                 ORDER BY started_at DESC, interaction_id, leg_id LIMIT \(bind: Self.resyncLegs + 1)
                 """
             ).all()

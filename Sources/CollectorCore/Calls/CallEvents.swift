@@ -37,8 +37,12 @@ public struct CallEvents: Sendable {
     /// post, naming its index and field, and stores nothing), or, for an integration of a phone
     /// system's own kind, its payload through the adapter (`Adapters/`); stamps each event with
     /// `receivedAt`, and stores the new ones with the raw body in one transaction.
+    ///
+    /// `routed`: false for events a workstation reported itself (`Integrations.workstation`): they
+    /// are catalogued with that workstation's legs and delivered to nobody.
     public func accept(
-        _ body: Data, from integration: Integrations.Integration, source: String, receivedAt: Date = Date()
+        _ body: Data, from integration: Integrations.Integration, source: String, receivedAt: Date = Date(),
+        routed: Bool = true
     ) async throws -> Accepted {
         var contract: [CallEvent]?
         var tree: JSONValue?
@@ -140,6 +144,7 @@ public struct CallEvents: Sendable {
                     """
                 ).run()
                 accepted += 1
+                guard routed else { continue }
                 // Where it goes: the workstation that has the leg (a person moved to another desk mid-call
                 // leaves the call's remaining events on the desk recording it), else the one the event's
                 // agent identity sits at now. A PCI pause naming only its interaction goes to every

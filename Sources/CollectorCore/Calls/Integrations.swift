@@ -35,6 +35,15 @@ public struct Integrations: Sendable {
         }
     }
 
+    /// Events a workstation's own softphone saw, reported by its agent (`POST /api/v1/agent/call-events`):
+    /// one integration per workstation, so event ids of two agents never meet. Not a row: it has no
+    /// token, and `:` is outside the names admins can give, so none of theirs can take it.
+    public static func workstation(_ agentId: String) -> Integration {
+        Integration(name: workstationPrefix + agentId, kind: .webhook, createdAt: "", createdBy: "agent:\(agentId)")
+    }
+
+    public static let workstationPrefix = "workstation:"
+
     /// Creates an integration; the token is returned this once.
     public func create(name: String, kind: Kind, workstationLogins: Bool = false, by actor: Actor) async throws
         -> (integration: Integration, token: String)

@@ -66,6 +66,18 @@ struct CallAPI {
                 }
             }
         }
+        // What this workstation's own softphone saw (the agent's local events), for the call catalog.
+        agent.post("call-events") { request, context in
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: context.maxUploadSize)
+            } catch {
+                throw CollectorError(.tooLarge, "a call event post is at most \(context.maxUploadSize) bytes")
+            }
+            return try await collector.callEvents.accept(
+                Data(buffer: body), from: Integrations.workstation(context.agent!.id), source: context.remoteAddress,
+                routed: false)
+        }
         // A softphone's login at this workstation (hot-desking), where the integration allows it.
         agent.post("identities") { request, context in
             let input = try await request.decodeStrict(LoginInput.self, context: context)

@@ -160,14 +160,17 @@ public struct AgentRuntime: Sendable {
             let remote = CallEventChannel(link: collector!, stateDirectory: stateDirectory, logger: logger).inputs()
             // Programs on this workstation (a softphone) reach the state machine directly; without the
             // socket the agent still follows the collector's calls.
-            var sources = [remote]
+            var local: [AsyncStream<CallInput>] = []
             do {
-                sources.append(try LocalEventSocket(stateDirectory: stateDirectory, logger: logger).inputs())
+                local.append(try LocalEventSocket(stateDirectory: stateDirectory, logger: logger).inputs())
             } catch {
                 logger.warning("no local call events", metadata: ["error": "\(error)"])
             }
-            if let softphone { sources.append(softphone.inputs()) }
-            let events = Self.merged(sources)
+            if let softphone { local.append(softphone.inputs()) }
+            // The workstation's own calls go to the collector's catalog too.
+            let report = LocalEventReport(link: collector!, stateDirectory: stateDirectory, logger: logger)
+            report.start()
+            let events = Self.merged([remote] + local.map(report.reporting))
             return .init(
                 service: CallRecordingService(
                     display: configuration.display, settings: configuration.recording, events: events,
