@@ -14,6 +14,7 @@ enum VoiceSchema {
                     leg_id TEXT NOT NULL,
                     sha256 TEXT NOT NULL,
                     started_at TEXT NOT NULL,
+                    start_uncertainty_ms BIGINT NOT NULL,
                     duration_ms BIGINT NOT NULL,
                     container TEXT NOT NULL,
                     codec TEXT NOT NULL,

@@ -9,6 +9,9 @@ public struct VoiceMetadata: Sendable, Equatable {
     public var legId: String
     /// When the recording's first sample was taken, on the source's clock (RFC 3339 with a zone).
     public var startedAt: String
+    /// How far `startedAt` may be off, in ms: 0 for a phone system's own timestamp, the resolution of a
+    /// time read from a file name (baresip's are to the second).
+    public var startUncertaintyMs: Int64 = 0
     /// The phone system's agent identity (mapped to a workstation like a call event's `agent_id`).
     public var agentId: String?
     public var direction: CallDirection?
@@ -80,6 +83,7 @@ public struct VoiceRecord: Codable, Sendable, Equatable {
     /// SHA-256 of the audio as delivered (before sealing): what a retry is recognised by.
     public var sha256: String
     public var startedAt: String
+    public var startUncertaintyMs: Int64
     public var audio: AudioFacts
     public var channelLayout: [VoiceMetadata.ChannelRole]
     public var agentId: String?
@@ -102,6 +106,7 @@ public struct VoiceRecord: Codable, Sendable, Equatable {
         case interactionId = "interaction_id"
         case legId = "leg_id"
         case startedAt = "started_at"
+        case startUncertaintyMs = "start_uncertainty_ms"
         case channelLayout = "channel_layout"
         case agentId = "agent_id"
         case sipCallId = "sip_call_id"
@@ -140,6 +145,7 @@ public struct VoiceRecordings: Sendable {
         let row: [(String, any Encodable & Sendable)] = [
             ("id", record.id), ("integration", record.integration), ("interaction_id", record.interactionId),
             ("leg_id", record.legId), ("sha256", record.sha256), ("started_at", record.startedAt),
+            ("start_uncertainty_ms", record.startUncertaintyMs),
             ("duration_ms", record.audio.durationMs), ("container", record.audio.container.rawValue),
             ("codec", record.audio.codec.rawValue), ("channels", record.audio.channels),
             ("sample_rate", record.audio.sampleRate),
@@ -185,6 +191,7 @@ public struct VoiceRecordings: Sendable {
         return VoiceRecord(
             id: try text("id"), integration: try text("integration"), interactionId: try text("interaction_id"),
             legId: try text("leg_id"), sha256: try text("sha256"), startedAt: try text("started_at"),
+            startUncertaintyMs: try row.decode(column: "start_uncertainty_ms", as: Int64.self),
             audio: AudioFacts(
                 container: AudioFacts.Container(rawValue: try text("container")) ?? .wav,
                 codec: AudioFacts.Codec(rawValue: try text("codec")) ?? .pcm16,
