@@ -167,6 +167,6 @@ let package = Package(
                 "CollectorCore", "CollectorHTTP", "CollectorStore", "RecorderCore", "StorageClient", "TestSupport",
                 "TestTraits", "WebDAV", "recorder-collector",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ]),
+            ], exclude: ["Golden"]),
     ]
 )

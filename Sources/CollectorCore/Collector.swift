@@ -18,6 +18,7 @@ public struct Collector: Sendable {
     public let agentIdentities: AgentIdentities
     public let calls: CallCatalog
     public let voice: VoiceRecordings
+    public var clockOffsets: ClockOffsets { ClockOffsets(catalog: catalog) }
     /// Wakes this process's agents waiting for call events (`DeliverySignals`).
     public let deliverySignals = DeliverySignals()
     public let dataDirectory: URL

@@ -6,7 +6,7 @@ import RecorderCore
 /// `admin call`: what the collector knows of a call.
 struct CallCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "call", abstract: "Calls as the phone systems reported them.", subcommands: [List.self, Show.self, Events.self])
+        commandName: "call", abstract: "Calls as the phone systems reported them.", subcommands: [List.self, Show.self, Timeline.self, Events.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -78,6 +78,28 @@ struct CallCommand: AsyncParsableCommand {
                     for hold in manifest.holds ?? [] { print("    held \(hold.legId): \(hold.from) to \(hold.to)") }
                 }
                 print("\(detail.events.count) events (admin call events \(call.interactionId))")
+                if let timeline = try await collector.timeline(interaction, integration: call.integration) {
+                    Self.printTimeline(timeline)
+                }
+            }
+        }
+    }
+
+    struct Timeline: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A call's timeline: legs, voice, screen and bands on one clock (GET /api/v1/calls/{id}/timeline).")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Interaction id.") var interaction: String
+        @Option(help: "The integration, when two share the interaction id.") var integration: String?
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            try await withCollector(common) { collector, _ in
+                guard let timeline = try await collector.timeline(interaction, integration: integration) else {
+                    throw CollectorError(.notFound, "no call \(interaction) in the catalog (admin call list)")
+                }
+                if json { return try printJSON(timeline) }
+                Show.printTimeline(timeline)
             }
         }
     }

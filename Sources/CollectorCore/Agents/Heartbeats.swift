@@ -84,6 +84,10 @@ public struct Heartbeats: Sendable {
                 """
             ).run()
             try await database.raw("UPDATE agents SET last_seen_at = \(bind: now) WHERE id = \(bind: agentId)").run()
+            // Half the round trip bounds the error; the first heartbeat knows no round trip yet.
+            try await ClockOffsets(catalog: catalog).record(
+                agentId: agentId, offsetMs: Int64(offset), uncertaintyMs: Int64((report.roundTripMs ?? 2000) / 2 + 1),
+                at: receivedAt, in: database)
         }
         return offset
     }

@@ -15,7 +15,8 @@ enum Migrations {
     /// Every concern declares its steps next to its code; the catalog applies them in version order.
     /// A new concern (calls, voice, correlation) adds its enum here.
     static let steps: [Step] = (FoundationSchema.steps + RecordingKeysSchema.steps + AgentsSchema.steps
-        + SegmentsSchema.steps + DeadPropertiesSchema.steps + NodePathsSchema.steps + CallsSchema.steps + VoiceSchema.steps).sorted { $0.version < $1.version }
+        + SegmentsSchema.steps + DeadPropertiesSchema.steps + NodePathsSchema.steps + CallsSchema.steps + VoiceSchema.steps
+        + CorrelationSchema.steps).sorted { $0.version < $1.version }
 
     /// Applies the missing steps in one transaction. On PostgreSQL an advisory lock makes collectors
     /// that start together take turns, so each step runs exactly once.

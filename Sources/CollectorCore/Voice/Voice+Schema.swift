@@ -15,6 +15,7 @@ enum VoiceSchema {
                     sha256 TEXT NOT NULL,
                     started_at TEXT NOT NULL,
                     start_uncertainty_ms BIGINT NOT NULL,
+                    clock_of TEXT,
                     duration_ms BIGINT NOT NULL,
                     container TEXT NOT NULL,
                     codec TEXT NOT NULL,

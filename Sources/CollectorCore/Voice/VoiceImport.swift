@@ -102,8 +102,9 @@ extension Collector {
             var metadata = VoiceMetadata(
                 interactionId: leg.interaction, legId: leg.leg, startedAt: Timestamp.string(start), agentId: leg.agent,
                 channelLayout: [role])
-            // baresip names files to the second.
+            // baresip names files to the second, on the workstation's clock.
             metadata.startUncertaintyMs = 1000
+            metadata.clockOf = workstation
             if leg.integration.hasPrefix(Integrations.workstationPrefix) { metadata.sipCallId = leg.leg }
             return (file, leg.integration, metadata)
         }

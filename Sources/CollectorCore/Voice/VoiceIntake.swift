@@ -50,7 +50,7 @@ extension Collector {
         try await Collector.onThreadPool { try storage.write(sealed, to: path) }
         let record = VoiceRecord(
             id: id, integration: integration, interactionId: metadata.interactionId, legId: metadata.legId,
-            sha256: sha256, startedAt: metadata.startedAt, startUncertaintyMs: metadata.startUncertaintyMs, audio: facts, channelLayout: layout,
+            sha256: sha256, startedAt: metadata.startedAt, startUncertaintyMs: metadata.startUncertaintyMs, clockOf: metadata.clockOf, audio: facts, channelLayout: layout,
             agentId: metadata.agentId, direction: metadata.direction?.rawValue, ani: metadata.ani, dnis: metadata.dnis,
             sipCallId: metadata.sipCallId, nodePath: nodePath, storageTarget: governing.storage,
             objectPath: path.joined(separator: "/"), size: Int64(bytes.count), sealedSize: Int64(sealed.count),

@@ -12,6 +12,9 @@ public struct VoiceMetadata: Sendable, Equatable {
     /// How far `startedAt` may be off, in ms: 0 for a phone system's own timestamp, the resolution of a
     /// time read from a file name (baresip's are to the second).
     public var startUncertaintyMs: Int64 = 0
+    /// The enrolled agent whose clock stamped `startedAt` (a softphone's file names), nil for the phone
+    /// system's clock. The timeline corrects it by that agent's measured offset.
+    public var clockOf: String?
     /// The phone system's agent identity (mapped to a workstation like a call event's `agent_id`).
     public var agentId: String?
     public var direction: CallDirection?
@@ -84,6 +87,7 @@ public struct VoiceRecord: Codable, Sendable, Equatable {
     public var sha256: String
     public var startedAt: String
     public var startUncertaintyMs: Int64
+    public var clockOf: String?
     public var audio: AudioFacts
     public var channelLayout: [VoiceMetadata.ChannelRole]
     public var agentId: String?
@@ -107,6 +111,7 @@ public struct VoiceRecord: Codable, Sendable, Equatable {
         case legId = "leg_id"
         case startedAt = "started_at"
         case startUncertaintyMs = "start_uncertainty_ms"
+        case clockOf = "clock_of"
         case channelLayout = "channel_layout"
         case agentId = "agent_id"
         case sipCallId = "sip_call_id"
@@ -145,7 +150,7 @@ public struct VoiceRecordings: Sendable {
         let row: [(String, any Encodable & Sendable)] = [
             ("id", record.id), ("integration", record.integration), ("interaction_id", record.interactionId),
             ("leg_id", record.legId), ("sha256", record.sha256), ("started_at", record.startedAt),
-            ("start_uncertainty_ms", record.startUncertaintyMs),
+            ("start_uncertainty_ms", record.startUncertaintyMs), ("clock_of", record.clockOf),
             ("duration_ms", record.audio.durationMs), ("container", record.audio.container.rawValue),
             ("codec", record.audio.codec.rawValue), ("channels", record.audio.channels),
             ("sample_rate", record.audio.sampleRate),
@@ -192,6 +197,7 @@ public struct VoiceRecordings: Sendable {
             id: try text("id"), integration: try text("integration"), interactionId: try text("interaction_id"),
             legId: try text("leg_id"), sha256: try text("sha256"), startedAt: try text("started_at"),
             startUncertaintyMs: try row.decode(column: "start_uncertainty_ms", as: Int64.self),
+            clockOf: try optional("clock_of"),
             audio: AudioFacts(
                 container: AudioFacts.Container(rawValue: try text("container")) ?? .wav,
                 codec: AudioFacts.Codec(rawValue: try text("codec")) ?? .pcm16,

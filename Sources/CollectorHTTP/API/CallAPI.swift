@@ -105,6 +105,17 @@ struct CallAPI {
                         from: text("from"), to: text("to"), state: text("state"), workstation: text("workstation"),
                         agent: text("agent"), limit: Int(limit))))
         }
+        // Every leg, voice recording and screen segment of the call on one clock (docs/TIMELINE.md).
+        calls.get(":interaction/timeline") { request, context in
+            let interaction = try Self.interaction(context)
+            guard
+                let timeline = try await collector.timeline(
+                    interaction, integration: request.uri.queryParameters["integration"].map(String.init))
+            else {
+                throw CollectorError(.notFound, "no call \(OutsideText.bounded(interaction, limit: 80)) in the catalog")
+            }
+            return timeline
+        }
         calls.get(":interaction") { request, context in
             let interaction = try Self.interaction(context)
             guard
@@ -207,6 +218,7 @@ struct CreatedIntegration: ResponseEncodable {
 extension CallEvents.Accepted: ResponseEncodable {}
 extension CallRecord: ResponseEncodable {}
 extension CallCatalog.Detail: ResponseEncodable {}
+extension CallTimeline: ResponseEncodable {}
 extension CallCatalog.Resync: ResponseEncodable {}
 extension CallEvents.Stored: ResponseEncodable {}
 extension Integrations.Integration: ResponseEncodable {}

@@ -1,0 +1,154 @@
+import Foundation
+import RecorderCore
+
+/// What a call's timeline is made of, as `CallCorrelation` found it in the catalog.
+public struct TimelineInputs: Sendable {
+    public var call: CallRecord
+    /// The workstation whose clock the call's own times are on (its softphone's calls); nil for a phone
+    /// system's, taken as the reference.
+    public var callClock: String?
+    public var voices: [(record: VoiceRecord, match: CallTimeline.Match)]
+    public var segments: [(record: SegmentRecord, match: CallTimeline.Match)]
+    /// Clock measurements of every workstation involved, oldest first.
+    public var clocks: [String: [ClockOffsets.Measurement]]
+}
+
+/// Builds the timeline: a pure function of its inputs, so the same catalog gives the same timeline
+/// whatever order its rows arrived in.
+public enum TimelineBuilder {
+    /// Gaps in a leg's screen shorter than this are the seams between segments, not missing screen.
+    static let seamMs: Int64 = 1000
+
+    public static func build(_ inputs: TimelineInputs, now: Date = Date()) -> CallTimeline {
+        var unmeasured = Set<String>()
+        /// A time on the collector's clock, with how far it may be off (nil: unknown) and the correction made.
+        func onCollector(_ text: String?, clockOf agent: String?) -> (date: Date, uncertainty: Int64?, correction: Int64?)? {
+            guard let text, let date = Timestamp.date(text) else { return nil }
+            guard let agent else { return (date, 0, nil) }
+            guard let correction = ClockOffsets.correction(atWorkstationTime: date, history: inputs.clocks[agent] ?? []) else {
+                unmeasured.insert(agent)
+                return (date, nil, nil)
+            }
+            return (date.addingTimeInterval(-Double(correction.offsetMs) / 1000), correction.uncertaintyMs, correction.offsetMs)
+        }
+        let call = inputs.call
+        let callClock = inputs.callClock
+        func callTime(_ text: String?) -> Date? { onCollector(text, clockOf: callClock)?.date }
+
+        let legStarts = call.legs.compactMap { callTime($0.startedAt) }
+        let mediaStarts =
+            inputs.voices.compactMap { onCollector($0.record.startedAt, clockOf: $0.record.clockOf)?.date }
+            + inputs.segments.compactMap { onCollector($0.record.manifest.firstFrameTime, clockOf: $0.record.agentId)?.date }
+        let start = legStarts.min() ?? callTime(call.startedAt) ?? mediaStarts.min() ?? now
+        func ms(_ date: Date) -> Int64 { Int64((date.timeIntervalSince(start) * 1000).rounded()) }
+        func callMs(_ text: String?) -> Int64? { callTime(text).map(ms) }
+        let end = callTime(call.endedAt)
+
+        let legs = call.legs.map { leg in
+            CallTimeline.Leg(
+                legId: leg.legId, kind: leg.kind, agent: leg.agent, workstation: leg.workstation,
+                fromMs: callMs(leg.startedAt) ?? 0, toMs: callMs(leg.endedAt), previousLegId: leg.previousLegId)
+        }
+        var participants: [CallTimeline.Participant] = []
+        for leg in call.legs {
+            if let index = participants.firstIndex(where: { $0.agent == leg.agent && $0.workstation == leg.workstation }) {
+                participants[index].legs.append(leg.legId)
+            } else {
+                participants.append(.init(agent: leg.agent, workstation: leg.workstation, legs: [leg.legId]))
+            }
+        }
+
+        var uncertainties: [Int64] = []
+        let voice = inputs.voices.compactMap { item -> CallTimeline.Voice? in
+            guard let at = onCollector(item.record.startedAt, clockOf: item.record.clockOf) else { return nil }
+            let uncertainty = at.uncertainty.map { $0 + item.record.startUncertaintyMs }
+            if let uncertainty { uncertainties.append(uncertainty) }
+            return CallTimeline.Voice(
+                id: item.record.id, legId: item.record.legId, offsetMs: ms(at.date), durationMs: item.record.audio.durationMs,
+                codec: item.record.audio.codec.rawValue, sampleRate: item.record.audio.sampleRate,
+                channels: item.record.channelLayout.map(\.rawValue), match: item.match,
+                uncertaintyMs: uncertainty ?? item.record.startUncertaintyMs)
+        }.sorted { ($0.offsetMs, $0.legId, $0.id) < ($1.offsetMs, $1.legId, $1.id) }
+
+        let screen = inputs.segments.compactMap { item -> CallTimeline.Screen? in
+            let manifest = item.record.manifest
+            guard let at = onCollector(manifest.firstFrameTime, clockOf: manifest.agentId) else { return nil }
+            if let uncertainty = at.uncertainty { uncertainties.append(uncertainty) }
+            return CallTimeline.Screen(
+                agentId: manifest.agentId, monitor: "screen", sequence: manifest.sequence, offsetMs: ms(at.date),
+                durationMs: Int64(manifest.durationMs), width: manifest.width, height: manifest.height,
+                legs: (manifest.legs ?? []).map(\.legId), match: item.match, clockCorrectionMs: at.correction,
+                uncertaintyMs: at.uncertainty)
+        }.sorted { ($0.offsetMs, $0.agentId, $0.sequence) < ($1.offsetMs, $1.agentId, $1.sequence) }
+
+        var bands: [CallTimeline.Band] = []
+        var pausesByLeg: [String: [(Int64, Int64)]] = [:]
+        for leg in call.legs {
+            for hold in leg.holds {
+                bands.append(.init(kind: "hold", legId: leg.legId, fromMs: callMs(hold.from) ?? 0, toMs: callMs(hold.to)))
+            }
+            for pause in leg.pauses {
+                let from = callMs(pause.from) ?? 0
+                let to = callMs(pause.to)
+                bands.append(.init(kind: "pause", legId: leg.legId, fromMs: from, toMs: to, detail: pause.reason))
+                pausesByLeg[leg.legId, default: []].append((from, to ?? Int64.max))
+            }
+            for relation in leg.relatedLegs {
+                let at = callMs(relation.at) ?? 0
+                let consultEnd =
+                    relation.kind == "consult"
+                    ? call.legs.first { $0.legId == relation.legId }.flatMap { callMs($0.endedAt) } : at
+                bands.append(
+                    .init(kind: relation.kind, legId: leg.legId, fromMs: at, toMs: consultEnd, detail: relation.legId))
+            }
+        }
+        // Pauses the capture itself records (a pause sent to the workstation only) that no event shows.
+        let eventPauses = pausesByLeg.values.flatMap { $0 }
+        for item in inputs.segments {
+            for gap in item.record.manifest.pauseGaps {
+                guard let from = onCollector(gap.from, clockOf: item.record.agentId).map({ ms($0.date) }),
+                    let to = onCollector(gap.to, clockOf: item.record.agentId).map({ ms($0.date) })
+                else { continue }
+                if !eventPauses.contains(where: { $0.0 < to && from < $0.1 }) {
+                    bands.append(.init(kind: "pause", legId: nil, fromMs: from, toMs: to, detail: gap.reason))
+                }
+            }
+        }
+        // Where a leg was taken at a workstation and no screen covers it (and no pause explains it).
+        let endMs = end.map(ms) ?? voice.map { $0.offsetMs + $0.durationMs }.max() ?? ms(now)
+        for leg in legs {
+            guard let workstation = leg.workstation else { continue }
+            let legEnd = leg.toMs ?? endMs
+            var covered = screen.filter { $0.agentId == workstation }.map { ($0.offsetMs, $0.offsetMs + $0.durationMs) }
+            covered += bands.filter { $0.kind == "pause" && ($0.legId == leg.legId || $0.legId == nil) }.map {
+                ($0.fromMs, $0.toMs ?? Int64.max)
+            }
+            for gap in uncovered(from: leg.fromMs, to: legEnd, by: covered) where gap.1 - gap.0 >= seamMs {
+                bands.append(.init(kind: "no_screen", legId: leg.legId, fromMs: gap.0, toMs: gap.1, detail: workstation))
+            }
+        }
+        bands.sort { ($0.fromMs, $0.kind, $0.legId ?? "") < ($1.fromMs, $1.kind, $1.legId ?? "") }
+
+        let maxUncertainty = uncertainties.max()
+        return CallTimeline(
+            interactionId: call.interactionId, integration: call.integration, startedAt: Timestamp.string(start),
+            endedAt: end.map(Timestamp.string), durationMs: max(0, endMs), legs: legs, participants: participants,
+            voice: voice, screen: screen, bands: bands,
+            sync: .init(
+                maxUncertaintyMs: unmeasured.isEmpty ? (maxUncertainty ?? 0) : nil, unmeasured: unmeasured.sorted(),
+                withinLimit: unmeasured.isEmpty && (maxUncertainty ?? 0) <= 40))
+    }
+
+    /// The parts of [from, to) that no interval of `covered` reaches.
+    static func uncovered(from: Int64, to: Int64, by covered: [(Int64, Int64)]) -> [(Int64, Int64)] {
+        var gaps: [(Int64, Int64)] = []
+        var cursor = from
+        for (start, end) in covered.sorted(by: { $0.0 < $1.0 }) where end > cursor {
+            if start > cursor { gaps.append((cursor, min(start, to))) }
+            cursor = max(cursor, end)
+            if cursor >= to { break }
+        }
+        if cursor < to { gaps.append((cursor, to)) }
+        return gaps.filter { $0.0 < $0.1 }
+    }
+}
