@@ -158,7 +158,7 @@ let package = Package(
             name: "RecorderAgentTests",
             dependencies: [
                 "RecorderAgent", "RecorderCore", "StorageClient", "TestSupport", "TestTraits", "recorder-agent",
-                "recorder-collector",
+                "recorder-collector", "CollectorCore",
                 "x11-scene",
             ]),
         .testTarget(

@@ -93,7 +93,8 @@ struct VoiceImportTests {
             let dumps = report.imported.filter { $0.legId == "sip-9" }
             #expect(Set(dumps.map(\.channelLayout)) == [[.agent], [.customer]], "one voice each: \(dumps.map(\.channelLayout))")
             #expect(dumps.allSatisfy { $0.integration == "workstation:ws-a" && $0.sipCallId == "sip-9" })
-            #expect(dumps.allSatisfy { $0.startedAt == "2026-12-01T10:05:01.000Z" && $0.startUncertaintyMs == 1000 })
+            // Named 11:05:01 local, the call started at 10:05:00.300Z: not within that second, so its middle.
+            #expect(dumps.allSatisfy { $0.startedAt == "2026-12-01T10:05:01.500Z" && $0.startUncertaintyMs == 500 })
 
             // Connect: not the file's own id but its call's, the catalog's start, customer left, agent right.
             let amazon = report.imported.first { $0.legId == "3f1a2b4c-5d6e-4f70-8192-a3b4c5d6e7f8" }

@@ -28,7 +28,7 @@ public final class BaresipPhone: @unchecked Sendable {
     /// `sipPort` and `sipPort + 1` (baresip's TLS transport) must be free in the namespace.
     public init(
         _ user: String, in namespace: NetworkNamespace, sipPort: Int, controlPort: Int, consolePort: Int,
-        microphone: String, directory: String
+        microphone: String, directory: String, environment: [String: String] = [:]
     ) throws {
         (self.user, self.sipPort, self.controlPort, self.consolePort) = (user, sipPort, controlPort, consolePort)
         self.namespace = namespace
@@ -57,7 +57,7 @@ public final class BaresipPhone: @unchecked Sendable {
         try "<sip:\(user)@127.0.0.1:\(sipPort)>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA\n".write(
             toFile: directory + "/accounts", atomically: true, encoding: .utf8)
         let (ip, arguments) = try namespace.command(try ProcessRunner.which("baresip"), ["-f", directory])
-        (process, log) = try ProcessRunner.launch(ip, arguments)
+        (process, log) = try ProcessRunner.launch(ip, arguments, environment: environment)
         guard ProcessRunner.waitForOutput(containing: "baresip is ready", in: log, of: process, seconds: 20) != nil
         else {
             let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""

@@ -44,6 +44,15 @@ public final class NetworkNamespace: @unchecked Sendable {
         return try ProcessRunner.run(ip, wrapped)
     }
 
+    /// The environment that runs a program with its clock `seconds` ahead (libfaketime), as on a
+    /// workstation whose clock is wrong; monotonic time stays true.
+    public static func clockAhead(seconds: Int) -> [String: String] {
+        [
+            "LD_PRELOAD": "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1", "FAKETIME": "+\(seconds)s",
+            "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+        ]
+    }
+
     /// Deletes the namespace (its veth pair goes with it); callers do it in a `defer`.
     public func remove() {
         _ = try? ProcessRunner.run(ProcessRunner.which("ip"), ["netns", "del", name])

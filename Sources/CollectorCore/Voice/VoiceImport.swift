@@ -102,13 +102,24 @@ extension Collector {
             var metadata = VoiceMetadata(
                 interactionId: leg.interaction, legId: leg.leg, startedAt: Timestamp.string(start), agentId: leg.agent,
                 channelLayout: [role])
-            // baresip names files to the second, on the workstation's clock.
-            metadata.startUncertaintyMs = 1000
+            // baresip names a dump by the second its call's audio started (truncated), on the workstation's
+            // clock. A leg that started within that second is that start; otherwise the middle of it.
+            if leg.started >= start, leg.started < start.addingTimeInterval(1) {
+                metadata.startedAt = Timestamp.string(leg.started)
+                metadata.startUncertaintyMs = Self.dumpOpenDelayMs
+            } else {
+                metadata.startedAt = Timestamp.string(start.addingTimeInterval(0.5))
+                metadata.startUncertaintyMs = 500
+            }
             metadata.clockOf = workstation
             if leg.integration.hasPrefix(Integrations.workstationPrefix) { metadata.sipCallId = leg.leg }
             return (file, leg.integration, metadata)
         }
     }
+
+    /// How long after a call is established baresip's `sndfile` may open its dumps (the audio streams
+    /// start with the call; measured well under this in the softphone test).
+    static let dumpOpenDelayMs: Int64 = 100
 
     /// `2026-12-01T18:42:05` in `zone`.
     static func instant(_ local: String, in zone: TimeZone) throws -> Date {
@@ -126,7 +137,7 @@ extension Collector {
     /// The workstation's leg going on at `time` whose start is nearest it (a dump opens when the call's
     /// audio starts), within 5 s before its start and its end.
     func legAround(_ time: Date, at workstation: String) async throws
-        -> (integration: String, interaction: String, leg: String, agent: String?)?
+        -> (integration: String, interaction: String, leg: String, agent: String?, started: Date)?
     {
         let rows = try await catalog.sql.raw(
             """
@@ -136,7 +147,7 @@ extension Collector {
             ORDER BY started_at DESC LIMIT 50
             """
         ).all()
-        var best: (integration: String, interaction: String, leg: String, agent: String?, distance: TimeInterval)?
+        var best: (integration: String, interaction: String, leg: String, agent: String?, started: Date, distance: TimeInterval)?
         for row in rows {
             guard let started = Timestamp.date(try row.decode(column: "started_at", as: String.self)) else { continue }
             let ended = try row.decode(column: "ended_at", as: String?.self).flatMap(Timestamp.date)
@@ -147,11 +158,11 @@ extension Collector {
                     try row.decode(column: "integration", as: String.self),
                     try row.decode(column: "interaction_id", as: String.self),
                     try row.decode(column: "leg_id", as: String.self), try row.decode(column: "agent", as: String?.self),
-                    distance
+                    started, distance
                 )
             }
         }
-        return best.map { ($0.integration, $0.interaction, $0.leg, $0.agent) }
+        return best.map { ($0.integration, $0.interaction, $0.leg, $0.agent, $0.started) }
     }
 
     /// The channel count of a WAV's header, without reading the whole file.

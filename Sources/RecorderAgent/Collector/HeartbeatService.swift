@@ -32,9 +32,14 @@ public struct HeartbeatService: Service {
             let outcome = await send(state: .recording, roundTrip: roundTrip, abort: nil)
             switch outcome {
             case .success(let answer):
+                let measuredBefore = roundTrip != nil
                 roundTrip = answer.roundTripMs
                 if failing { logger.notice("heartbeats reach the collector again") }
                 failing = false
+                // The first heartbeat's clock offset is only as good as a guess of its transit time; the
+                // next one carries the round trip just measured, so the offset that corrects this
+                // workstation's recordings is precise from the start rather than a minute later.
+                if !measuredBefore { continue }
             case .failure(let error):
                 // One warning per outage, not one a minute.
                 if !failing { logger.warning("heartbeat failed", metadata: ["error": "\(error)"]) }
