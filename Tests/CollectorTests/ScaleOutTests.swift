@@ -66,4 +66,49 @@ struct ScaleOutTests {
             #expect(call.stdout.contains(#""workstation":"ws-far""#), "\(call.stdout)")
         }
     }
+
+    /// The correlation job on two collectors over one PostgreSQL: every call is matched, and no call by
+    /// both (each call's result counts the runs that wrote it).
+    @Test func twoCollectorsShareTheCorrelationJobWithoutDoingOneCallTwice() async throws {
+        let database = try SharedPostgres.server.get().makeDatabase()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("scale-\(UUID().uuidString)")
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let setup = try await Collector.open(
+            dataDirectory: directory.appendingPathComponent("a"), database: .postgres(url: database), hashing: .fast,
+            recordingKeyBits: 2048, logger: logger)
+        let (_, token) = try await setup.integrations.create(name: "pbx", kind: .webhook, by: adminActor)
+        let a = try CollectorProcess(
+            dataDirectory: directory.appendingPathComponent("a").path, arguments: ["--database", database, "--plain-http"])
+        defer { a.stop() }
+        let b = try CollectorProcess(
+            dataDirectory: directory.appendingPathComponent("b").path, arguments: ["--database", database, "--plain-http"])
+        defer { b.stop() }
+        // 240 calls in two posts, one to each collector: both jobs find 120 calls due at once, and each
+        // leases batches of 20 from the same rows while the other does.
+        let calls = 240
+        for half in 0..<2 {
+            let events = (half * 120..<(half + 1) * 120).map { index in
+                #"{"event_id":"s\#(index)","type":"leg.started","occurred_at":"2026-12-01T10:00:00Z","interaction_id":"call-\#(index)","leg_id":"leg-1"},{"event_id":"e\#(index)","type":"leg.ended","occurred_at":"2026-12-01T10:01:00Z","interaction_id":"call-\#(index)","leg_id":"leg-1"}"#
+            }
+            let posted = try ProcessRunner.run(
+                "curl",
+                [
+                    "-s", "--fail-with-body", "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: application/json",
+                    "--data-binary", #"{"events":[\#(events.joined(separator: ","))]}"#,
+                    (half == 0 ? a.url : b.url) + "/api/v1/cti/events",
+                ])
+            #expect(posted.status == 0, "\(posted.stdout)")
+        }
+        let job = CorrelationJob(collector: setup, worker: "observer")
+        let deadline = Date().addingTimeInterval(60)
+        while try await job.waiting() > 0, Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(try await job.waiting() == 0)
+        let rows = try await setup.catalog.sql.raw("SELECT runs FROM call_correlations").all().map {
+            try $0.decode(column: "runs", as: Int.self)
+        }
+        #expect(rows.count == calls, "every call matched")
+        #expect(rows.allSatisfy { $0 == 1 }, "no call matched twice: \(rows.filter { $0 != 1 }.count) were")
+        await setup.close()
+    }
 }

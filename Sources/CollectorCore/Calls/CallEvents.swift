@@ -186,8 +186,9 @@ public struct CallEvents: Sendable {
                     }
                 }
             }
-            try await CallCatalog.reproject(
-                Set(fresh.compactMap(\.interactionId)), of: integration.name, in: database, postgres: postgres)
+            let touched = Set(fresh.compactMap(\.interactionId))
+            try await CallCatalog.reproject(touched, of: integration.name, in: database, postgres: postgres)
+            try await CorrelationJob.enqueue(touched.sorted().map { (integration.name, $0) }, in: database)
             return Accepted(
                 accepted: accepted, duplicates: events.count - accepted, ignored: ignored, unrouted: unrouted,
                 unmappedAgents: unmapped, deliveredTo: deliveredTo)

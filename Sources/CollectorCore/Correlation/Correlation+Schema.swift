@@ -16,6 +16,52 @@ enum CorrelationSchema {
                 )
                 """
             ]
-        }
+        },
+        Migrations.Step(version: 16, name: "the correlation job's queue and its results") { _ in
+            [
+                // Calls whose recordings must be matched again: one row per call, however often it is
+                // touched before the job gets to it. A worker leases rows (claimed_until) and finishes only
+                // the version it read (due_at), so a call touched while it worked is done again.
+                """
+                CREATE TABLE correlation_queue (
+                    integration TEXT NOT NULL,
+                    interaction_id TEXT NOT NULL,
+                    due_at TEXT NOT NULL,
+                    claimed_by TEXT,
+                    claimed_until TEXT,
+                    PRIMARY KEY (integration, interaction_id)
+                )
+                """,
+                "CREATE INDEX correlation_queue_due ON correlation_queue (due_at)",
+                // What the job found: each recording linked to a call, how, and where on its timeline.
+                """
+                CREATE TABLE call_links (
+                    integration TEXT NOT NULL,
+                    interaction_id TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    object_id TEXT NOT NULL,
+                    method TEXT NOT NULL,
+                    confidence_permille BIGINT NOT NULL,
+                    offset_ms BIGINT NOT NULL,
+                    uncertainty_ms BIGINT,
+                    PRIMARY KEY (integration, interaction_id, kind, object_id)
+                )
+                """,
+                "CREATE INDEX call_links_object ON call_links (kind, object_id)",
+                """
+                CREATE TABLE call_correlations (
+                    integration TEXT NOT NULL,
+                    interaction_id TEXT NOT NULL,
+                    correlated_at TEXT NOT NULL,
+                    voice BIGINT NOT NULL,
+                    screen BIGINT NOT NULL,
+                    max_uncertainty_ms BIGINT,
+                    within_limit BIGINT NOT NULL,
+                    runs BIGINT NOT NULL,
+                    PRIMARY KEY (integration, interaction_id)
+                )
+                """,
+            ]
+        },
     ]
 }

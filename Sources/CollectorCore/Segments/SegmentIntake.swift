@@ -1,5 +1,6 @@
 import Foundation
 import RecorderCore
+import SQLKit
 
 /// Manifest intake: what an agent posts after its segment is stored. Nothing is recorded unless the
 /// manifest is signed by the key the agent enrolled with, names this agent and its node path, and the
@@ -39,9 +40,39 @@ extension Collector {
         let record = SegmentRecord(
             manifest: manifest, manifestSha256: manifestSha256, storageTarget: nodePath.storage,
             objectPath: objectPath.joined(separator: "/"), indexedAt: Timestamp.now())
-        return try await segments.record(
+        let recorded = try await segments.record(
             record, manifestText: String(decoding: bytes, as: UTF8.self),
             by: Actor(name: "agent:\(agent.id)", source: source))
+        if case .added = recorded { try await enqueueCorrelation(of: manifest) }
+        return recorded
+    }
+
+    /// The calls a new segment may belong to, for the correlation job: those it names, or for a
+    /// segment recorded for no call (record-always), those with a leg at its workstation around it.
+    func enqueueCorrelation(of manifest: SegmentManifest) async throws {
+        var rows: [any SQLRow]
+        if manifest.callIds.isEmpty {
+            guard let first = Timestamp.date(manifest.firstFrameTime), let last = Timestamp.date(manifest.lastFrameTime)
+            else { return }
+            // Wide enough for a workstation clock that is off by minutes.
+            rows = try await catalog.sql.raw(
+                """
+                SELECT DISTINCT integration, interaction_id FROM call_legs WHERE workstation = \(bind: manifest.agentId)
+                AND started_at <= \(bind: Timestamp.string(last.addingTimeInterval(900)))
+                AND (ended_at IS NULL OR ended_at >= \(bind: Timestamp.string(first.addingTimeInterval(-900))))
+                LIMIT 100
+                """
+            ).all()
+        } else {
+            rows = try await catalog.sql.raw(
+                "SELECT integration, interaction_id FROM calls WHERE interaction_id IN (\(binds: manifest.callIds)) LIMIT 100"
+            ).all()
+        }
+        let calls = try rows.map {
+            (try $0.decode(column: "integration", as: String.self), try $0.decode(column: "interaction_id", as: String.self))
+        }
+        guard !calls.isEmpty else { return }
+        try await catalog.transaction { try await CorrelationJob.enqueue(calls, in: $0) }
     }
 
     /// What every catalogued segment passed, at intake and at reindex: the manifest is signed by `key`,

@@ -57,6 +57,11 @@ extension Collector {
             sealedSha256: SHA256.hash(data: sealed).map { String(format: "%02x", $0) }.joined(),
             deliveredBy: deliveredBy, receivedAt: Timestamp.now())
         let (kept, added) = try await voice.add(record)
+        if added {
+            try await catalog.transaction {
+                try await CorrelationJob.enqueue([(integration, metadata.interactionId)], in: $0)
+            }
+        }
         if !added {
             // The same delivery raced this one and was catalogued first: its file stays, ours goes.
             try? await Collector.onThreadPool { try storage.remove(path) }

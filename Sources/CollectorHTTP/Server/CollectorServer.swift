@@ -15,6 +15,8 @@ public struct CollectorServer: Sendable {
         case http
         /// Wakes waiting agents for events other collectors accepted (`DeliveryWatch`).
         case deliveryWatch
+        /// Matches calls with their voice and screen as they change (`CorrelationJob`).
+        case correlation
     }
 
     public let collector: Collector
@@ -62,6 +64,7 @@ public struct CollectorServer: Sendable {
             switch role {
             case .http: .init(service: application)
             case .deliveryWatch: .init(service: DeliveryWatch(collector: collector, logger: logger))
+            case .correlation: .init(service: CorrelationService(job: CorrelationJob(collector: collector), logger: logger))
             }
         }
         let group = ServiceGroup(
