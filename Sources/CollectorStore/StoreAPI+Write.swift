@@ -84,8 +84,8 @@ extension StoreAPI {
         let kind = try store.kind(path)
         guard kind != .missing else { throw CollectorError(.notFound, "\(path) does not exist") }
         guard !path.components.isEmpty else { throw CollectorError(.forbidden, "the store's root cannot be deleted") }
-        if case .agent = access, case .collection = kind {
-            throw CollectorError(.forbidden, "agents may delete files they uploaded, not collections")
+        if !access.isAdmin, case .collection = kind {
+            throw CollectorError(.forbidden, "agents and integrations may delete files they uploaded, not collections")
         }
         try await evidence.refuseChange(of: path, "deleted")
         let store = self.store

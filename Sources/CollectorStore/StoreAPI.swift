@@ -42,11 +42,16 @@ public struct StoreAPI: Sendable {
     enum Access: Equatable {
         case admin(username: String)
         case agent(Agents.Agent)
+        /// A phone system dropping voice recordings into its own area (`docs/VOICE.md`, "Drop").
+        case integration(Integrations.Integration)
+
+        var isAdmin: Bool { if case .admin = self { true } else { false } }
 
         func actor(source: String) -> Actor {
             switch self {
             case .admin(let username): Actor(name: "user:\(username)", source: source)
             case .agent(let agent): Actor(name: "agent:\(agent.id)", source: source)
+            case .integration(let integration): Actor(name: "integration:\(integration.name)", source: source)
             }
         }
     }
@@ -84,6 +89,9 @@ public struct StoreAPI: Sendable {
             // Agents never set properties; refusing them keeps their area free of catalog rows a
             // Depth 1 PROPFIND of an ancestor would have to read.
             if case .agent = access { throw CollectorError(.forbidden, "agents may not set WebDAV properties") }
+            if case .integration = access {
+                throw CollectorError(.forbidden, "integrations may not set WebDAV properties")
+            }
             return try await proppatch(request, path, actor: actor)
         default: throw HTTPError(.methodNotAllowed)
         }

@@ -16,12 +16,15 @@ struct StoreCredentials: Sendable {
     func authenticate(_ request: Request, source: String) async throws -> StoreAPI.Access {
         guard let header = request.headers[.authorization] else {
             throw StoreError(
-                .unauthorized, "the store needs an agent token, an admin session, or admin Basic credentials")
+                .unauthorized, "the store needs an agent token, an admin session, admin Basic credentials, or an integration's token")
         }
         if let token = BearerToken.presented(in: header) {
             if let agent = try await collector.agents.agent(forToken: token) { return .agent(agent) }
             if let user = try await collector.users.user(forSessionToken: token) {
                 return .admin(username: user.username)
+            }
+            if let integration = try await collector.integrations.integration(forToken: token) {
+                return .integration(integration)
             }
         } else if header.lowercased().hasPrefix("basic "), header.utf8.count <= 1024,
             let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
@@ -29,6 +32,12 @@ struct StoreCredentials: Sendable {
         {
             let username = String(text[..<colon])
             let password = String(text[text.index(after: colon)...])
+            // A phone system's recorder speaks Basic: its integration's name and token.
+            if password.hasPrefix("rci_"), let integration = try await collector.integrations.integration(forToken: password),
+                integration.name == username
+            {
+                return .integration(integration)
+            }
             if basicCache.isValid(header) { return .admin(username: username) }
             let keys = AuthenticationGuards.keys(address: source, user: username)
             try await guards.check(keys, what: "store login")

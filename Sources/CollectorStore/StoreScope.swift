@@ -12,6 +12,18 @@ enum StoreScope {
     /// An agent's area: `{node path}/{yyyy}/{mm}/{dd}/{agent id}/...`. `ancestorsAllowed` also admits
     /// the collections above it (an agent makes and looks at them, never writes into them).
     static func authorize(_ access: StoreAPI.Access, _ path: StorePath, write: Bool, ancestorsAllowed: Bool) throws {
+        if case .integration(let integration) = access {
+            // A phone system's drop area: voice-drop/{integration}/..., nothing else.
+            let area = [Array(VoiceDrop.root.utf8), Array(integration.name.utf8)]
+            let components = path.components.map { Array($0.utf8) }
+            let prefixOK = zip(components, area).allSatisfy { $0 == $1 }
+            guard prefixOK, components.count > area.count || (ancestorsAllowed && !write) else {
+                throw CollectorError(
+                    .forbidden,
+                    "integration \(integration.name) may write only under /\(VoiceDrop.root)/\(integration.name)/, not \(path)")
+            }
+            return
+        }
         guard case .agent(let agent) = access else { return }
         let node = agent.nodePath.split(separator: "/").map { Array($0.utf8) }
         let components = path.components.map { Array($0.utf8) }
@@ -40,7 +52,7 @@ enum StoreScope {
             if component.hasPrefix(BuiltinStore.temporaryPrefix) {
                 throw CollectorError(.forbidden, "names beginning with \(BuiltinStore.temporaryPrefix) are the store's own")
             }
-            if case .agent = access, component.utf8.first == UInt8(ascii: ".") {
+            if access.isAdmin == false, component.utf8.first == UInt8(ascii: ".") {
                 throw CollectorError(
                     .forbidden, "agents may not use names beginning with \".\" (\(component)); they would be hidden")
             }

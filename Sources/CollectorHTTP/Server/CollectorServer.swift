@@ -17,6 +17,8 @@ public struct CollectorServer: Sendable {
         case deliveryWatch
         /// Matches calls with their voice and screen as they change (`CorrelationJob`).
         case correlation
+        /// Picks up voice recordings dropped over WebDAV (`VoiceDrop`).
+        case voiceDrop
     }
 
     public let collector: Collector
@@ -65,6 +67,7 @@ public struct CollectorServer: Sendable {
             case .http: .init(service: application)
             case .deliveryWatch: .init(service: DeliveryWatch(collector: collector, logger: logger))
             case .correlation: .init(service: CorrelationService(job: CorrelationJob(collector: collector), logger: logger))
+            case .voiceDrop: .init(service: VoiceDropService(collector: collector, logger: logger))
             }
         }
         let group = ServiceGroup(

@@ -1,0 +1,187 @@
+import Foundation
+import RecorderCore
+import WebDAV
+
+/// Voice recordings dropped over WebDAV: a phone system's recorder PUTs the media, then a sidecar
+/// naming it, into `/dav/voice-drop/{integration}/` of the built-in store (its integration's name and
+/// token as Basic credentials, or the token as Bearer). The collector picks each pair up through the
+/// same intake as a PUT and deletes the originals, so the plaintext stays only seconds; a restart
+/// before the deletion only makes it find the pair again, and intake recognises the repeat.
+///
+/// Sidecars: `{name}.voice.json` (this collector's own, `docs/VOICE.md`), or a Genesys GIR
+/// `recording.json` in a directory of its own with the media it lists. A pair that cannot be
+/// catalogued goes to `refused/`: the media sealed for the recording keys (never left in clear), the
+/// sidecar, and `{name}.error.txt` saying why.
+public enum VoiceDrop {
+    public static let root = "voice-drop"
+    static let refused = "refused"
+    /// A sidecar whose media has not come after this long is refused.
+    static let mediaWaitSeconds: TimeInterval = 3600
+
+    /// This collector's own sidecar: what a PUT's headers say, and the media file's name beside it.
+    struct Sidecar: Decodable {
+        var version: Int?
+        var media: String
+        var interactionId: String
+        var legId: String
+        var startedAt: String
+        var agentId: String?
+        var direction: CallDirection?
+        var ani: String?
+        var dnis: String?
+        var sipCallId: String?
+        var channels: [VoiceMetadata.ChannelRole]?
+
+        enum CodingKeys: String, CodingKey {
+            case version, media, direction, ani, dnis, channels
+            case interactionId = "interaction_id"
+            case legId = "leg_id"
+            case startedAt = "started_at"
+            case agentId = "agent_id"
+            case sipCallId = "sip_call_id"
+        }
+    }
+}
+
+extension Collector {
+    /// What one pass over the drop areas did.
+    public struct DropPass: Sendable {
+        public var imported: [VoiceRecord] = []
+        public var refused: [VoiceSidecars.Problem] = []
+        /// Sidecars whose media has not arrived yet.
+        public var waiting = 0
+    }
+
+    /// One pass over every integration's drop area.
+    public func pickUpVoiceDrops(now: Date = Date()) async throws -> DropPass {
+        var pass = DropPass()
+        let store = try builtinStore()
+        let root = StorePath(components: [VoiceDrop.root])
+        guard case .collection = try store.kind(root) else { return pass }
+        let integrations = Dictionary(
+            try await integrations.list().filter { $0.revokedAt == nil }.map { ($0.name, $0) }) { first, _ in first }
+        for name in try store.children(root) where integrations[name] != nil {
+            for sidecar in try Self.sidecars(in: store, under: [VoiceDrop.root, name]) {
+                try await pickUp(sidecar, integration: name, store: store, now: now, into: &pass)
+            }
+        }
+        return pass
+    }
+
+    /// Sidecars in a drop area, at most three collections deep, `refused/` left out.
+    static func sidecars(in store: BuiltinStore, under area: [String]) throws -> [[String]] {
+        var found: [[String]] = []
+        var pending: [([String], Int)] = [(area, 0)]
+        while let (directory, depth) = pending.popLast() {
+            for child in try store.children(StorePath(components: directory)) {
+                let path = directory + [child]
+                switch try store.kind(StorePath(components: path)) {
+                case .collection where depth < 3 && !(depth == 0 && child == VoiceDrop.refused):
+                    pending.append((path, depth + 1))
+                case .file where child.hasSuffix(".voice.json") || child == "recording.json":
+                    found.append(path)
+                default:
+                    break
+                }
+            }
+        }
+        return found.sorted { $0.joined(separator: "/") < $1.joined(separator: "/") }
+    }
+
+    private func pickUp(
+        _ sidecar: [String], integration: String, store: BuiltinStore, now: Date, into pass: inout DropPass
+    ) async throws {
+        let directory = Array(sidecar.dropLast())
+        let sidecarFile = store.url(StorePath(components: sidecar)).path
+        var items: [(media: String, metadata: VoiceMetadata?, problem: String?)] = []
+        if sidecar.last == "recording.json" {
+            do {
+                for found in try VoiceSidecars.gir(sidecarFile) {
+                    guard case .gir(let file, let metadata) = found else { continue }
+                    items.append(((file as NSString).lastPathComponent, metadata, nil))
+                }
+            } catch {
+                items.append(("", nil, "\(error)"))
+            }
+        } else {
+            do {
+                let data = FileManager.default.contents(atPath: sidecarFile) ?? Data()
+                let parsed = try StrictJSON.decode(VoiceDrop.Sidecar.self, from: data)
+                guard !parsed.media.isEmpty, !parsed.media.contains("/"), parsed.media != ".", parsed.media != "..",
+                    !parsed.media.hasPrefix(".")
+                else { throw CollectorError(.invalid, "media must be the name of a file beside the sidecar") }
+                items.append(
+                    (
+                        parsed.media,
+                        VoiceMetadata(
+                            interactionId: parsed.interactionId, legId: parsed.legId, startedAt: parsed.startedAt,
+                            agentId: parsed.agentId, direction: parsed.direction, ani: parsed.ani, dnis: parsed.dnis,
+                            sipCallId: parsed.sipCallId, channelLayout: parsed.channels), nil
+                    ))
+            } catch {
+                items.append((sidecar.last!.replacingOccurrences(of: ".voice.json", with: ""), nil, "\(error)"))
+            }
+        }
+        var settled = true
+        for item in items {
+            let mediaPath = directory + [item.media]
+            let hasMedia = !item.media.isEmpty && (try? store.kind(StorePath(components: mediaPath))).map {
+                if case .file = $0 { true } else { false }
+            } == true
+            var problem = item.problem
+            if problem == nil, !hasMedia {
+                let age = (try? FileManager.default.attributesOfItem(atPath: sidecarFile)[.modificationDate] as? Date)
+                    .map { now.timeIntervalSince($0) } ?? 0
+                guard age > VoiceDrop.mediaWaitSeconds else {
+                    pass.waiting += 1
+                    settled = false
+                    continue
+                }
+                problem = "its media \(item.media) never arrived"
+            }
+            let bytes = hasMedia ? FileManager.default.contents(atPath: store.url(StorePath(components: mediaPath)).path) : nil
+            if problem == nil, let metadata = item.metadata, let bytes {
+                do {
+                    let validated = try metadata.validated { "\($0) (\(sidecar.last!))" }
+                    let ingested = try await ingestVoice(
+                        [UInt8](bytes), contentType: nil, metadata: validated, integration: integration, deliveredBy: "drop")
+                    pass.imported.append(ingested.record)
+                    try? store.remove(StorePath(components: mediaPath))
+                    continue
+                } catch let error as CollectorError where error.kind != .busy {
+                    problem = error.description
+                }
+                // Anything else (storage down, catalog busy) is tried again on the next pass.
+            }
+            guard let problem else {
+                settled = false
+                continue
+            }
+            try await refuse(mediaPath, bytes: bytes, sidecar: sidecar, because: problem, store: store)
+            pass.refused.append(.init(file: "/\(mediaPath.joined(separator: "/"))", message: problem))
+        }
+        if settled { try? store.remove(StorePath(components: sidecar)) }
+    }
+
+    /// Keeps what could not be catalogued where an admin finds it, the media sealed.
+    private func refuse(_ media: [String], bytes: Data?, sidecar: [String], because problem: String, store: BuiltinStore)
+        async throws
+    {
+        let area = Array(media.prefix(2)) + [VoiceDrop.refused]
+        let storage = BuiltinTargetStorage(store: store)
+        let name = media.last.flatMap { $0.isEmpty ? nil : $0 } ?? sidecar.last!
+        let stamp = Timestamp.now().replacingOccurrences(of: ":", with: "")
+        if let bytes {
+            let recipients = try await recordingKeys.active().map { try SealingRecipient(certificatePEM: $0.certificatePEM) }
+            let sealed = try await Collector.onThreadPool { try SegmentSealer.seal([UInt8](bytes), for: recipients) }
+            try await Collector.onThreadPool { try storage.write(sealed, to: area + ["\(stamp)-\(name).p7m"]) }
+            try? store.remove(StorePath(components: media))
+        }
+        try await Collector.onThreadPool {
+            try storage.write(Array("\(problem)\n".utf8), to: area + ["\(stamp)-\(name).error.txt"])
+        }
+        if let copy = FileManager.default.contents(atPath: store.url(StorePath(components: sidecar)).path) {
+            try await Collector.onThreadPool { try storage.write([UInt8](copy), to: area + ["\(stamp)-\(sidecar.last!)"]) }
+        }
+    }
+}
