@@ -42,14 +42,16 @@ struct VoiceCommand: AsyncParsableCommand {
                 let report = try await collector.importVoice(
                     from: URL(fileURLWithPath: directory), integration: integration, workstation: workstation,
                     timeZone: zone)
+                // Names and messages come from outside (file names, sidecars): printed without control characters.
+                let clean = OutsideText.printable
                 for record in report.imported {
-                    print("imported\t\(record.interactionId)\t\(record.legId)\t\(record.audio.codec.rawValue)\t\(record.audio.durationMs) ms\t\(record.objectPath)")
+                    print("imported\t\(clean(record.interactionId))\t\(clean(record.legId))\t\(record.audio.codec.rawValue)\t\(record.audio.durationMs) ms\t\(clean(record.objectPath))")
                 }
                 for record in report.repeated {
-                    print("already catalogued\t\(record.interactionId)\t\(record.legId)\t\(record.id)")
+                    print("already catalogued\t\(clean(record.interactionId))\t\(clean(record.legId))\t\(record.id)")
                 }
                 for problem in report.problems {
-                    FileHandle.standardError.write(Data("not imported: \(problem.file): \(problem.message)\n".utf8))
+                    FileHandle.standardError.write(Data("not imported: \(clean(problem.file)): \(clean(problem.message))\n".utf8))
                 }
                 print("\(report.imported.count) imported, \(report.repeated.count) already catalogued, \(report.problems.count) not imported")
                 failed = !report.problems.isEmpty
@@ -69,10 +71,10 @@ struct VoiceCommand: AsyncParsableCommand {
             try await withCollector(common) { collector, _ in
                 let records = try await collector.voice.list(interactionId: call)
                 if json { return try printJSON(records) }
-                print("STARTED\tINTERACTION\tLEG\tCODEC\tCHANNELS\tDURATION_MS\tDELIVERED\tOBJECT")
+                print("STARTED\tINTEGRATION\tINTERACTION\tLEG\tCODEC\tCHANNELS\tDURATION_MS\tDELIVERED\tOBJECT")
                 for record in records {
                     printRow([
-                        record.startedAt, record.interactionId, record.legId, record.audio.codec.rawValue,
+                        record.startedAt, record.integration, record.interactionId, record.legId, record.audio.codec.rawValue,
                         record.channelLayout.map(\.rawValue).joined(separator: ","), "\(record.audio.durationMs)",
                         record.deliveredBy, "\(record.storageTarget):\(record.objectPath)",
                     ])

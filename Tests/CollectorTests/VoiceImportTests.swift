@@ -49,6 +49,10 @@ struct VoiceImportTests {
         try tool("sox", [speech, "-r", "8000", "-b", "16", "\(base)/baresip/dump-2026-12-01-11-05-01-dec.wav"])
         try tool("sox", ["\(base)/tone.wav", "\(base)/baresip/dump-2026-12-01-11-05-01-enc.wav"])
         try tool("sox", ["\(base)/tone.wav", "\(base)/baresip/dump-2026-12-01-15-00-00-enc.wav"])
+        // A date that does not exist, and a link to a file outside the directory.
+        try tool("sox", ["\(base)/tone.wav", "\(base)/baresip/dump-2026-13-01-11-05-01-enc.wav"])
+        try FileManager.default.createSymbolicLink(
+            atPath: "\(base)/baresip/dump-2026-12-01-11-05-02-dec.wav", withDestinationPath: "\(base)/tone.wav")
         try FileManager.default.removeItem(atPath: speech)
         return base
     }
@@ -102,7 +106,9 @@ struct VoiceImportTests {
             #expect(amazon?.channelLayout == [.customer, .agent] && amazon?.startUncertaintyMs == 0)
 
             let problems = report.problems.map { "\(($0.file as NSString).lastPathComponent): \($0.message)" }
-            #expect(problems.count == 2, "\(problems)")
+            #expect(problems.count == 4, "\(problems)")
+            #expect(problems.contains { $0.hasPrefix("dump-2026-13-01") && $0.contains("not a date that exists") }, "\(problems)")
+            #expect(problems.contains { $0.hasPrefix("dump-2026-12-01-11-05-02-dec.wav") && $0.contains("link") }, "\(problems)")
             #expect(problems.contains { $0.contains("recording.json") && $0.contains("mediaFiles[0].startTime is missing") }, "\(problems)")
             #expect(problems.contains { $0.hasPrefix("dump-2026-12-01-15-00-00-enc.wav") && $0.contains("no call of workstation ws-a") })
         }
@@ -118,7 +124,7 @@ struct VoiceImportTests {
         let arguments = ["voice", "import", directory, "--integration", "gir", "--data-dir", data.path]
         let first = try ProcessRunner.run(tool, arguments)
         #expect(first.status == 1, "files were left: \(first.stdout) \(first.stderr)")
-        #expect(first.stdout.contains("3 imported, 0 already catalogued, 4 not imported"), "\(first.stdout) \(first.stderr)")
+        #expect(first.stdout.contains("3 imported, 0 already catalogued, 6 not imported"), "\(first.stdout) \(first.stderr)")
         #expect(first.stderr.contains("say whose softphone wrote it with --workstation"), "\(first.stderr)")
         let second = try ProcessRunner.run(tool, arguments)
         #expect(second.stdout.contains("0 imported, 3 already catalogued"), "\(second.stdout)")

@@ -134,6 +134,54 @@ struct VoiceIngestTests {
         }
     }
 
+    /// The offset of an Ogg stream's last page.
+    static func lastPage(_ bytes: [UInt8]) -> Int? {
+        var offset = 0
+        var last: Int?
+        while offset + 27 <= bytes.count, bytes[offset..<offset + 4].elementsEqual(Array("OggS".utf8)) {
+            last = offset
+            let segments = Int(bytes[offset + 26])
+            let body = bytes[(offset + 27)..<(offset + 27 + segments)].reduce(0) { $0 + Int($1) }
+            offset += 27 + segments + body
+        }
+        return last
+    }
+
+    /// Ogg's CRC-32 written into the page at `page` (polynomial 0x04C11DB7, not reflected).
+    static func fixCRC(_ bytes: inout [UInt8], page: Int) {
+        let segments = Int(bytes[page + 26])
+        let end = page + 27 + segments + bytes[(page + 27)..<(page + 27 + segments)].reduce(0) { $0 + Int($1) }
+        for index in 22..<26 { bytes[page + index] = 0 }
+        var crc: UInt32 = 0
+        for byte in bytes[page..<end] {
+            crc ^= UInt32(byte) << 24
+            for _ in 0..<8 { crc = crc & 0x8000_0000 != 0 ? (crc << 1) ^ 0x04C1_1DB7 : crc << 1 }
+        }
+        for index in 0..<4 { bytes[page + 22 + index] = UInt8((crc >> (8 * UInt32(index))) & 0xFF) }
+    }
+
+    /// Several recordings of one new call at once (each leg's, as a phone system sends them): all kept.
+    @Test func recordingsOfOneNewCallArrivingTogetherAreAllKept() async throws {
+        let files = try Recordings()
+        let wav = try files.bytes("mulaw.wav")
+        try await withAPI { api, collector, password in
+            try await api.logIn(password)
+            let token = try #require(
+                try await api.send(.post, "/api/v1/admin/integrations", json: #"{"name":"pbx"}"#).json["token"] as? String)
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for leg in 0..<6 {
+                    var body = wav
+                    body.append(UInt8(leg))  // a different file per leg (a byte after the RIFF's end)
+                    group.addTask { try await Self.put(api, token, "/api/v1/voice/new-call/leg-\(leg)", body).status }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.sorted() == Array(repeating: 201, count: 6) || statuses.contains(503), "\(statuses)")
+            #expect(!statuses.contains(409), "no leg lost to the race that makes the call's collection: \(statuses)")
+            #expect(try await collector.voice.list(interactionId: "new-call").count == statuses.filter { $0 == 201 }.count)
+        }
+    }
+
     @Test func brokenTruncatedMislabelledAndUnsupportedFilesAreRefusedWithTheProblemNamed() async throws {
         let files = try Recordings()
         try await withAPI { api, collector, password in
@@ -146,7 +194,15 @@ struct VoiceIngestTests {
             flipped[opus.count / 2] ^= 0x40
             var lying = wav
             lying[32] = 7  // the block alignment no longer matches 16-bit mono
+            // A forged last page: a granule position of 2^62 (with a CRC that matches), which must not
+            // overflow into a crash.
+            var forged = opus
+            let last = try #require(Self.lastPage(forged))
+            for index in 0..<8 { forged[last + 6 + index] = index == 7 ? 0x40 : 0 }
+            Self.fixCRC(&forged, page: last)
             let cases: [(String, [UInt8], String?, [String: String], Int, String)] = [
+                ("a granule from another age", forged, "audio/ogg", [:], 422, "more than a day of audio"),
+                ("start in 1970", wav, "audio/wav", ["X-Voice-Start": "1970-01-01T00:00:00Z"], 400, "between 2000 and 2099"),
                 ("truncated WAV", Array(wav.prefix(wav.count - 1000)), "audio/wav", [:], 422, "truncated WAV"),
                 ("WAV header only", Array(wav.prefix(44)), "audio/wav", [:], 422, "truncated WAV"),
                 ("self-contradicting header", lying, "audio/wav", [:], 422, "contradicts itself"),

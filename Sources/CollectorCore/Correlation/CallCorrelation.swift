@@ -9,8 +9,8 @@ import SQLKit
 ///    screen: the agent's manifest lists it, from a workstation with a leg of the call).
 /// 2. **sip-call-id**: a voice recording whose SIP Call-ID is one of the call's (a softphone call's
 ///    leg, or an event's `sip_call_id` attribute), unless it names a call of its own in the catalog.
-/// 3. **agent-time**: a voice recording of no catalogued call whose agent had a leg of this call at
-///    that time (the call with the largest overlap wins, so one recording lands in one call); a screen
+/// 3. **agent-time**: a voice recording of no catalogued call, from the call's own phone system
+///    (agent ids are only unique within one), whose agent had a leg of this call at that time (the call with the largest overlap wins, so one recording lands in one call); a screen
 ///    segment recorded for no call (record-always) at a workstation of the call, inside one of its legs.
 ///    Times from workstations are first put on the collector's clock with the offset measured then.
 extension Collector {
@@ -42,7 +42,7 @@ extension Collector {
         if callClock != nil { sipIds.formUnion(call.legs.map(\.legId)) }
         if !sipIds.isEmpty {
             let rows = try await catalog.sql.raw(
-                "SELECT * FROM voice_recordings WHERE sip_call_id IN (\(binds: Array(sipIds).sorted())) LIMIT 1000"
+                "SELECT * FROM voice_recordings WHERE sip_call_id IN (\(binds: Array(sipIds).sorted())) ORDER BY started_at, id LIMIT 1000"
             ).all().map(VoiceRecordings.record)
             for record in rows where !taken.contains(record.id) {
                 guard try await !hasCall(record.integration, record.interactionId) else { continue }
@@ -56,9 +56,10 @@ extension Collector {
         if !agents.isEmpty {
             let rows = try await catalog.sql.raw(
                 """
-                SELECT * FROM voice_recordings WHERE agent_id IN (\(binds: Array(agents).sorted()))
+                SELECT * FROM voice_recordings WHERE integration = \(bind: call.integration)
+                AND agent_id IN (\(binds: Array(agents).sorted()))
                 AND started_at >= \(bind: Timestamp.string(windowStart)) AND started_at <= \(bind: Timestamp.string(windowEnd))
-                LIMIT 1000
+                ORDER BY started_at, id LIMIT 1000
                 """
             ).all().map(VoiceRecordings.record)
             for record in rows where !taken.contains(record.id) {
@@ -109,6 +110,7 @@ extension Collector {
         let rows = try await catalog.sql.raw(
             """
             SELECT integration, interaction_id, started_at, ended_at FROM call_legs WHERE agent = \(bind: agent)
+            AND integration = \(bind: record.integration)
             AND started_at <= \(bind: Timestamp.string(end))
             AND started_at >= \(bind: Timestamp.string(start.addingTimeInterval(-12 * 3600)))
             ORDER BY started_at, interaction_id LIMIT 200

@@ -52,7 +52,9 @@ public struct ClockOffsets: Sendable {
             let at = Timestamp.date(try last.decode(column: "measured_at", as: String.self)) ?? .distantPast
             let offset = try last.decode(column: "offset_ms", as: Int64.self)
             let uncertainty = try last.decode(column: "uncertainty_ms", as: Int64.self)
-            let moved = abs(offset - offsetMs) > Self.keepStep
+            // A move counts only beyond what the two measurements' own uncertainties explain: a noisy
+            // measurement must not replace a precise one just for being different.
+            let moved = abs(offset - offsetMs) > max(Self.keepStep, uncertaintyMs + uncertainty)
             let sharper = uncertaintyMs * 2 < uncertainty
             guard moved || sharper || time.timeIntervalSince(at) >= 3600 else { return }
         }
@@ -107,6 +109,8 @@ public struct ClockOffsets: Sendable {
         let span = b.measuredAt.timeIntervalSince(a.measuredAt)
         let share = span > 0 ? time.timeIntervalSince(a.measuredAt) / span : 0
         let offset = Double(a.offsetMs) + Double(b.offsetMs - a.offsetMs) * share
-        return Correction(offsetMs: Int64(offset.rounded()), uncertaintyMs: max(a.uncertaintyMs, b.uncertaintyMs))
+        // Between two kept rows the offset may have wandered by up to `keepStep` without a row of its own.
+        return Correction(
+            offsetMs: Int64(offset.rounded()), uncertaintyMs: max(a.uncertaintyMs, b.uncertaintyMs) + Self.keepStep)
     }
 }

@@ -21,12 +21,15 @@ enum CorrelationSchema {
             [
                 // Calls whose recordings must be matched again: one row per call, however often it is
                 // touched before the job gets to it. A worker leases rows (claimed_until) and finishes only
-                // the version it read (due_at), so a call touched while it worked is done again.
+                // the version it read, so a call touched while it worked is done again; a call whose
+                // correlation fails waits longer each attempt (due_at) without holding up the others.
                 """
                 CREATE TABLE correlation_queue (
                     integration TEXT NOT NULL,
                     interaction_id TEXT NOT NULL,
                     due_at TEXT NOT NULL,
+                    version BIGINT NOT NULL,
+                    attempts BIGINT NOT NULL,
                     claimed_by TEXT,
                     claimed_until TEXT,
                     PRIMARY KEY (integration, interaction_id)

@@ -27,9 +27,10 @@ public struct CorrelationJob: Sendable {
         for call in calls {
             try await database.raw(
                 """
-                INSERT INTO correlation_queue (integration, interaction_id, due_at)
-                VALUES (\(bind: call.integration), \(bind: call.interaction), \(bind: now))
-                ON CONFLICT (integration, interaction_id) DO UPDATE SET due_at = excluded.due_at
+                INSERT INTO correlation_queue (integration, interaction_id, due_at, version, attempts)
+                VALUES (\(bind: call.integration), \(bind: call.interaction), \(bind: now), 1, 0)
+                ON CONFLICT (integration, interaction_id) DO UPDATE SET due_at = excluded.due_at,
+                    version = correlation_queue.version + 1, attempts = 0
                 """
             ).run()
         }
@@ -56,36 +57,57 @@ public struct CorrelationJob: Sendable {
                 SELECT integration, interaction_id FROM correlation_queue
                 WHERE due_at <= \(bind: at) AND (claimed_until IS NULL OR claimed_until < \(bind: at))
                 ORDER BY due_at LIMIT \(bind: Self.batch)\(lock))
-            RETURNING integration, interaction_id, due_at
+            RETURNING integration, interaction_id, version, attempts
             """
         ).all().map {
             (
                 integration: try $0.decode(column: "integration", as: String.self),
                 interaction: try $0.decode(column: "interaction_id", as: String.self),
-                due: try $0.decode(column: "due_at", as: String.self)
+                version: try $0.decode(column: "version", as: Int64.self),
+                attempts: try $0.decode(column: "attempts", as: Int64.self)
             )
         }
+        var failures: [String] = []
         for item in leased {
-            try await correlate(integration: item.integration, interaction: item.interaction, now: now)
-            // Done with the version read; a call touched meanwhile (a newer due_at) stays, unleased.
-            try await catalog.transaction { database in
-                try await database.raw(
+            let key: SQLQueryString =
+                "integration = \(bind: item.integration) AND interaction_id = \(bind: item.interaction) AND claimed_by = \(bind: worker)"
+            // The lease runs from this item, not from the batch's start: a slow batch is never done twice.
+            try await catalog.sql.raw(
+                "UPDATE correlation_queue SET claimed_until = \(bind: Timestamp.string(Date().addingTimeInterval(Self.leaseSeconds))) WHERE "
+                    + key
+            ).run()
+            do {
+                try await correlate(integration: item.integration, interaction: item.interaction, now: now)
+            } catch {
+                // This call waits (1 s, 2 s, … 10 min) and the rest of the batch goes on.
+                let wait = min(pow(2, Double(item.attempts)), 600)
+                try await catalog.sql.raw(
                     """
-                    DELETE FROM correlation_queue WHERE integration = \(bind: item.integration)
-                    AND interaction_id = \(bind: item.interaction) AND due_at = \(bind: item.due)
-                    AND claimed_by = \(bind: worker)
-                    """
+                    UPDATE correlation_queue SET claimed_by = NULL, claimed_until = NULL, attempts = attempts + 1,
+                        due_at = \(bind: Timestamp.string(Date().addingTimeInterval(wait)))
+                    WHERE
+                    """ + key
                 ).run()
+                failures.append("\(item.interaction): \(error)")
+                continue
+            }
+            // Done with the version read; a call touched meanwhile (a newer version) stays, unleased.
+            try await catalog.transaction { database in
+                try await database.raw("DELETE FROM correlation_queue WHERE " + key + " AND version = \(bind: item.version)")
+                    .run()
                 try await database.raw(
-                    """
-                    UPDATE correlation_queue SET claimed_by = NULL, claimed_until = NULL
-                    WHERE integration = \(bind: item.integration) AND interaction_id = \(bind: item.interaction)
-                    AND claimed_by = \(bind: worker)
-                    """
+                    "UPDATE correlation_queue SET claimed_by = NULL, claimed_until = NULL WHERE " + key
                 ).run()
             }
         }
+        if let failure = failures.first {
+            throw CorrelationFailure(description: "\(failures.count) call(s) could not be matched, retried later: \(failure)")
+        }
         return leased.count
+    }
+
+    public struct CorrelationFailure: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// One call: its links replaced by what the catalog says now. A key that is no catalogued call (a
@@ -136,6 +158,21 @@ public struct CorrelationJob: Sendable {
                     ON CONFLICT (integration, interaction_id, kind, object_id) DO NOTHING
                     """
                 ).run()
+            }
+            // A voice recording belongs to one call: another call that still lists one of these (it was its
+            // best match until this call came) is matched again, and lets it go.
+            let voiceIds = timeline.voice.map(\.id)
+            if !voiceIds.isEmpty {
+                let holders = try await database.raw(
+                    """
+                    SELECT DISTINCT integration, interaction_id FROM call_links WHERE kind = 'voice'
+                    AND object_id IN (\(binds: voiceIds)) AND NOT (integration = \(bind: integration)
+                    AND interaction_id = \(bind: interaction))
+                    """
+                ).all().map {
+                    (try $0.decode(column: "integration", as: String.self), try $0.decode(column: "interaction_id", as: String.self))
+                }
+                try await Self.enqueue(holders, in: database)
             }
             try await database.raw(
                 """

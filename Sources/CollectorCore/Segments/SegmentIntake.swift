@@ -29,6 +29,8 @@ extension Collector {
         if let existing = try await segments.find(
             agentId: agent.id, sequence: manifest.sequence, manifestSha256: manifestSha256)
         {
+            // As for voice: a report retried after a crash between its row and its queue entry.
+            try await enqueueCorrelation(of: manifest)
             return .duplicate(existing)
         }
         guard let nodePath = try await nodePaths.resolve(agent.nodePath) else {
@@ -43,7 +45,7 @@ extension Collector {
         let recorded = try await segments.record(
             record, manifestText: String(decoding: bytes, as: UTF8.self),
             by: Actor(name: "agent:\(agent.id)", source: source))
-        if case .added = recorded { try await enqueueCorrelation(of: manifest) }
+        try await enqueueCorrelation(of: manifest)
         return recorded
     }
 

@@ -75,7 +75,13 @@ struct BuiltinTargetStorage: TargetStorage {
             let collection = StorePath(components: Array(path.prefix(depth)))
             switch try store.kind(collection) {
             case .collection: continue
-            case .missing: try store.makeCollection(collection)
+            case .missing:
+                // Two uploads to one new call make its collection at once: the loser finds it made.
+                do {
+                    try store.makeCollection(collection)
+                } catch {
+                    guard case .collection = try store.kind(collection) else { throw error }
+                }
             case .file: throw StorageReadError("\(describe(Array(path.prefix(depth)))) is a file, not a collection")
             }
         }

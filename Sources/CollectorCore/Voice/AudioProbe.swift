@@ -134,25 +134,28 @@ enum WAVReader {
             throw AudioRefusal(
                 .invalid, "truncated WAV: its RIFF header says \(riffSize + 8) bytes, the body has \(bytes.count)")
         }
+        // Chunks are read within the RIFF's own size; bytes after it (a tag some writers append) are not audio.
+        let end = riffSize + 8
         var offset = 12
         var format: (codec: AudioFacts.Codec, channels: Int, rate: Int, blockAlign: Int)?
-        while offset + 8 <= bytes.count {
+        while offset + 8 <= end {
             guard let id = reader.tag(offset), let size = reader.u32(offset + 4) else { break }
             let body = offset + 8
             switch id {
             case "fmt ":
-                guard size >= 16, body + size <= bytes.count else {
+                guard size >= 16, body + size <= end else {
                     throw AudioRefusal(.invalid, "truncated WAV: its fmt chunk is cut short")
                 }
+                guard format == nil else { throw AudioRefusal(.invalid, "a WAV with two fmt chunks") }
                 format = try Self.format(reader, at: body, size: size)
             case "data":
                 guard let format else {
                     throw AudioRefusal(.invalid, "a WAV whose data comes before its fmt chunk")
                 }
-                guard body + size <= bytes.count else {
+                guard body + size <= end else {
                     throw AudioRefusal(
                         .invalid,
-                        "truncated WAV: its data chunk says \(size) bytes, \(bytes.count - body) are there")
+                        "truncated WAV: its data chunk says \(size) bytes, \(end - body) are there")
                 }
                 guard size > 0 else { throw AudioRefusal(.invalid, "a WAV without audio (its data chunk is empty)") }
                 guard size % format.blockAlign == 0 else {
@@ -165,7 +168,9 @@ enum WAVReader {
                     container: .wav, codec: format.codec, channels: format.channels, sampleRate: format.rate,
                     durationMs: frames * 1000 / Int64(format.rate))
             default:
-                break
+                guard body + size <= end else {
+                    throw AudioRefusal(.invalid, "truncated WAV: its \(OutsideText.bounded(id, limit: 4)) chunk runs past the file")
+                }
             }
             // Chunks are padded to an even size.
             offset = body + size + (size & 1)
@@ -204,7 +209,7 @@ enum WAVReader {
                 "WAV format tag \(tag) is not taken: send PCM 16-bit (1), A-law (6) or µ-law (7), or Ogg/Opus")
         }
         guard (1...8).contains(channels) else {
-            throw AudioRefusal(.invalid, "a WAV with \(channels) channels; 1 to 8 are taken")
+            throw AudioRefusal(.invalid, "a WAV with \(channels) channel\(channels == 1 ? "" : "s"); 1 to 8 are taken")
         }
         guard (4000...192_000).contains(rate) else {
             throw AudioRefusal(.invalid, "a WAV at \(rate) Hz; 4 000 to 192 000 Hz are taken")

@@ -65,11 +65,24 @@ enum OggOpusReader {
                 guard (1...8).contains(channels) else {
                     throw AudioRefusal(.invalid, "an Opus stream with \(channels) channels; 1 to 8 are taken")
                 }
+                // Mapping family 0 is mono or stereo (RFC 7845, 5.1.1); more channels need a mapping table.
+                guard head[18] != 0 || channels <= 2 else {
+                    throw AudioRefusal(.invalid, "an Opus stream of \(channels) channels without a channel mapping")
+                }
             }
             serial = pageSerial
             expectedSequence += 1
-            // -1 marks a page on which no packet ends.
-            if granule != UInt64.max { lastGranule = granule }
+            // -1 marks a page on which no packet ends. A granule position is a sample count at 48 kHz: more
+            // than a day's worth is a forged file, refused before any arithmetic can overflow.
+            if granule != UInt64.max {
+                guard granule <= Self.maxGranule else {
+                    throw AudioRefusal(.invalid, "the Ogg page at byte \(offset) claims more than a day of audio")
+                }
+                guard granule >= lastGranule else {
+                    throw AudioRefusal(.invalid, "the Ogg page at byte \(offset) goes back in time (its granule position falls)")
+                }
+                lastGranule = granule
+            }
             ended = flags & 0x04 != 0
             offset = end
         }
@@ -78,8 +91,11 @@ enum OggOpusReader {
         guard samples > 0 else { throw AudioRefusal(.invalid, "an Opus stream without audio") }
         return AudioFacts(
             container: .ogg, codec: .opus, channels: channels, sampleRate: 48_000,
-            durationMs: Int64(samples * 1000 / 48_000))
+            durationMs: Int64(samples / 48))
     }
+
+    /// A day at 48 kHz.
+    static let maxGranule: UInt64 = 48_000 * 86_400
 
     /// Ogg's CRC-32: polynomial 0x04C11DB7, not reflected, initial 0, over the page with its CRC
     /// field taken as zero.

@@ -50,6 +50,9 @@ extension Collector {
         public var refused: [VoiceSidecars.Problem] = []
         /// Sidecars whose media has not arrived yet.
         public var waiting = 0
+        /// Pairs left for the next pass because something an admin can fix stopped them (no active
+        /// recording key, no node path, the storage down).
+        public var failed: [VoiceSidecars.Problem] = []
     }
 
     /// One pass over every integration's drop area.
@@ -61,16 +64,40 @@ extension Collector {
         let integrations = Dictionary(
             try await integrations.list().filter { $0.revokedAt == nil }.map { ($0.name, $0) }) { first, _ in first }
         for name in try store.children(root) where integrations[name] != nil {
-            for sidecar in try Self.sidecars(in: store, under: [VoiceDrop.root, name]) {
-                try await pickUp(sidecar, integration: name, store: store, now: now, into: &pass)
+            let (sidecars, files) = try Self.drops(in: store, under: [VoiceDrop.root, name])
+            var named = Set<[String]>()
+            for sidecar in sidecars {
+                do {
+                    named.formUnion(try await pickUp(sidecar, integration: name, store: store, now: now, into: &pass))
+                } catch {
+                    // One pair's trouble never holds up the others.
+                    pass.failed.append(.init(file: "/" + sidecar.joined(separator: "/"), message: "\(error)"))
+                }
+            }
+            // Media no sidecar names, an hour on: kept sealed in refused/, not left in clear.
+            for file in files where !named.contains(file) {
+                let url = store.url(StorePath(components: file))
+                let age = (try? FileManager.default.attributesOfItem(atPath: url.path)[.modificationDate] as? Date)
+                    .map { now.timeIntervalSince($0) } ?? 0
+                guard age > VoiceDrop.mediaWaitSeconds else { continue }
+                do {
+                    let problem = "no sidecar named it within an hour"
+                    try await refuse(
+                        file, bytes: FileManager.default.contents(atPath: url.path), sidecar: nil, because: problem,
+                        store: store)
+                    pass.refused.append(.init(file: "/" + file.joined(separator: "/"), message: problem))
+                } catch {
+                    pass.failed.append(.init(file: "/" + file.joined(separator: "/"), message: "\(error)"))
+                }
             }
         }
         return pass
     }
 
-    /// Sidecars in a drop area, at most three collections deep, `refused/` left out.
-    static func sidecars(in store: BuiltinStore, under area: [String]) throws -> [[String]] {
+    /// Sidecars and other files in a drop area, at most three collections deep, `refused/` left out.
+    static func drops(in store: BuiltinStore, under area: [String]) throws -> (sidecars: [[String]], files: [[String]]) {
         var found: [[String]] = []
+        var files: [[String]] = []
         var pending: [([String], Int)] = [(area, 0)]
         while let (directory, depth) = pending.popLast() {
             for child in try store.children(StorePath(components: directory)) {
@@ -80,17 +107,20 @@ extension Collector {
                     pending.append((path, depth + 1))
                 case .file where child.hasSuffix(".voice.json") || child == "recording.json":
                     found.append(path)
+                case .file:
+                    files.append(path)
                 default:
                     break
                 }
             }
         }
-        return found.sorted { $0.joined(separator: "/") < $1.joined(separator: "/") }
+        return (found.sorted { $0.joined(separator: "/") < $1.joined(separator: "/") }, files)
     }
 
+    /// One sidecar and its media; returns the media paths it names (for the orphan sweep).
     private func pickUp(
         _ sidecar: [String], integration: String, store: BuiltinStore, now: Date, into pass: inout DropPass
-    ) async throws {
+    ) async throws -> Set<[String]> {
         let directory = Array(sidecar.dropLast())
         let sidecarFile = store.url(StorePath(components: sidecar)).path
         var items: [(media: String, metadata: VoiceMetadata?, problem: String?)] = []
@@ -123,12 +153,22 @@ extension Collector {
             }
         }
         var settled = true
+        var named = Set<[String]>()
         for item in items {
             let mediaPath = directory + [item.media]
+            named.insert(mediaPath)
             let hasMedia = !item.media.isEmpty && (try? store.kind(StorePath(components: mediaPath))).map {
                 if case .file = $0 { true } else { false }
             } == true
             var problem = item.problem
+            // Picked up on an earlier pass (a GIR sidecar stays until every media it lists is done).
+            if !hasMedia, let metadata = item.metadata,
+                try await voice.list(interactionId: metadata.interactionId).contains(where: {
+                    $0.integration == integration && $0.legId == metadata.legId && $0.deliveredBy == "drop"
+                })
+            {
+                continue
+            }
             if problem == nil, !hasMedia {
                 let age = (try? FileManager.default.attributesOfItem(atPath: sidecarFile)[.modificationDate] as? Date)
                     .map { now.timeIntervalSince($0) } ?? 0
@@ -148,10 +188,12 @@ extension Collector {
                     pass.imported.append(ingested.record)
                     try? store.remove(StorePath(components: mediaPath))
                     continue
-                } catch let error as CollectorError where error.kind != .busy {
+                } catch let error as CollectorError where Self.refusals.contains(error.kind) {
                     problem = error.description
+                } catch {
+                    // What an admin can fix (no recording key, no node path, the storage down): next pass.
+                    pass.failed.append(.init(file: "/" + mediaPath.joined(separator: "/"), message: "\(error)"))
                 }
-                // Anything else (storage down, catalog busy) is tried again on the next pass.
             }
             guard let problem else {
                 settled = false
@@ -161,18 +203,25 @@ extension Collector {
             pass.refused.append(.init(file: "/\(mediaPath.joined(separator: "/"))", message: problem))
         }
         if settled { try? store.remove(StorePath(components: sidecar)) }
+        return named
     }
 
+    /// What is wrong with the file itself: no later pass could take it.
+    static let refusals: Set<CollectorError.Kind> = [.invalid, .unprocessable, .unsupportedMedia, .tooLarge]
+
     /// Keeps what could not be catalogued where an admin finds it, the media sealed.
-    private func refuse(_ media: [String], bytes: Data?, sidecar: [String], because problem: String, store: BuiltinStore)
+    private func refuse(_ media: [String], bytes: Data?, sidecar: [String]?, because problem: String, store: BuiltinStore)
         async throws
     {
         let area = Array(media.prefix(2)) + [VoiceDrop.refused]
         let storage = BuiltinTargetStorage(store: store)
-        let name = media.last.flatMap { $0.isEmpty ? nil : $0 } ?? sidecar.last!
+        let name = media.last.flatMap { $0.isEmpty ? nil : $0 } ?? sidecar?.last ?? "unnamed"
         let stamp = Timestamp.now().replacingOccurrences(of: ":", with: "")
         if let bytes {
             let recipients = try await recordingKeys.active().map { try SealingRecipient(certificatePEM: $0.certificatePEM) }
+            guard !recipients.isEmpty else {
+                throw CollectorError(.conflict, "no active recording key to keep a refused recording sealed: recorder-collector keys add")
+            }
             let sealed = try await Collector.onThreadPool { try SegmentSealer.seal([UInt8](bytes), for: recipients) }
             try await Collector.onThreadPool { try storage.write(sealed, to: area + ["\(stamp)-\(name).p7m"]) }
             try? store.remove(StorePath(components: media))
@@ -180,7 +229,7 @@ extension Collector {
         try await Collector.onThreadPool {
             try storage.write(Array("\(problem)\n".utf8), to: area + ["\(stamp)-\(name).error.txt"])
         }
-        if let copy = FileManager.default.contents(atPath: store.url(StorePath(components: sidecar)).path) {
+        if let sidecar, let copy = FileManager.default.contents(atPath: store.url(StorePath(components: sidecar)).path) {
             try await Collector.onThreadPool { try storage.write([UInt8](copy), to: area + ["\(stamp)-\(sidecar.last!)"]) }
         }
     }

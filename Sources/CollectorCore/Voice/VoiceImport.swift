@@ -21,8 +21,8 @@ extension Collector {
         var report = VoiceImportReport()
         let (found, problems) = VoiceSidecars.scan(directory)
         report.problems = problems
-        if let integration, try await integrations.list().contains(where: { $0.name == integration }) == false {
-            throw CollectorError(.notFound, "no integration \(integration) (admin integration list)")
+        if let integration, try await integrations.list().contains(where: { $0.name == integration && $0.revokedAt == nil }) == false {
+            throw CollectorError(.notFound, "no integration \(integration) that is not revoked (admin integration list)")
         }
         for item in found {
             let file: String
@@ -31,6 +31,10 @@ extension Collector {
             do {
                 (file, owner, metadata) = try await resolve(item, integration: integration, workstation: workstation, timeZone: timeZone)
                 let validated = try metadata.validated { "\($0) (from \((file as NSString).lastPathComponent))" }
+                // Only files that are what they say: a link could make an import read anything on the machine.
+                guard Self.isPlainFile(file) else {
+                    throw CollectorError(.invalid, "the media is a link or not a regular file; only regular files are imported")
+                }
                 let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
                 guard size <= Collector.maximumVoiceBytes else {
                     throw CollectorError(.tooLarge, "\(size) bytes; a voice recording is at most \(Collector.maximumVoiceBytes >> 20) MB")
@@ -121,17 +125,29 @@ extension Collector {
     /// start with the call; measured well under this in the softphone test).
     static let dumpOpenDelayMs: Int64 = 100
 
-    /// `2026-12-01T18:42:05` in `zone`.
+    /// `2026-12-01T18:42:05` in `zone`; a date that does not exist (month 13, 30 February) is refused,
+    /// not rolled over into another day.
     static func instant(_ local: String, in zone: TimeZone) throws -> Date {
         let parts = local.split(whereSeparator: { "-T:".contains($0) }).compactMap { Int($0) }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
-        guard parts.count == 6,
-            let date = calendar.date(
-                from: DateComponents(
-                    year: parts[0], month: parts[1], day: parts[2], hour: parts[3], minute: parts[4], second: parts[5]))
-        else { throw CollectorError(.invalid, "\(local) is not a local time") }
+        let wanted = parts.count == 6
+            ? DateComponents(year: parts[0], month: parts[1], day: parts[2], hour: parts[3], minute: parts[4], second: parts[5])
+            : DateComponents()
+        guard parts.count == 6, let date = calendar.date(from: wanted) else {
+            throw CollectorError(.invalid, "\(local) is not a local time")
+        }
+        let back = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        guard back.year == parts[0], back.month == parts[1], back.day == parts[2], back.minute == parts[4],
+            back.second == parts[5]
+        else { throw CollectorError(.invalid, "\(local) is not a date that exists") }
         return date
+    }
+
+    /// A regular file, not a link to one.
+    static func isPlainFile(_ path: String) -> Bool {
+        var status = stat()
+        return lstat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG
     }
 
     /// The workstation's leg going on at `time` whose start is nearest it (a dump opens when the call's

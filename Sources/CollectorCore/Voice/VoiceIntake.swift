@@ -26,6 +26,10 @@ extension Collector {
         if let existing = try await voice.find(
             integration: integration, interactionId: metadata.interactionId, legId: metadata.legId, sha256: sha256)
         {
+            // A retry after a crash between the row and its queue entry: queued again (harmless otherwise).
+            try await catalog.transaction {
+                try await CorrelationJob.enqueue([(integration, metadata.interactionId)], in: $0)
+            }
             return VoiceIngested(record: existing, added: false)
         }
         let facts: AudioFacts
@@ -116,6 +120,12 @@ extension Collector {
             ).first()?.decode(column: "workstation", as: String.self)
         }
         guard let workstation else { return "/" }
-        return (try? await agents.get(workstation).nodePath) ?? "/"
+        // A workstation revoked and removed since is the only reason to fall back: a failing catalog
+        // must not put the file on another node path's storage.
+        do {
+            return try await agents.get(workstation).nodePath
+        } catch let error as CollectorError where error.kind == .notFound {
+            return "/"
+        }
     }
 }

@@ -62,7 +62,7 @@ public struct VoiceMetadata: Sendable, Equatable {
         }
         copy.interactionId = try text(interactionId, "interaction_id")
         copy.legId = try text(legId, "leg_id")
-        guard let start = Timestamp.date(startedAt) else {
+        guard let start = Timestamp.date(startedAt), (2000...2099).contains(Int(startedAt.prefix(4)) ?? 0) else {
             throw CollectorError(
                 .invalid,
                 "\(name("started_at")) must be an RFC 3339 time with a zone between 2000 and 2099, e.g. 2026-11-23T12:00:00.250Z, found \"\(OutsideText.bounded(startedAt, limit: 40))\""

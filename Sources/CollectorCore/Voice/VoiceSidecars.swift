@@ -57,6 +57,11 @@ public enum VoiceSidecars {
 
     /// A GIR `recording.json`: one metadata per media file.
     static func gir(_ path: String) throws -> [Found] {
+        guard Collector.isPlainFile(path) else { throw Unreadable(description: "a link or not a regular file; not read") }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size <= StrictJSON.maxDocumentBytes else {
+            throw Unreadable(description: "\(size) bytes; a recording.json is at most \(StrictJSON.maxDocumentBytes)")
+        }
         guard let data = FileManager.default.contents(atPath: path) else { throw Unreadable(description: "cannot read it") }
         let tree: JSONValue
         do {

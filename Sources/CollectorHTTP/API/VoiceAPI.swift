@@ -18,16 +18,20 @@ struct VoiceAPI {
         router.put("api/v1/voice/:interaction/:leg") { request, context -> EditedResponse<VoiceRecord> in
             let integration = try await calls.authenticate(request, source: context.remoteAddress)
             let metadata = try Self.metadata(request, context)
-            guard slots.take() else {
-                throw CollectorError(.busy, "the collector is sealing other voice recordings; retry in a few seconds")
+            // The length first: a recording too large is refused before it holds a slot, and the length
+            // bounds how long the body may take.
+            guard let length = request.headers[.contentLength].flatMap({ Int($0) }) else {
+                throw CollectorError(.invalid, "send the recording with a Content-Length (a file's size is known)")
             }
-            defer { slots.give() }
-            let body: ByteBuffer
-            do {
-                body = try await request.body.collect(upTo: Collector.maximumVoiceBytes)
-            } catch {
+            guard length <= Collector.maximumVoiceBytes else {
                 throw CollectorError(.tooLarge, "a voice recording is at most \(Collector.maximumVoiceBytes >> 20) MB")
             }
+            guard slots.take() else {
+                throw CollectorError(
+                    .busy, "the collector is sealing other voice recordings; retry in a few seconds", retryAfterSeconds: 5)
+            }
+            defer { slots.give() }
+            let body = try await Self.collect(request, length: length)
             let ingested = try await collector.ingestVoice(
                 Array(buffer: body), contentType: request.headers[.contentType], metadata: metadata,
                 integration: integration.name, deliveredBy: "put")
@@ -36,6 +40,34 @@ struct VoiceAPI {
         let catalog = router.group("api/v1/calls").add(middleware: SessionAuthentication(users: collector.users))
         catalog.get(":interaction/voice") { _, context in
             Items(items: try await collector.voice.list(interactionId: try CallAPI.interaction(context)))
+        }
+    }
+
+    /// A sender slower than this gives its slot back: a trickle must not keep every other recording out.
+    static let slowestBytesPerSecond = 64 * 1024
+
+    /// The body, within 30 s plus its length at `slowestBytesPerSecond`.
+    static func collect(_ request: Request, length: Int) async throws -> ByteBuffer {
+        let limit = Duration.seconds(30 + length / slowestBytesPerSecond)
+        return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask {
+                do {
+                    return try await request.body.collect(upTo: Collector.maximumVoiceBytes)
+                } catch {
+                    throw CollectorError(.tooLarge, "a voice recording is at most \(Collector.maximumVoiceBytes >> 20) MB")
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let body = first else {
+                throw CollectorError(
+                    .invalid,
+                    "the recording did not arrive within \(limit.components.seconds) s (\(length) bytes at \(slowestBytesPerSecond / 1024) KiB/s or faster)")
+            }
+            return body
         }
     }
 

@@ -14,6 +14,7 @@ struct CorrelationService: Service {
         var failing = false
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
+                // A batch in which a call failed still did the others; its failure is logged once per outage.
                 while try await job.runOnce() > 0, !Task.isShuttingDownGracefully {}
                 if failing { logger.notice("the correlation job reads the catalog again") }
                 failing = false

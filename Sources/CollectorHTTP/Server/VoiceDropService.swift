@@ -12,6 +12,7 @@ struct VoiceDropService: Service {
 
     func run() async throws {
         var failing = false
+        var lastWait: String?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 let pass = try await collector.pickUpVoiceDrops()
@@ -22,6 +23,13 @@ struct VoiceDropService: Service {
                 for problem in pass.refused {
                     logger.warning("dropped voice recording refused", metadata: ["file": "\(problem.file)", "why": "\(problem.message)"])
                 }
+                // Retried every pass until an admin fixes it; said again only when it changes.
+                let wait = pass.failed.first.map { "\($0.file): \($0.message)" }
+                if let problem = pass.failed.first, wait != lastWait {
+                    logger.warning(
+                        "dropped voice recordings wait", metadata: ["count": "\(pass.failed.count)", "first": "\(problem.file)", "why": "\(problem.message)"])
+                }
+                lastWait = wait
                 if failing { logger.notice("voice drops are read again") }
                 failing = false
             } catch {

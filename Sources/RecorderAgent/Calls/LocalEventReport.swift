@@ -96,9 +96,14 @@ public final class LocalEventReport: Sendable {
         switch status {
         case 200:
             break
-        case 400, 409, 413:
-            // The collector will never take these (an event the contract refuses, a call over its
-            // event cap): drop them rather than block every later one.
+        case _ where Self.refusedForGood.contains(status) && batch.count > 1:
+            // The collector refuses a post whole: find the one it will never take, one event at a time,
+            // rather than drop the good ones with it.
+            for event in batch where !send([event]) { return false }
+            return true
+        case _ where Self.refusedForGood.contains(status):
+            // The collector will never take this one (an event the contract refuses, a call over its
+            // event cap): dropped, so it does not block every later one.
             logger.error(
                 "the collector refused this workstation's call events; they are dropped",
                 metadata: [
@@ -118,6 +123,10 @@ public final class LocalEventReport: Sendable {
         }
         return true
     }
+
+    /// Statuses no retry changes: the contract refuses an event, a call is over its event cap, a post
+    /// is too large.
+    static let refusedForGood: Set<Int> = [400, 409, 413]
 
     /// The whole list, written durably (it is small: a few hundred bytes per event).
     private func save(_ events: [CallEvent]) {

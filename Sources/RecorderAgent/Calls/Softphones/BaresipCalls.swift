@@ -99,6 +99,8 @@ struct BaresipCalls {
         let lines = Self.callLines(listing)
         var events: [CallEvent] = []
         for (id, call) in calls.sorted(by: { $0.key < $1.key }) {
+            // A call whose peer baresip did not say cannot be found in the listing: left as it is.
+            guard !call.peer.isEmpty else { continue }
             let same = lines.filter { $0.peer == call.peer }
             if same.isEmpty {
                 calls[id] = nil
