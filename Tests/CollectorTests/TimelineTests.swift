@@ -52,9 +52,11 @@ struct TimelineTests {
                 manifest.holds = [HoldInterval(leg: legA, from: "2026-12-01T10:05:10.000Z", to: "2026-12-01T10:05:20.000Z")]
                 manifest.pauseGaps = [.init(from: "2026-12-01T10:05:30.000Z", to: "2026-12-01T10:05:40.000Z", reason: "pci")]
             }
+            // ws-b records one of its monitors.
             let screenB = try b.nextSegment(callId: "call-1") { manifest in
                 manifest.legs = [legB]
                 manifest.durationMs = 30_000
+                manifest.monitor = "DP-1"
             }
             for part in order {
                 switch part {
@@ -121,6 +123,7 @@ struct TimelineTests {
         #expect((screenA.uncertaintyMs ?? 99) <= 40, "within lip-sync: \(String(describing: screenA.uncertaintyMs))")
         let screenB = try #require(timeline.screen.first { $0.agentId == "ws-b" })
         #expect(screenB.offsetMs == 60_000 && screenB.legs == ["leg-2"], "each agent's screen during its own leg")
+        #expect(screenB.monitor == "DP-1" && screenA.monitor == "screen")
         #expect(timeline.voice.first?.offsetMs == 500 && timeline.voice.first?.match.method == "interaction")
         #expect(timeline.bands.map(\.kind).contains("hold") && timeline.bands.contains { $0.kind == "transfer" && $0.fromMs == 60_000 })
         #expect(timeline.bands.contains { $0.kind == "pause" && $0.fromMs == 30_000 && $0.toMs == 40_000 })

@@ -114,6 +114,35 @@ struct VoiceImportTests {
         }
     }
 
+    /// A workstation five minutes fast: its dump's name is matched to the phone system's leg by the
+    /// name corrected with the measured offset, and not pinned to that leg's start (another clock).
+    @Test func aSkewedWorkstationsDumpFindsThePhoneSystemsLeg() async throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("skew-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        try Self.tool("sox", ["-n", "-r", "8000", "-c", "1", "-b", "16", "\(base)/dump-2026-12-01-10-10-01-dec.wav", "synth", "2", "sine", "300"])
+        try await withCollector(.sqlite) { collector in
+            let (pbx, _) = try await collector.integrations.create(name: "pbx", kind: .webhook, by: adminActor)
+            _ = try await SimulatedAgent(id: "ws-a", nodePath: "/").enrol(with: collector, actor: adminActor)
+            _ = try await collector.agentIdentities.set(integration: "pbx", externalId: "agent-7", agentId: "ws-a", by: adminActor)
+            let received = CallEvent.parseTime("2026-12-01T10:00:00Z")!
+            _ = try await collector.heartbeats.record(
+                AgentHeartbeat(
+                    sentAt: received.addingTimeInterval(300 - 0.005), roundTripMs: 10, state: .recording, spoolSegments: 0,
+                    spoolBytes: 0, lastError: nil, lastErrorAt: nil),
+                agentId: "ws-a", receivedAt: received)
+            let leg =
+                #"{"event_id":"e1","type":"leg.started","occurred_at":"2026-12-01T10:05:00.400Z","interaction_id":"call-s","leg_id":"leg-1","agent_id":"agent-7"}"#
+            _ = try await collector.callEvents.accept(Data(leg.utf8), from: pbx, source: "test")
+            let report = try await collector.importVoice(
+                from: URL(fileURLWithPath: base), integration: nil, workstation: "ws-a", timeZone: TimeZone(identifier: "UTC")!)
+            let record = try #require(report.imported.first, "\(report.problems)")
+            #expect(record.interactionId == "call-s" && record.integration == "pbx")
+            #expect(record.startedAt == "2026-12-01T10:10:01.500Z" && record.clockOf == "ws-a" && record.startUncertaintyMs == 500)
+            let timeline = try #require(try await collector.timeline("call-s", integration: "pbx"))
+            #expect(timeline.voice.first.map { abs($0.offsetMs - 1100) <= 20 } == true, "\(timeline.voice)")
+        }
+    }
+
     @Test func importingTwiceAddsNothingAndTheCommandSaysWhatWasLeft() async throws {
         let directory = try Self.directory()
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("collector-\(UUID().uuidString)")

@@ -77,7 +77,7 @@ public struct CallTimeline: Codable, Sendable, Equatable {
 
     public struct Screen: Codable, Sendable, Equatable {
         public var agentId: String
-        /// What was captured: `screen` (all monitors) until manifests name a monitor.
+        /// What was captured: the RandR monitor's name, or `screen` for the whole screen.
         public var monitor: String
         public var sequence: Int
         public var offsetMs: Int64

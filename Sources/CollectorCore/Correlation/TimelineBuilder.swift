@@ -75,7 +75,8 @@ public enum TimelineBuilder {
             guard let at = onCollector(manifest.firstFrameTime, clockOf: manifest.agentId) else { return nil }
             if let uncertainty = at.uncertainty { uncertainties.append(uncertainty) }
             return CallTimeline.Screen(
-                agentId: manifest.agentId, monitor: "screen", sequence: manifest.sequence, offsetMs: ms(at.date),
+                agentId: manifest.agentId, monitor: manifest.monitor ?? "screen", sequence: manifest.sequence,
+                offsetMs: ms(at.date),
                 durationMs: Int64(manifest.durationMs), width: manifest.width, height: manifest.height,
                 legs: (manifest.legs ?? []).map(\.legId), match: item.match, clockCorrectionMs: at.correction,
                 uncertaintyMs: at.uncertainty)

@@ -167,6 +167,11 @@ extension Collector {
             [manifest.durationMs, manifest.frameCount, manifest.width, manifest.height].allSatisfy { $0 >= 0 },
             "durations, frame counts and sizes cannot be negative")
         try check(manifest.callIds.count <= 100, "at most 100 call ids per segment")
+        if let monitor = manifest.monitor {
+            try check(
+                !monitor.isEmpty && monitor.unicodeScalars.count <= 64 && !monitor.unicodeScalars.contains(where: OutsideText.isUnsafe),
+                "monitor must be 1 to 64 characters without control or invisible ones")
+        }
         let legs = manifest.legs ?? []
         try check(legs.count <= 100, "at most 100 legs per segment, found \(legs.count)")
         try check((manifest.holds ?? []).count <= 1000, "at most 1000 hold intervals per segment")

@@ -97,7 +97,12 @@ extension Collector {
                 throw CollectorError(.invalid, "a baresip recording: say whose softphone wrote it with --workstation ID")
             }
             let start = try Self.instant(localTime, in: timeZone)
-            guard let leg = try await legAround(start, at: workstation) else {
+            // The name is the workstation's clock, as are its softphone's legs; a phone system's legs are
+            // on the reference clock, so they are compared with the name corrected by the measured offset.
+            let history = try await clockOffsets.history(agentId: workstation, from: start, to: start)
+            let offset = ClockOffsets.correction(atWorkstationTime: start, history: history)?.offsetMs ?? 0
+            let corrected = start.addingTimeInterval(-Double(offset) / 1000)
+            guard let leg = try await legAround(start, corrected: corrected, at: workstation) else {
                 throw CollectorError(
                     .notFound,
                     "no call of workstation \(workstation) was going on at \(Timestamp.string(start)); import it again once the call is catalogued"
@@ -108,7 +113,9 @@ extension Collector {
                 channelLayout: [role])
             // baresip names a dump by the second its call's audio started (truncated), on the workstation's
             // clock. A leg that started within that second is that start; otherwise the middle of it.
-            if leg.started >= start, leg.started < start.addingTimeInterval(1) {
+            if leg.integration.hasPrefix(Integrations.workstationPrefix), leg.started >= start,
+                leg.started < start.addingTimeInterval(1)
+            {
                 metadata.startedAt = Timestamp.string(leg.started)
                 metadata.startUncertaintyMs = Self.dumpOpenDelayMs
             } else {
@@ -151,24 +158,29 @@ extension Collector {
     }
 
     /// The workstation's leg going on at `time` whose start is nearest it (a dump opens when the call's
-    /// audio starts), within 5 s before its start and its end.
-    func legAround(_ time: Date, at workstation: String) async throws
+    /// audio starts), within 5 s before its start and its end. `time` is compared with the workstation's
+    /// own legs, `corrected` (on the reference clock) with a phone system's.
+    func legAround(_ time: Date, corrected: Date, at workstation: String) async throws
         -> (integration: String, interaction: String, leg: String, agent: String?, started: Date)?
     {
         let rows = try await catalog.sql.raw(
             """
             SELECT integration, interaction_id, leg_id, agent, started_at, ended_at FROM call_legs
-            WHERE workstation = \(bind: workstation) AND started_at <= \(bind: Timestamp.string(time.addingTimeInterval(5)))
-            AND started_at >= \(bind: Timestamp.string(time.addingTimeInterval(-12 * 3600)))
+            WHERE workstation = \(bind: workstation)
+            AND started_at <= \(bind: Timestamp.string(max(time, corrected).addingTimeInterval(5)))
+            AND started_at >= \(bind: Timestamp.string(min(time, corrected).addingTimeInterval(-12 * 3600)))
             ORDER BY started_at DESC LIMIT 50
             """
         ).all()
         var best: (integration: String, interaction: String, leg: String, agent: String?, started: Date, distance: TimeInterval)?
         for row in rows {
             guard let started = Timestamp.date(try row.decode(column: "started_at", as: String.self)) else { continue }
+            let own = try row.decode(column: "integration", as: String.self).hasPrefix(Integrations.workstationPrefix)
+            let reference = own ? time : corrected
             let ended = try row.decode(column: "ended_at", as: String?.self).flatMap(Timestamp.date)
-            if let ended, ended.addingTimeInterval(5) < time { continue }
-            let distance = abs(started.timeIntervalSince(time))
+            if let ended, ended.addingTimeInterval(5) < reference { continue }
+            if started > reference.addingTimeInterval(5) { continue }
+            let distance = abs(started.timeIntervalSince(reference))
             if best == nil || distance < best!.distance {
                 best = (
                     try row.decode(column: "integration", as: String.self),

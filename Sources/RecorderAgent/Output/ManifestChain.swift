@@ -77,7 +77,7 @@ public final class ManifestChain: Sendable {
                 durationMs: Int(segment.durationMs.rounded()), frameCount: segment.frameCount, width: segment.width,
                 height: segment.height, pauseGaps: segment.pauseGaps,
                 legs: segment.legs.isEmpty ? nil : segment.legs, holds: segment.holds.isEmpty ? nil : segment.holds,
-                endReason: segment.endReason.rawValue,
+                monitor: segment.monitor, endReason: segment.endReason.rawValue,
                 sealedSize: sealedBytes.count,
                 sealedSha256: ManifestVerification.sha256Hex(sealedBytes),
                 previousManifestSha256: head.lastManifestSha256)

@@ -39,4 +39,6 @@ public struct RecordedSegment: Sendable {
     }
     /// A pause that ended just before this segment began (the gap between it and the one before).
     public var pauseGaps: [SegmentManifest.PauseGap] = []
+    /// The monitor recorded, nil for the whole screen.
+    public var monitor: String?
 }

@@ -223,7 +223,7 @@ final class RecordingLoop {
             lastFrameOffsetMs: writer.lastTimestampMs, width: writer.width, height: writer.height,
             frameCount: writer.frameCount, endReason: reason, legs: legs,
             holds: holds(from: writer.startWallTimeNanos, to: MonotonicClock.wallTime(atMonotonic: end)),
-            pauseGaps: pendingGaps)
+            pauseGaps: pendingGaps, monitor: settings.monitor)
         pendingGaps = []
         endedHolds = []
         segment = nil

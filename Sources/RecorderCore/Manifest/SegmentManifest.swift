@@ -27,6 +27,9 @@ public struct SegmentManifest: Codable, Sendable, Equatable {
     public var legs: [CallLeg]?
     /// When its legs were on hold within the segment.
     public var holds: [HoldInterval]?
+    /// The RandR monitor captured (`recording.monitor`); nil for the whole screen (and, as an absent
+    /// key, in manifests from before it was written).
+    public var monitor: String?
     public var endReason: String
     public var sealedSize: Int
     public var sealedSha256: String
@@ -58,8 +61,8 @@ public struct SegmentManifest: Codable, Sendable, Equatable {
     public init(
         agentId: String, nodePath: String, callIds: [String], sequence: Int, segmentFile: String,
         firstFrameTime: String, lastFrameTime: String, durationMs: Int, frameCount: Int, width: Int, height: Int,
-        pauseGaps: [PauseGap] = [], legs: [CallLeg]? = nil, holds: [HoldInterval]? = nil, endReason: String,
-        sealedSize: Int, sealedSha256: String, previousManifestSha256: String?
+        pauseGaps: [PauseGap] = [], legs: [CallLeg]? = nil, holds: [HoldInterval]? = nil, monitor: String? = nil,
+        endReason: String, sealedSize: Int, sealedSha256: String, previousManifestSha256: String?
     ) {
         self.agentId = agentId
         self.nodePath = nodePath
@@ -75,6 +78,7 @@ public struct SegmentManifest: Codable, Sendable, Equatable {
         self.pauseGaps = pauseGaps
         self.legs = legs
         self.holds = holds
+        self.monitor = monitor
         self.endReason = endReason
         self.sealedSize = sealedSize
         self.sealedSha256 = sealedSha256

@@ -73,7 +73,7 @@ public final class BaresipControl: Sendable {
                     logger.notice("waiting for the softphone", metadata: ["control": "\(host):\(port)"])
                     waitingLogged = true
                 }
-                sleep(seconds: 2)
+                wait(seconds: 2)
                 continue
             }
             waitingLogged = false
@@ -93,7 +93,7 @@ public final class BaresipControl: Sendable {
             logger.notice(
                 "the softphone closed its control connection; reconnecting",
                 metadata: ["control": "\(host):\(port)", "after_seconds": "\(Int(pause))"])
-            sleep(seconds: pause)
+            wait(seconds: pause)
         }
     }
 
@@ -147,7 +147,7 @@ public final class BaresipControl: Sendable {
         _ = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
 
-    private func sleep(seconds: TimeInterval) {
+    private func wait(seconds: TimeInterval) {
         let until = Date().addingTimeInterval(seconds)
         while Date() < until, !stopped.load(ordering: .sequentiallyConsistent) {
             Thread.sleep(forTimeInterval: 0.1)
