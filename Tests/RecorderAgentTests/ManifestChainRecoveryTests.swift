@@ -29,6 +29,20 @@ struct ManifestChainRecoveryTests {
         try ManifestChain(stateDirectory: state, agentId: "ws-r", nodePath: "/")
     }
 
+    /// The monitor a segment was captured from goes into its signed manifest; the whole screen writes
+    /// no key, so older manifests keep their bytes.
+    @Test func theMonitorCapturedIsInTheManifest() throws {
+        let directory = try directory()
+        var one = segment(1)
+        one.monitor = "DP-1"
+        _ = try directory.write(one)
+        _ = try directory.write(segment(2))
+        let names = try FileManager.default.contentsOfDirectory(atPath: spool.path).filter { $0.hasSuffix(".json") }.sorted()
+        let texts = try names.map { try String(contentsOf: spool.appendingPathComponent($0), encoding: .utf8) }
+        #expect(texts.count == 2 && texts[0].contains(#""monitor":"DP-1""#) && !texts[1].contains("monitor"), "\(texts)")
+        #expect(try ManifestDirectoryVerifier.verify(directory: spool).isIntact, "signed with it")
+    }
+
     @Test func crashBetweenSealedFileAndManifestIsReattested() throws {
         let directory = try directory()
         _ = try directory.write(segment(1))

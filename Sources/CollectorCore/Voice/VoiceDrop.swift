@@ -137,6 +137,9 @@ extension Collector {
             do {
                 let data = FileManager.default.contents(atPath: sidecarFile) ?? Data()
                 let parsed = try StrictJSON.decode(VoiceDrop.Sidecar.self, from: data)
+                guard (parsed.version ?? 1) == 1 else {
+                    throw CollectorError(.invalid, "version \(parsed.version!) of the sidecar is not known; this collector reads version 1")
+                }
                 guard !parsed.media.isEmpty, !parsed.media.contains("/"), parsed.media != ".", parsed.media != "..",
                     !parsed.media.hasPrefix(".")
                 else { throw CollectorError(.invalid, "media must be the name of a file beside the sidecar") }
