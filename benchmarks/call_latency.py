@@ -80,6 +80,28 @@ def percentile(values, p):
     return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))]
 
 
+def start_display(binpath, size, scene, processes):
+    """A fresh Xvfb of `size` (e.g. 1280x720) drawing `scene`; returns its display name."""
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0", f"{size}x24", "-nolisten", "tcp", "-noreset"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    processes.append(xvfb)
+    display = ":" + xvfb.stdout.readline().strip()
+    processes.append(subprocess.Popen([f"{binpath}/x11-scene", "--display", display, "--scene", scene],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    return display
+
+
+def start_following_agent(binpath, state, display, log, processes):
+    """An enrolled agent waiting for calls on `display`, once its long poll is open."""
+    agent = subprocess.Popen([f"{binpath}/recorder-agent", "record", "--config", f"{state}/agent.json",
+                              "--display", display, "--follow-calls"], stdout=subprocess.DEVNULL,
+                             stderr=open(log, "w"))
+    processes.append(agent)
+    if not wait_for(log, "call events resynchronised"):
+        raise SystemExit(f"the agent of {state} did not connect: " + open(log).read())
+    return agent
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=30)
@@ -92,12 +114,7 @@ def main():
     data, state = f"{work}/collector", f"{work}/agent"
     processes = []
     try:
-        xvfb = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0", "1280x720x24", "-nolisten", "tcp",
-                                 "-noreset"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        processes.append(xvfb)
-        display = ":" + xvfb.stdout.readline().strip()
-        processes.append(subprocess.Popen([f"{binpath}/x11-scene", "--display", display, "--scene", "demo"],
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        display = start_display(binpath, "1280x720", "demo", processes)
         collector_out = f"{work}/collector.out"
         collector = subprocess.Popen([f"{binpath}/recorder-collector", "serve", "--data-dir", data, "--port", "0"],
                                      stdout=open(collector_out, "w"), stderr=open(f"{work}/collector.log", "w"))
@@ -119,12 +136,7 @@ def main():
         token = admin("integration", "add", "bench-pbx").strip().split("\n")[-1]
         admin("integration", "map", "bench-pbx", "agent-7", "--agent", "bench-ws")
         agent_log = f"{work}/agent.log"
-        agent = subprocess.Popen([f"{binpath}/recorder-agent", "record", "--config", f"{state}/agent.json",
-                                  "--display", display, "--follow-calls"], stdout=subprocess.DEVNULL,
-                                 stderr=open(agent_log, "w"))
-        processes.append(agent)
-        if not wait_for(agent_log, "call events resynchronised"):
-            raise SystemExit("the agent did not connect: " + open(agent_log).read())
+        agent = start_following_agent(binpath, state, display, agent_log, processes)
 
         # Waiting for calls, long poll open.
         time.sleep(5)
@@ -225,19 +237,9 @@ def main():
 
 def office_vs_ffmpeg(args, binpath, state, work, send, processes):
     """Calls starting and stopping on the office scene: the agent's CPU against ffmpeg's on the same display."""
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0", "1920x1080x24", "-nolisten", "tcp",
-                             "-noreset"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    processes.append(xvfb)
-    display = ":" + xvfb.stdout.readline().strip()
-    processes.append(subprocess.Popen([f"{binpath}/x11-scene", "--display", display, "--scene", "office"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    display = start_display(binpath, "1920x1080", "office", processes)
     log = f"{work}/agent-office.log"
-    agent = subprocess.Popen([f"{binpath}/recorder-agent", "record", "--config", f"{state}/agent.json",
-                              "--display", display, "--follow-calls"], stdout=subprocess.DEVNULL,
-                             stderr=open(log, "w"))
-    processes.append(agent)
-    if not wait_for(log, "call events resynchronised"):
-        raise SystemExit("the agent did not start again: " + open(log).read())
+    agent = start_following_agent(binpath, state, display, log, processes)
     time.sleep(3)
     cpu, started, recorded, index = cpu_seconds(agent.pid), time.time(), 0.0, 0
     while time.time() - started < args.office:

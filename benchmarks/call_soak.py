@@ -30,7 +30,7 @@ import threading
 import time
 import urllib.request
 
-from call_latency import build, percentile, utc_now, wait_for
+from call_latency import build, percentile, start_display, start_following_agent, utc_now, wait_for
 
 
 def main():
@@ -72,22 +72,12 @@ def main():
         agents = []
         for index in range(args.agents):
             name, state = f"soak-ws-{index}", f"{work}/agent-{index}"
-            xvfb = subprocess.Popen(["Xvfb", "-displayfd", "1", "-screen", "0", "320x240x24", "-nolisten", "tcp"],
-                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-            processes.append(xvfb)
-            display = ":" + xvfb.stdout.readline().strip()
-            processes.append(subprocess.Popen([f"{binpath}/x11-scene", "--display", display, "--scene", "demo"],
-                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            display = start_display(binpath, "320x240", "demo", processes)
             code = admin("enrolment-code", "create", "/soak").split("\t")[0]
             subprocess.run([f"{binpath}/recorder-agent", "enroll", "--collector", url, "--code", code, "--fingerprint",
                             fingerprint, "--agent-id", name, "--state-dir", state], check=True, capture_output=True)
             admin("integration", "map", "soak-pbx", f"agent-{index}", "--agent", name)
-            log = f"{work}/agent-{index}.log"
-            processes.append(subprocess.Popen([f"{binpath}/recorder-agent", "record", "--config", f"{state}/agent.json",
-                                               "--display", display, "--follow-calls"], stdout=subprocess.DEVNULL,
-                                              stderr=open(log, "w")))
-            if not wait_for(log, "call events resynchronised"):
-                raise SystemExit(f"agent {name} did not connect: " + open(log).read())
+            start_following_agent(binpath, state, display, f"{work}/agent-{index}.log", processes)
             agents.append(name)
         password = open(f"{data}/initial-admin-password").read().strip()
         session = json.loads(request("POST", "/api/v1/auth/login",

@@ -34,8 +34,7 @@ public struct CallCatalog: Sendable {
                 """
             ).all().map { row in
                 // A workstation's own events were delivered nowhere: they are that workstation's.
-                let own = integration.hasPrefix(Integrations.workstationPrefix)
-                    ? String(integration.dropFirst(Integrations.workstationPrefix.count)) : nil
+                let own = Integrations.workstationId(of: integration)
                 return ProjectedEvent(
                     integration: try row.decode(column: "integration", as: String.self),
                     event: try CallEvents.stored(row),

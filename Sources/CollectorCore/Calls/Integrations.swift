@@ -44,6 +44,11 @@ public struct Integrations: Sendable {
 
     public static let workstationPrefix = "workstation:"
 
+    /// The workstation whose own calls an integration holds (`workstation:{id}`), nil for a phone system's.
+    public static func workstationId(of integration: String) -> String? {
+        integration.hasPrefix(workstationPrefix) ? String(integration.dropFirst(workstationPrefix.count)) : nil
+    }
+
     /// Creates an integration; the token is returned this once.
     public func create(name: String, kind: Kind, workstationLogins: Bool = false, by actor: Actor) async throws
         -> (integration: Integration, token: String)

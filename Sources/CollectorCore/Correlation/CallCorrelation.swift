@@ -23,9 +23,7 @@ extension Collector {
 
     func timelineInputs(_ interactionId: String, integration: String?, now: Date) async throws -> TimelineInputs? {
         guard let call = try await calls.call(interactionId, integration: integration) else { return nil }
-        let callClock =
-            call.integration.hasPrefix(Integrations.workstationPrefix)
-            ? String(call.integration.dropFirst(Integrations.workstationPrefix.count)) : nil
+        let callClock = Integrations.workstationId(of: call.integration)
         let workstations = Set(call.legs.compactMap(\.workstation))
         let legStarts = call.legs.compactMap { $0.startedAt.flatMap(Timestamp.date) }
         let windowStart = (legStarts.min() ?? Timestamp.date(call.startedAt ?? "") ?? now).addingTimeInterval(-600)
@@ -138,8 +136,7 @@ extension Collector {
         clocks: [ClockOffsets.Measurement], callClock: [ClockOffsets.Measurement]?
     ) -> Double {
         func corrected(_ date: Date, _ history: [ClockOffsets.Measurement]?) -> Date {
-            guard let history, let correction = ClockOffsets.correction(atWorkstationTime: date, history: history) else { return date }
-            return date.addingTimeInterval(-Double(correction.offsetMs) / 1000)
+            history.flatMap { ClockOffsets.correction(atWorkstationTime: date, history: $0) }?.collectorTime(of: date) ?? date
         }
         guard let first = Timestamp.date(segment.manifest.firstFrameTime) else { return 0 }
         let start = corrected(first, clocks)

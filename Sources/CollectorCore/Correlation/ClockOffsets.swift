@@ -24,6 +24,11 @@ public struct ClockOffsets: Sendable {
         public var offsetMs: Int64
         public var uncertaintyMs: Int64
 
+        /// `date`, read on the workstation's clock, on the collector's.
+        public func collectorTime(of date: Date) -> Date {
+            date.addingTimeInterval(-Double(offsetMs) / 1000)
+        }
+
         enum CodingKeys: String, CodingKey {
             case offsetMs = "offset_ms"
             case uncertaintyMs = "uncertainty_ms"

@@ -29,7 +29,7 @@ public enum TimelineBuilder {
                 unmeasured.insert(agent)
                 return (date, nil, nil)
             }
-            return (date.addingTimeInterval(-Double(correction.offsetMs) / 1000), correction.uncertaintyMs, correction.offsetMs)
+            return (correction.collectorTime(of: date), correction.uncertaintyMs, correction.offsetMs)
         }
         let call = inputs.call
         let callClock = inputs.callClock

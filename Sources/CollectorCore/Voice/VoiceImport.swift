@@ -100,8 +100,7 @@ extension Collector {
             // The name is the workstation's clock, as are its softphone's legs; a phone system's legs are
             // on the reference clock, so they are compared with the name corrected by the measured offset.
             let history = try await clockOffsets.history(agentId: workstation, from: start, to: start)
-            let offset = ClockOffsets.correction(atWorkstationTime: start, history: history)?.offsetMs ?? 0
-            let corrected = start.addingTimeInterval(-Double(offset) / 1000)
+            let corrected = ClockOffsets.correction(atWorkstationTime: start, history: history)?.collectorTime(of: start) ?? start
             guard let leg = try await legAround(start, corrected: corrected, at: workstation) else {
                 throw CollectorError(
                     .notFound,
@@ -113,7 +112,7 @@ extension Collector {
                 channelLayout: [role])
             // baresip names a dump by the second its call's audio started (truncated), on the workstation's
             // clock. A leg that started within that second is that start; otherwise the middle of it.
-            if leg.integration.hasPrefix(Integrations.workstationPrefix), leg.started >= start,
+            if Integrations.workstationId(of: leg.integration) != nil, leg.started >= start,
                 leg.started < start.addingTimeInterval(1)
             {
                 metadata.startedAt = Timestamp.string(leg.started)
@@ -123,7 +122,7 @@ extension Collector {
                 metadata.startUncertaintyMs = 500
             }
             metadata.clockOf = workstation
-            if leg.integration.hasPrefix(Integrations.workstationPrefix) { metadata.sipCallId = leg.leg }
+            if Integrations.workstationId(of: leg.integration) != nil { metadata.sipCallId = leg.leg }
             return (file, leg.integration, metadata)
         }
     }
@@ -175,7 +174,7 @@ extension Collector {
         var best: (integration: String, interaction: String, leg: String, agent: String?, started: Date, distance: TimeInterval)?
         for row in rows {
             guard let started = Timestamp.date(try row.decode(column: "started_at", as: String.self)) else { continue }
-            let own = try row.decode(column: "integration", as: String.self).hasPrefix(Integrations.workstationPrefix)
+            let own = Integrations.workstationId(of: try row.decode(column: "integration", as: String.self)) != nil
             let reference = own ? time : corrected
             let ended = try row.decode(column: "ended_at", as: String?.self).flatMap(Timestamp.date)
             if let ended, ended.addingTimeInterval(5) < reference { continue }

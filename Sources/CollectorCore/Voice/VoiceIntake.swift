@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import RecorderCore
 import SQLKit
@@ -22,7 +21,7 @@ extension Collector {
     public func ingestVoice(
         _ bytes: [UInt8], contentType: String?, metadata: VoiceMetadata, integration: String, deliveredBy: String
     ) async throws -> VoiceIngested {
-        let sha256 = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let sha256 = ManifestVerification.sha256Hex(bytes)
         if let existing = try await voice.find(
             integration: integration, interactionId: metadata.interactionId, legId: metadata.legId, sha256: sha256)
         {
@@ -58,7 +57,7 @@ extension Collector {
             agentId: metadata.agentId, direction: metadata.direction?.rawValue, ani: metadata.ani, dnis: metadata.dnis,
             sipCallId: metadata.sipCallId, nodePath: nodePath, storageTarget: governing.storage,
             objectPath: path.joined(separator: "/"), size: Int64(bytes.count), sealedSize: Int64(sealed.count),
-            sealedSha256: SHA256.hash(data: sealed).map { String(format: "%02x", $0) }.joined(),
+            sealedSha256: ManifestVerification.sha256Hex(sealed),
             deliveredBy: deliveredBy, receivedAt: Timestamp.now())
         let (kept, added) = try await voice.add(record)
         if added {
