@@ -50,6 +50,11 @@ struct VoiceDropTests {
             #expect(try await put("voice-drop/pbx/bad.wav", Array(wav.prefix(200))) == 201)
             #expect(try await put("voice-drop/pbx/bad.voice.json", Self.sidecar("bad.wav", call: "call-6")) == 201)
             #expect(try await put("voice-drop/pbx/later.voice.json", Self.sidecar("later.wav", call: "call-7")) == 201)
+            // A sidecar with a key nobody knows: refused, and the media it names goes with it, sealed.
+            #expect(try await put("voice-drop/pbx/odd.wav", wav) == 201)
+            var odd = Self.sidecar("odd.wav", call: "call-8")
+            odd.removeLast()
+            #expect(try await put("voice-drop/pbx/odd.voice.json", odd + Array(#","evil":1}"#.utf8)) == 201)
 
             // Its own area only; and a stranger nothing.
             #expect(try await put("voice-drop/other/x.wav", wav) == 403)
@@ -59,13 +64,15 @@ struct VoiceDropTests {
             let pass = try await collector.pickUpVoiceDrops()
             #expect(Set(pass.imported.map(\.interactionId)) == ["call-5", "gir-1"], "\(pass.imported.map(\.interactionId))")
             #expect(pass.imported.allSatisfy { $0.deliveredBy == "drop" })
-            #expect(pass.refused.count == 1 && pass.refused[0].message.contains("truncated WAV"), "\(pass.refused)")
+            #expect(pass.refused.count == 2 && pass.refused.contains { $0.message.contains("truncated WAV") }, "\(pass.refused)")
+            #expect(pass.refused.contains { $0.file.hasSuffix("odd.wav") && $0.message.contains("evil") }, "\(pass.refused)")
             #expect(pass.waiting == 1)
 
             let store = collector.dataDirectory.appendingPathComponent("store/voice-drop/pbx").path
             let left = (FileManager.default.enumerator(atPath: store)?.allObjects as? [String] ?? []).sorted()
             #expect(!left.contains("call-5.wav") && !left.contains("call-5.voice.json") && !left.contains("rec-1/part1.wav"), "\(left)")
             #expect(!left.contains("bad.wav") && left.contains("later.voice.json"), "\(left)")
+            #expect(!left.contains("odd.wav") && left.contains { $0.hasPrefix("refused/") && $0.hasSuffix("odd.wav.p7m") }, "\(left)")
             let refused = left.filter { $0.hasPrefix("refused/") }
             let sealed = try #require(refused.first { $0.hasSuffix("bad.wav.p7m") }, "\(refused)")
             let bytes = try #require(FileManager.default.contents(atPath: "\(store)/\(sealed)"))

@@ -134,6 +134,14 @@ struct VoiceIngestTests {
         }
     }
 
+    /// `wav` with a second data chunk of 4 bytes appended inside its RIFF (its size grown to hold it).
+    static func withSecondDataChunk(_ wav: [UInt8]) -> [UInt8] {
+        var bytes = wav + Array("data".utf8) + [4, 0, 0, 0, 1, 2, 3, 4]
+        let riff = UInt32(bytes.count - 8)
+        for index in 0..<4 { bytes[4 + index] = UInt8((riff >> (8 * UInt32(index))) & 0xFF) }
+        return bytes
+    }
+
     /// The offset of an Ogg stream's last page.
     static func lastPage(_ bytes: [UInt8]) -> Int? {
         var offset = 0
@@ -202,6 +210,7 @@ struct VoiceIngestTests {
             Self.fixCRC(&forged, page: last)
             let cases: [(String, [UInt8], String?, [String: String], Int, String)] = [
                 ("a granule from another age", forged, "audio/ogg", [:], 422, "more than a day of audio"),
+                ("two data chunks", Self.withSecondDataChunk(wav), "audio/wav", [:], 422, "a WAV with two data chunks"),
                 ("start in 1970", wav, "audio/wav", ["X-Voice-Start": "1970-01-01T00:00:00Z"], 400, "between 2000 and 2099"),
                 ("truncated WAV", Array(wav.prefix(wav.count - 1000)), "audio/wav", [:], 422, "truncated WAV"),
                 ("WAV header only", Array(wav.prefix(44)), "audio/wav", [:], 422, "truncated WAV"),

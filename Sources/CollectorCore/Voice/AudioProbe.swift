@@ -138,6 +138,8 @@ enum WAVReader {
         let end = riffSize + 8
         var offset = 12
         var format: (codec: AudioFacts.Codec, channels: Int, rate: Int, blockAlign: Int)?
+        // The whole RIFF is walked: a second data chunk would be audio nobody is told of.
+        var frames: Int64?
         while offset + 8 <= end {
             guard let id = reader.tag(offset), let size = reader.u32(offset + 4) else { break }
             let body = offset + 8
@@ -149,6 +151,7 @@ enum WAVReader {
                 guard format == nil else { throw AudioRefusal(.invalid, "a WAV with two fmt chunks") }
                 format = try Self.format(reader, at: body, size: size)
             case "data":
+                guard frames == nil else { throw AudioRefusal(.invalid, "a WAV with two data chunks") }
                 guard let format else {
                     throw AudioRefusal(.invalid, "a WAV whose data comes before its fmt chunk")
                 }
@@ -163,10 +166,7 @@ enum WAVReader {
                         .invalid,
                         "a WAV whose data (\(size) bytes) is not a whole number of \(format.blockAlign)-byte frames")
                 }
-                let frames = Int64(size / format.blockAlign)
-                return AudioFacts(
-                    container: .wav, codec: format.codec, channels: format.channels, sampleRate: format.rate,
-                    durationMs: frames * 1000 / Int64(format.rate))
+                frames = Int64(size / format.blockAlign)
             default:
                 guard body + size <= end else {
                     throw AudioRefusal(.invalid, "truncated WAV: its \(OutsideText.bounded(id, limit: 4)) chunk runs past the file")
@@ -175,7 +175,11 @@ enum WAVReader {
             // Chunks are padded to an even size.
             offset = body + size + (size & 1)
         }
-        throw AudioRefusal(.invalid, format == nil ? "a WAV without a fmt chunk" : "a WAV without a data chunk")
+        guard let format else { throw AudioRefusal(.invalid, "a WAV without a fmt chunk") }
+        guard let frames else { throw AudioRefusal(.invalid, "a WAV without a data chunk") }
+        return AudioFacts(
+            container: .wav, codec: format.codec, channels: format.channels, sampleRate: format.rate,
+            durationMs: frames * 1000 / Int64(format.rate))
     }
 
     private static func format(_ reader: ByteReader, at body: Int, size: Int) throws(AudioRefusal) -> (

@@ -152,7 +152,13 @@ extension Collector {
                             sipCallId: parsed.sipCallId, channelLayout: parsed.channels), nil
                     ))
             } catch {
-                items.append((sidecar.last!.replacingOccurrences(of: ".voice.json", with: ""), nil, "\(error)"))
+                // Refused, but the media it names (if that is a plain name beside it) goes with it, sealed,
+                // rather than wait in clear for the orphan sweep.
+                let data = FileManager.default.contents(atPath: sidecarFile) ?? Data()
+                let named = (try? StrictJSON.tree(data))?["media"]?.string.flatMap { name in
+                    name.isEmpty || name.contains("/") || name.hasPrefix(".") ? nil : name
+                }
+                items.append((named ?? sidecar.last!.replacingOccurrences(of: ".voice.json", with: ""), nil, "\(error)"))
             }
         }
         var settled = true

@@ -28,7 +28,7 @@ struct VoiceAPI {
             }
             guard slots.take() else {
                 throw CollectorError(
-                    .busy, "the collector is sealing other voice recordings; retry in a few seconds", retryAfterSeconds: 5)
+                    .busy, "the collector is receiving or sealing other voice recordings; retry in a few seconds", retryAfterSeconds: 5)
             }
             defer { slots.give() }
             let body = try await Self.collect(request, length: length)
