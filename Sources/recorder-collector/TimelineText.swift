@@ -11,6 +11,12 @@ extension CallCommand.Show {
             return "\(sign)\(value / 60_000):\(String(format: "%02d", (value / 1000) % 60)).\(String(format: "%03d", value % 1000))"
         }
         print("timeline (collector clock, from \(timeline.startedAt), \(clock(timeline.durationMs)) long):")
+        if timeline.calls.count > 1 {
+            for call in timeline.calls {
+                let joined = call.match.method == "self" ? "first" : "joined by \(call.match.method) (\(call.match.confidence))"
+                print("  call \(call.interactionId) of \(call.integration), \(joined)")
+            }
+        }
         for leg in timeline.legs {
             print("  leg \(leg.legId) \(clock(leg.fromMs))–\(clock(leg.toMs)) agent \(leg.agent ?? "?") at \(leg.workstation ?? "no workstation")")
         }

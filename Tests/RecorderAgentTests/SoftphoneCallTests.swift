@@ -176,12 +176,13 @@ struct SoftphoneCallTests {
         // B's timeline: its screen starts with its leg (within a frame interval at 5 fps) although its
         // clock is five minutes fast, and the customer's beep lands where it was said.
         let timelineB = try Self.timeline(collector, callB)
-        let legB = try #require(timelineB.legs.first)
-        let screenB = try #require(timelineB.screen.first)
+        let legB = try #require(timelineB.legs.first { $0.legId == callB }, "\(timelineB.legs)")
+        let screenB = try #require(timelineB.screen.first { $0.agentId == "ws-b" }, "\(timelineB.screen)")
         #expect(abs(screenB.offsetMs - legB.fromMs) <= 200, "B's first frame at \(screenB.offsetMs), its leg at \(legB.fromMs)")
         #expect(abs((screenB.clockCorrectionMs ?? 0) - 300_000) <= 2000, "\(String(describing: screenB.clockCorrectionMs))")
         #expect((screenB.uncertaintyMs ?? 999) <= 40, "measured twice at start: \(String(describing: screenB.uncertaintyMs))")
-        let customerVoice = try #require(timelineB.voice.first { $0.channels == ["customer"] }, "\(timelineB.voice)")
+        let customerVoice = try #require(
+            timelineB.voice.first { $0.channels == ["customer"] && $0.legId == callB }, "\(timelineB.voice)")
         let beep = try #require(try Self.firstSoundMs(heard), "no beep in \(heard)")
         let heardAt = customerVoice.offsetMs + beep
         // The dump's name says the second; the leg's start inside it pins it (±100 ms), plus RTP's delay.
@@ -191,13 +192,31 @@ struct SoftphoneCallTests {
             "the beep said 1 s into the call is heard at \(heardAt) ms (leg at \(legB.fromMs), ±\(customerVoice.uncertaintyMs))")
         #expect(timelineB.voice.allSatisfy { $0.match.method == "interaction" })
 
-        // A's timeline: the hold, and the pause with no screen inside it.
+        // The transfer joined both calls into one view, whichever is opened: A's leg, then B's, each
+        // agent's screen during its own leg, and all four of the phones' recordings.
         let timelineA = try Self.timeline(collector, callA)
-        #expect(timelineA.bands.contains { $0.kind == "hold" }, "\(timelineA.bands)")
+        #expect(timelineA.calls.map(\.interactionId) == [callA, callB], "\(timelineA.calls)")
+        #expect(timelineA.calls.last?.match.method == "transfer-time", "\(timelineA.calls)")
+        #expect(timelineB.calls == timelineA.calls && timelineB.legs == timelineA.legs && timelineB.screen == timelineA.screen)
+        let legA = try #require(timelineA.legs.first { $0.legId == callA })
+        #expect(timelineA.legs.last?.previousLegId == callA, "\(timelineA.legs)")
+        let transfer = try #require(timelineA.bands.first { $0.kind == "transfer" }, "\(timelineA.bands)")
+        #expect(transfer.detail == callB && transfer.fromMs == legA.toMs)
+        for screen in timelineA.screen {
+            let leg = screen.agentId == "ws-a" ? legA : legB
+            #expect(
+                screen.offsetMs >= leg.fromMs - 200 && screen.offsetMs <= (leg.toMs ?? .max),
+                "\(screen.agentId)'s segment at \(screen.offsetMs) lies in its own leg \(leg.fromMs)–\(leg.toMs ?? -1)")
+        }
+        #expect(Set(timelineA.screen.map(\.agentId)) == ["ws-a", "ws-b"])
+        #expect(timelineA.voice.count == 4, "\(timelineA.voice)")
+
+        // A's leg: the hold, and the pause with no screen inside it.
+        #expect(timelineA.bands.contains { $0.kind == "hold" && $0.legId == callA }, "\(timelineA.bands)")
         let pause = try #require(timelineA.bands.first { $0.kind == "pause" }, "\(timelineA.bands)")
         #expect(pause.detail == "card number" && (pause.toMs ?? 0) - pause.fromMs >= 1500, "\(pause)")
-        #expect(!timelineA.bands.contains { $0.kind == "no_screen" }, "A's screen covers its leg: \(timelineA.bands)")
-        #expect(timelineA.voice.count == 2, "\(timelineA.voice)")
+        #expect(
+            !timelineA.bands.contains { $0.kind == "no_screen" && $0.legId == callA }, "A's screen covers its leg: \(timelineA.bands)")
 
         for process in [agentA, agentB] {
             kill(process.processIdentifier, SIGTERM)

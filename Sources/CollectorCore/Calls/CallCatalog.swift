@@ -282,6 +282,24 @@ public struct CallCatalog: Sendable {
         }
     }
 
+    /// Calls of workstations' own softphones (`workstation:` integrations) other than `excluding`'s,
+    /// whose remote party is `party` and whose `column` (`started_at` or `ended_at`) lies in the window:
+    /// the candidates for the other end of a softphone transfer.
+    func workstationCalls(
+        party: String, excluding integration: String, column: String, from: Date, to: Date, limit: Int = 50
+    ) async throws -> [CallRecord] {
+        precondition(column == "started_at" || column == "ended_at", "a column of calls")
+        let rows = try await catalog.sql.raw(
+            """
+            SELECT record, integration FROM calls WHERE integration LIKE \(bind: Integrations.workstationPrefix + "%")
+            AND integration <> \(bind: integration) AND (ani = \(bind: party) OR dnis = \(bind: party))
+            AND \(unsafeRaw: column) >= \(bind: Timestamp.string(from)) AND \(unsafeRaw: column) <= \(bind: Timestamp.string(to))
+            ORDER BY \(unsafeRaw: column), interaction_id LIMIT \(bind: limit)
+            """
+        ).all()
+        return try rows.map(Self.record)
+    }
+
     private static func record(row: any SQLRow) throws -> CallRecord {
         try JSONDecoder().decode(CallRecord.self, from: Data(try row.decode(column: "record", as: String.self).utf8))
     }

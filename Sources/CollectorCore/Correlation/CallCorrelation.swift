@@ -21,8 +21,30 @@ extension Collector {
         return TimelineBuilder.build(inputs, now: now)
     }
 
+    /// The inputs of every call of the view (a softphone transfer's calls are one view), merged.
     func timelineInputs(_ interactionId: String, integration: String?, now: Date) async throws -> TimelineInputs? {
         guard let call = try await calls.call(interactionId, integration: integration) else { return nil }
+        let members = try await CallStitching(collector: self).chain(of: call)
+        var inputs = TimelineInputs(call: call, members: members, voices: [], segments: [], clocks: [:])
+        var voiceIds = Set<String>()
+        var segmentIds = Set<String>()
+        for member in members {
+            let part = try await recordings(of: member.call, now: now)
+            for voice in part.voices where voiceIds.insert(voice.record.id).inserted { inputs.voices.append(voice) }
+            for segment in part.segments where segmentIds.insert("\(segment.record.agentId)/\(segment.record.sequence)").inserted {
+                inputs.segments.append(segment)
+            }
+            inputs.clocks.merge(part.clocks) { kept, _ in kept }
+        }
+        return inputs
+    }
+
+    /// One call's voice and screen, each with how it was matched, and the clocks of the workstations.
+    private func recordings(of call: CallRecord, now: Date) async throws -> (
+        voices: [(record: VoiceRecord, match: CallTimeline.Match)],
+        segments: [(record: SegmentRecord, match: CallTimeline.Match)], clocks: [String: [ClockOffsets.Measurement]]
+    ) {
+        let interactionId = call.interactionId
         let callClock = Integrations.workstationId(of: call.integration)
         let workstations = Set(call.legs.compactMap(\.workstation))
         let legStarts = call.legs.compactMap { $0.startedAt.flatMap(Timestamp.date) }
@@ -91,7 +113,7 @@ extension Collector {
                 if share > 0 { segments.append((segment, .init(method: "agent-time", confidence: share))) }
             }
         }
-        return TimelineInputs(call: call, callClock: callClock, voices: voices, segments: segments, clocks: clocks)
+        return (voices, segments, clocks)
     }
 
     private func hasCall(_ integration: String, _ interaction: String) async throws -> Bool {

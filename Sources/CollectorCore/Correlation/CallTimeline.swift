@@ -8,6 +8,10 @@ public struct CallTimeline: Codable, Sendable, Equatable {
     public var version = 1
     public var interactionId: String
     public var integration: String
+    /// The calls the view is made of, in time order: the one asked for, or every call a softphone
+    /// transfer left (`docs/TIMELINE.md`, "Transfers between softphones"), each with how it joined the
+    /// one before it.
+    public var calls: [Call]
     /// Always `collector`: workstation times are corrected by their measured clock offset.
     public var clock = "collector"
     public var startedAt: String
@@ -20,8 +24,21 @@ public struct CallTimeline: Codable, Sendable, Equatable {
     public var bands: [Band]
     public var sync: SyncHealth
 
+    public struct Call: Codable, Sendable, Equatable {
+        public var integration: String
+        public var interactionId: String
+        public var match: Match
+
+        enum CodingKeys: String, CodingKey {
+            case integration, match
+            case interactionId = "interaction_id"
+        }
+    }
+
     public struct Leg: Codable, Sendable, Equatable {
         public var legId: String
+        /// The call of `calls` the leg is part of.
+        public var interactionId: String
         public var kind: String
         public var agent: String?
         public var workstation: String?
@@ -32,6 +49,7 @@ public struct CallTimeline: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case kind, agent, workstation
             case legId = "leg_id"
+            case interactionId = "interaction_id"
             case fromMs = "from_ms"
             case toMs = "to_ms"
             case previousLegId = "previous_leg_id"
@@ -47,9 +65,12 @@ public struct CallTimeline: Codable, Sendable, Equatable {
 
     public struct Match: Codable, Sendable, Equatable {
         /// `interaction` (the ids the events gave), `sip-call-id`, or `agent-time` (the agent and an
-        /// overlap in time).
+        /// overlap in time); for a call of `calls`, `self` (the first) or `transfer-time` (it began at
+        /// another workstation, with the same remote party, just after the call before it ended by a
+        /// transfer).
         public var method: String
-        /// 1 for ids; for a match by time, the share of the recording inside the leg.
+        /// 1 for ids; for a match by time, the share of the recording inside the leg; for a transfer,
+        /// from 1 (within a second) down to 0.5 (a minute later).
         public var confidence: Double
     }
 
@@ -135,7 +156,7 @@ public struct CallTimeline: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, integration, clock, legs, participants, voice, screen, bands, sync
+        case version, integration, calls, clock, legs, participants, voice, screen, bands, sync
         case interactionId = "interaction_id"
         case startedAt = "started_at"
         case endedAt = "ended_at"

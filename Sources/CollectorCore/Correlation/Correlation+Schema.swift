@@ -66,5 +66,8 @@ enum CorrelationSchema {
                 """,
             ]
         },
+        Migrations.Step(version: 17, name: "calls by their end, for joining a softphone transfer's two calls") { _ in
+            ["CREATE INDEX calls_ended ON calls (ended_at)"]
+        },
     ]
 }

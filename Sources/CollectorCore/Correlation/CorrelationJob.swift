@@ -138,54 +138,58 @@ public struct CorrelationJob: Sendable {
             }
             return
         }
+        // A view of several calls (a softphone transfer) is stored under each of them: whichever is
+        // searched for finds the whole view, and none of them takes the others' recordings away.
+        let members = timeline.calls.map { (integration: $0.integration, interaction: $0.interactionId) }
         try await collector.catalog.transaction { database in
-            try await database.raw(
-                "DELETE FROM call_links WHERE integration = \(bind: integration) AND interaction_id = \(bind: interaction)"
-            ).run()
             var links: [(kind: String, id: String, method: String, confidence: Double, offset: Int64, uncertainty: Int64?)] =
                 timeline.voice.map { ("voice", $0.id, $0.match.method, $0.match.confidence, $0.offsetMs, $0.uncertaintyMs) }
             links += timeline.screen.map {
                 ("screen", "\($0.agentId)/\($0.sequence)", $0.match.method, $0.match.confidence, $0.offsetMs, $0.uncertaintyMs)
             }
-            for link in links {
+            for member in members {
+                try await database.raw(
+                    "DELETE FROM call_links WHERE integration = \(bind: member.integration) AND interaction_id = \(bind: member.interaction)"
+                ).run()
+                for link in links {
+                    try await database.raw(
+                        """
+                        INSERT INTO call_links (integration, interaction_id, kind, object_id, method, confidence_permille,
+                            offset_ms, uncertainty_ms)
+                        VALUES (\(bind: member.integration), \(bind: member.interaction), \(bind: link.kind), \(bind: link.id),
+                            \(bind: link.method), \(bind: Int64((link.confidence * 1000).rounded())), \(bind: link.offset),
+                            \(bind: link.uncertainty))
+                        ON CONFLICT (integration, interaction_id, kind, object_id) DO NOTHING
+                        """
+                    ).run()
+                }
                 try await database.raw(
                     """
-                    INSERT INTO call_links (integration, interaction_id, kind, object_id, method, confidence_permille,
-                        offset_ms, uncertainty_ms)
-                    VALUES (\(bind: integration), \(bind: interaction), \(bind: link.kind), \(bind: link.id),
-                        \(bind: link.method), \(bind: Int64((link.confidence * 1000).rounded())), \(bind: link.offset),
-                        \(bind: link.uncertainty))
-                    ON CONFLICT (integration, interaction_id, kind, object_id) DO NOTHING
+                    INSERT INTO call_correlations (integration, interaction_id, correlated_at, voice, screen,
+                        max_uncertainty_ms, within_limit, runs)
+                    VALUES (\(bind: member.integration), \(bind: member.interaction), \(bind: Timestamp.string(now)),
+                        \(bind: timeline.voice.count), \(bind: timeline.screen.count), \(bind: timeline.sync.maxUncertaintyMs),
+                        \(bind: timeline.sync.withinLimit ? 1 : 0), 1)
+                    ON CONFLICT (integration, interaction_id) DO UPDATE SET correlated_at = excluded.correlated_at,
+                        voice = excluded.voice, screen = excluded.screen, max_uncertainty_ms = excluded.max_uncertainty_ms,
+                        within_limit = excluded.within_limit, runs = call_correlations.runs + 1
                     """
                 ).run()
             }
-            // A voice recording belongs to one call: another call that still lists one of these (it was its
+            // A voice recording belongs to one view: another call that still lists one of these (it was its
             // best match until this call came) is matched again, and lets it go.
             let voiceIds = timeline.voice.map(\.id)
             if !voiceIds.isEmpty {
                 let holders = try await database.raw(
                     """
                     SELECT DISTINCT integration, interaction_id FROM call_links WHERE kind = 'voice'
-                    AND object_id IN (\(binds: voiceIds)) AND NOT (integration = \(bind: integration)
-                    AND interaction_id = \(bind: interaction))
+                    AND object_id IN (\(binds: voiceIds))
                     """
                 ).all().map {
-                    (try $0.decode(column: "integration", as: String.self), try $0.decode(column: "interaction_id", as: String.self))
-                }
+                    (integration: try $0.decode(column: "integration", as: String.self), interaction: try $0.decode(column: "interaction_id", as: String.self))
+                }.filter { holder in !members.contains { $0 == holder } }
                 try await Self.enqueue(holders, in: database)
             }
-            try await database.raw(
-                """
-                INSERT INTO call_correlations (integration, interaction_id, correlated_at, voice, screen,
-                    max_uncertainty_ms, within_limit, runs)
-                VALUES (\(bind: integration), \(bind: interaction), \(bind: Timestamp.string(now)),
-                    \(bind: timeline.voice.count), \(bind: timeline.screen.count), \(bind: timeline.sync.maxUncertaintyMs),
-                    \(bind: timeline.sync.withinLimit ? 1 : 0), 1)
-                ON CONFLICT (integration, interaction_id) DO UPDATE SET correlated_at = excluded.correlated_at,
-                    voice = excluded.voice, screen = excluded.screen, max_uncertainty_ms = excluded.max_uncertainty_ms,
-                    within_limit = excluded.within_limit, runs = call_correlations.runs + 1
-                """
-            ).run()
         }
     }
 

@@ -3,14 +3,24 @@ import RecorderCore
 
 /// What a call's timeline is made of, as `CallCorrelation` found it in the catalog.
 public struct TimelineInputs: Sendable {
+    /// The call asked for.
     public var call: CallRecord
-    /// The workstation whose clock the call's own times are on (its softphone's calls); nil for a phone
-    /// system's, taken as the reference.
-    public var callClock: String?
+    /// Every call of the view in time order, `call` among them: one, or the calls a softphone transfer
+    /// left (`CallStitching`).
+    public var members: [Member]
     public var voices: [(record: VoiceRecord, match: CallTimeline.Match)]
     public var segments: [(record: SegmentRecord, match: CallTimeline.Match)]
     /// Clock measurements of every workstation involved, oldest first.
     public var clocks: [String: [ClockOffsets.Measurement]]
+
+    public struct Member: Sendable {
+        public var call: CallRecord
+        /// The workstation whose clock the call's own times are on (its softphone's calls); nil for a
+        /// phone system's, taken as the reference.
+        public var clock: String?
+        /// How it joined the call before it (`self` for the first).
+        public var match: CallTimeline.Match
+    }
 }
 
 /// Builds the timeline: a pure function of its inputs, so the same catalog gives the same timeline
@@ -32,25 +42,44 @@ public enum TimelineBuilder {
             return (correction.collectorTime(of: date), correction.uncertaintyMs, correction.offsetMs)
         }
         let call = inputs.call
-        let callClock = inputs.callClock
-        func callTime(_ text: String?) -> Date? { onCollector(text, clockOf: callClock)?.date }
+        let members = inputs.members.isEmpty ? [TimelineInputs.Member(call: call, clock: nil, match: CallStitching.root)] : inputs.members
+        /// Every leg of the view, with the clock its times are on.
+        let allLegs = members.flatMap { member in member.call.legs.map { (leg: $0, clock: member.clock) } }
+        func time(_ text: String?, _ clock: String?) -> Date? { onCollector(text, clockOf: clock)?.date }
 
-        let legStarts = call.legs.compactMap { callTime($0.startedAt) }
+        let legStarts = allLegs.compactMap { time($0.leg.startedAt, $0.clock) }
         let mediaStarts =
             inputs.voices.compactMap { onCollector($0.record.startedAt, clockOf: $0.record.clockOf)?.date }
             + inputs.segments.compactMap { onCollector($0.record.manifest.firstFrameTime, clockOf: $0.record.agentId)?.date }
-        let start = legStarts.min() ?? callTime(call.startedAt) ?? mediaStarts.min() ?? now
+        let start =
+            legStarts.min() ?? members.compactMap { time($0.call.startedAt, $0.clock) }.min() ?? mediaStarts.min() ?? now
         func ms(_ date: Date) -> Int64 { Int64((date.timeIntervalSince(start) * 1000).rounded()) }
-        func callMs(_ text: String?) -> Int64? { callTime(text).map(ms) }
-        let end = callTime(call.endedAt)
+        func callMs(_ text: String?, _ clock: String?) -> Int64? { time(text, clock).map(ms) }
+        // The view has ended when each of its calls has.
+        let ends = members.map { time($0.call.endedAt, $0.clock) }
+        let end = ends.contains(nil) ? nil : ends.compactMap { $0 }.max()
 
-        let legs = call.legs.map { leg in
-            CallTimeline.Leg(
-                legId: leg.legId, kind: leg.kind, agent: leg.agent, workstation: leg.workstation,
-                fromMs: callMs(leg.startedAt) ?? 0, toMs: callMs(leg.endedAt), previousLegId: leg.previousLegId)
+        var legs: [CallTimeline.Leg] = []
+        var bands: [CallTimeline.Band] = []
+        for (index, member) in members.enumerated() {
+            // A stitched call's first leg came from the previous call's last: a transfer, at its end.
+            let previous = index > 0 ? members[index - 1] : nil
+            let transferredFrom = previous?.call.legs.last
+            for (position, leg) in member.call.legs.enumerated() {
+                legs.append(
+                    CallTimeline.Leg(
+                        legId: leg.legId, interactionId: member.call.interactionId, kind: leg.kind, agent: leg.agent,
+                        workstation: leg.workstation, fromMs: callMs(leg.startedAt, member.clock) ?? 0,
+                        toMs: callMs(leg.endedAt, member.clock),
+                        previousLegId: leg.previousLegId ?? (position == 0 ? transferredFrom?.legId : nil)))
+            }
+            if let previous, let from = transferredFrom, let to = member.call.legs.first {
+                let at = callMs(from.endedAt, previous.clock) ?? 0
+                bands.append(.init(kind: "transfer", legId: from.legId, fromMs: at, toMs: at, detail: to.legId))
+            }
         }
         var participants: [CallTimeline.Participant] = []
-        for leg in call.legs {
+        for (leg, _) in allLegs {
             if let index = participants.firstIndex(where: { $0.agent == leg.agent && $0.workstation == leg.workstation }) {
                 participants[index].legs.append(leg.legId)
             } else {
@@ -82,9 +111,9 @@ public enum TimelineBuilder {
                 uncertaintyMs: at.uncertainty)
         }.sorted { ($0.offsetMs, $0.agentId, $0.sequence) < ($1.offsetMs, $1.agentId, $1.sequence) }
 
-        var bands: [CallTimeline.Band] = []
         var pausesByLeg: [String: [(Int64, Int64)]] = [:]
-        for leg in call.legs {
+        for (leg, clock) in allLegs {
+            func callMs(_ text: String?) -> Int64? { time(text, clock).map(ms) }
             for hold in leg.holds {
                 bands.append(.init(kind: "hold", legId: leg.legId, fromMs: callMs(hold.from) ?? 0, toMs: callMs(hold.to)))
             }
@@ -98,7 +127,7 @@ public enum TimelineBuilder {
                 let at = callMs(relation.at) ?? 0
                 let consultEnd =
                     relation.kind == "consult"
-                    ? call.legs.first { $0.legId == relation.legId }.flatMap { callMs($0.endedAt) } : at
+                    ? allLegs.first { $0.leg.legId == relation.legId }.flatMap { time($0.leg.endedAt, $0.clock).map(ms) } : at
                 bands.append(
                     .init(kind: relation.kind, legId: leg.legId, fromMs: at, toMs: consultEnd, detail: relation.legId))
             }
@@ -132,7 +161,9 @@ public enum TimelineBuilder {
 
         let maxUncertainty = uncertainties.max()
         return CallTimeline(
-            interactionId: call.interactionId, integration: call.integration, startedAt: Timestamp.string(start),
+            interactionId: call.interactionId, integration: call.integration,
+            calls: members.map { .init(integration: $0.call.integration, interactionId: $0.call.interactionId, match: $0.match) },
+            startedAt: Timestamp.string(start),
             endedAt: end.map(Timestamp.string), durationMs: max(0, endMs), legs: legs, participants: participants,
             voice: voice, screen: screen, bands: bands,
             sync: .init(
