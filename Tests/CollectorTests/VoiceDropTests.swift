@@ -32,7 +32,7 @@ struct VoiceDropTests {
         let wav = try VoiceIngestTests.Recordings().bytes("mulaw.wav")
         try await withAPI { api, collector, _ in
             let (_, token) = try await collector.integrations.create(name: "pbx", kind: .webhook, by: adminActor)
-            _ = try await collector.integrations.create(name: "other", kind: .webhook, by: adminActor)
+            let (_, otherToken) = try await collector.integrations.create(name: "other", kind: .webhook, by: adminActor)
             func put(_ path: String, _ body: [UInt8], method: HTTPRequest.Method = .put) async throws -> Int {
                 try await Self.dav(api, method, path, user: "pbx", password: token, body: body)
             }
@@ -67,6 +67,9 @@ struct VoiceDropTests {
             #expect(pass.refused.count == 2 && pass.refused.contains { $0.message.contains("truncated WAV") }, "\(pass.refused)")
             #expect(pass.refused.contains { $0.file.hasSuffix("odd.wav") && $0.message.contains("evil") }, "\(pass.refused)")
             #expect(pass.waiting == 1)
+            // Each phone system's area is made for it: a recorder that never MKCOLs its root can drop.
+            #expect(
+                try await Self.dav(api, .put, "voice-drop/other/first.wav", user: "other", password: otherToken, body: wav) == 201)
 
             let store = collector.dataDirectory.appendingPathComponent("store/voice-drop/pbx").path
             let left = (FileManager.default.enumerator(atPath: store)?.allObjects as? [String] ?? []).sorted()

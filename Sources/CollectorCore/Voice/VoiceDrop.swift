@@ -60,9 +60,20 @@ extension Collector {
         var pass = DropPass()
         let store = try builtinStore()
         let root = StorePath(components: [VoiceDrop.root])
-        guard case .collection = try store.kind(root) else { return pass }
         let integrations = Dictionary(
             try await integrations.list().filter { $0.revokedAt == nil }.map { ($0.name, $0) }) { first, _ in first }
+        // Each phone system's area is there before its first drop: a recorder that PUTs without MKCOL
+        // (most only make the collections below their root) finds it.
+        for name in integrations.keys.sorted() {
+            for path in [root, StorePath(components: [VoiceDrop.root, name])] where try store.kind(path) == .missing {
+                do {
+                    try store.makeCollection(path)
+                } catch {
+                    // Another collector on the same store made it first.
+                    guard case .collection = try store.kind(path) else { throw error }
+                }
+            }
+        }
         for name in try store.children(root) where integrations[name] != nil {
             let (sidecars, files) = try Self.drops(in: store, under: [VoiceDrop.root, name])
             var named = Set<[String]>()
