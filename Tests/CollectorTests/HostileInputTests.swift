@@ -1,6 +1,7 @@
 import CollectorCore
 import Foundation
 import Glibc
+import Synchronization
 import TestSupport
 import TestTraits
 import Testing
@@ -298,6 +299,61 @@ struct HostileInputTests {
         }
         #expect(closed, "a 20 s trickle of single bytes kept the connection open")
         try Self.expectAliveOverHTTP(collector)
+    }
+
+    /// Two phone systems' uploads of 400 MB each, arriving slowly but steadily, hold the memory they
+    /// announced, and nothing more: a third that large is told to come back, and an ordinary
+    /// recording still goes in beside them.
+    @Test func slowLargeVoiceUploadsDoNotKeepOrdinaryOnesOut() throws {
+        let collector = try Self.start(arguments: ["--plain-http"])
+        defer { collector.stop() }
+        let added = try ProcessRunner.run(
+            ProcessRunner.product("recorder-collector"),
+            ["admin", "integration", "add", "pbx", "--data-dir", collector.dataDirectory])
+        let token = String(added.stdout.split(separator: "\n").last ?? "")
+        #expect(added.status == 0 && token.hasPrefix("rci_"), "\(added.stdout) \(added.stderr)")
+        let port = UInt16(URL(string: collector.url)!.port!)
+        let sending = Thread.Result<Bool>()
+        let stop = Mutex(false)
+        var sockets: [Int32] = []
+        defer { sockets.forEach { close($0) } }
+        for leg in 0..<2 {
+            let socket = try Self.connect(port: port)
+            sockets.append(socket)
+            let head =
+                "PUT /api/v1/voice/big-call/leg-\(leg) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nX-Voice-Start: 2026-12-01T10:00:00Z\r\nContent-Type: audio/wav\r\nContent-Length: \(400 << 20)\r\n\r\n"
+            _ = head.withCString { send(socket, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        }
+        // 64 KiB every 100 ms to each: well above every floor, far below the 400 MB.
+        let fds = sockets
+        Thread.detachNewThread {
+            let chunk = [UInt8](repeating: 0, count: 64 << 10)
+            while !stop.withLock({ $0 }) {
+                for fd in fds { _ = chunk.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            sending.set(true)
+        }
+        defer {
+            stop.withLock { $0 = true }
+            _ = sending.wait()
+        }
+        Thread.sleep(forTimeInterval: 1)
+        let big = try Self.file(String(repeating: "x", count: 1000))
+        let third = try Self.curl(
+            collector, "PUT", "/api/v1/voice/big-call/leg-2", bodyFile: big,
+            headers: [
+                "Authorization: Bearer \(token)", "X-Voice-Start: 2026-12-01T10:00:00Z", "Content-Type: audio/wav",
+                "Content-Length: \(400 << 20)",
+            ], maxTime: 10)
+        #expect(third.status == 503 && third.headers.lowercased().contains("retry-after:"), "\(third.status) \(third.body)")
+        let speech = FileManager.default.temporaryDirectory.appendingPathComponent("ordinary-\(UUID().uuidString).wav").path
+        let made = try ProcessRunner.run("sox", ["-n", "-r", "8000", "-c", "1", "-b", "16", speech, "synth", "2", "sine", "440"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let ordinary = try Self.curl(
+            collector, "PUT", "/api/v1/voice/small-call/leg-1", bodyFile: speech,
+            headers: ["Authorization: Bearer \(token)", "X-Voice-Start: 2026-12-01T10:00:00Z", "Content-Type: audio/wav"])
+        #expect(ordinary.status == 201, "\(ordinary.status) \(ordinary.body)")
     }
 
     static func expectAliveOverHTTP(_ collector: CollectorProcess) throws {

@@ -11,8 +11,12 @@ import Synchronization
 struct VoiceAPI {
     let collector: Collector
     let calls: CallAPI
-    /// Files are checked and sealed in memory: this many at once, the rest are told to come back.
-    let slots = IntakeSlots(limit: 2)
+    /// Bodies are received into memory within this many bytes in all (their announced lengths): many
+    /// small recordings at once, or two of the largest. A recording that does not fit is told to come
+    /// back; a slow sender holds only its own length, never a turn that others need.
+    let receiving = IntakeBudget(bytes: 2 * Int64(Collector.maximumVoiceBytes))
+    /// Checking and sealing takes a core each: this many at once, the others wait their turn.
+    let sealing = TakeTurns(limit: 2)
 
     func register(on router: Router<CollectorContext>) {
         router.put("api/v1/voice/:interaction/:leg") { request, context -> EditedResponse<VoiceRecord> in
@@ -26,15 +30,18 @@ struct VoiceAPI {
             guard length <= Collector.maximumVoiceBytes else {
                 throw CollectorError(.tooLarge, "a voice recording is at most \(Collector.maximumVoiceBytes >> 20) MB")
             }
-            guard slots.take() else {
+            guard receiving.take(Int64(length)) else {
                 throw CollectorError(
-                    .busy, "the collector is receiving or sealing other voice recordings; retry in a few seconds", retryAfterSeconds: 5)
+                    .busy, "the collector is receiving other voice recordings (\(receiving.limit >> 20) MB at once); retry in a few seconds",
+                    retryAfterSeconds: 5)
             }
-            defer { slots.give() }
+            defer { receiving.give(Int64(length)) }
             let body = try await Self.collect(request, length: length)
-            let ingested = try await collector.ingestVoice(
-                Array(buffer: body), contentType: request.headers[.contentType], metadata: metadata,
-                integration: integration.name, deliveredBy: "put")
+            let ingested = try await sealing.inTurn {
+                try await collector.ingestVoice(
+                    Array(buffer: body), contentType: request.headers[.contentType], metadata: metadata,
+                    integration: integration.name, deliveredBy: "put")
+            }
             return EditedResponse(status: ingested.added ? .created : .ok, response: ingested.record)
         }
         let catalog = router.group("api/v1/calls").add(middleware: SessionAuthentication(users: collector.users))
@@ -43,7 +50,7 @@ struct VoiceAPI {
         }
     }
 
-    /// A sender slower than this gives its slot back: a trickle must not keep every other recording out.
+    /// A sender slower than this is dropped: a trickle must not hold memory for hours.
     static let slowestBytesPerSecond = 64 * 1024
 
     /// The body, within 30 s plus its length at `slowestBytesPerSecond`.
@@ -125,22 +132,44 @@ struct VoiceAPI {
     }
 }
 
-/// A count of work in progress with a ceiling; `take` fails instead of waiting.
-final class IntakeSlots: Sendable {
-    private let used = Mutex(0)
-    private let limit: Int
+/// Bytes in memory with a ceiling; `take` fails instead of waiting.
+final class IntakeBudget: Sendable {
+    private let used = Mutex<Int64>(0)
+    let limit: Int64
 
-    init(limit: Int) { self.limit = limit }
+    init(bytes: Int64) { self.limit = bytes }
 
-    func take() -> Bool {
+    func take(_ bytes: Int64) -> Bool {
         used.withLock {
-            guard $0 < limit else { return false }
-            $0 += 1
+            guard $0 + bytes <= limit else { return false }
+            $0 += bytes
             return true
         }
     }
 
-    func give() { used.withLock { $0 -= 1 } }
+    func give(_ bytes: Int64) { used.withLock { $0 -= bytes } }
+}
+
+/// At most `limit` bodies of work at once; the others wait, first come first served.
+actor TakeTurns {
+    private var free: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) { free = limit }
+
+    func inTurn<T: Sendable>(_ work: @Sendable () async throws -> T) async throws -> T {
+        if free > 0 {
+            free -= 1
+        } else {
+            await withCheckedContinuation { waiting.append($0) }
+        }
+        defer { next() }
+        return try await work()
+    }
+
+    private func next() {
+        if waiting.isEmpty { free += 1 } else { waiting.removeFirst().resume() }
+    }
 }
 
 extension VoiceRecord: ResponseEncodable {}
