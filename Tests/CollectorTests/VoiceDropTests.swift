@@ -56,6 +56,9 @@ struct VoiceDropTests {
             odd.removeLast()
             #expect(try await put("voice-drop/pbx/odd.voice.json", odd + Array(#","evil":1}"#.utf8)) == 201)
 
+            // A "sidecar" of 2 MiB: refused unread, and not copied into refused/.
+            #expect(try await put("voice-drop/pbx/huge.voice.json", Array(repeating: 0x20, count: 2 << 20)) == 201)
+
             // Its own area only; and a stranger nothing.
             #expect(try await put("voice-drop/other/x.wav", wav) == 403)
             #expect(try await put("demo/x.wav", wav) == 403)
@@ -64,7 +67,8 @@ struct VoiceDropTests {
             let pass = try await collector.pickUpVoiceDrops()
             #expect(Set(pass.imported.map(\.interactionId)) == ["call-5", "gir-1"], "\(pass.imported.map(\.interactionId))")
             #expect(pass.imported.allSatisfy { $0.deliveredBy == "drop" })
-            #expect(pass.refused.count == 2 && pass.refused.contains { $0.message.contains("truncated WAV") }, "\(pass.refused)")
+            #expect(pass.refused.count == 3 && pass.refused.contains { $0.message.contains("truncated WAV") }, "\(pass.refused)")
+            #expect(pass.refused.contains { $0.message.contains("a sidecar is at most 1048576") }, "\(pass.refused)")
             #expect(pass.refused.contains { $0.file.hasSuffix("odd.wav") && $0.message.contains("evil") }, "\(pass.refused)")
             #expect(pass.waiting == 1)
             // Each phone system's area is made for it: a recorder that never MKCOLs its root can drop.
@@ -76,6 +80,7 @@ struct VoiceDropTests {
             #expect(!left.contains("call-5.wav") && !left.contains("call-5.voice.json") && !left.contains("rec-1/part1.wav"), "\(left)")
             #expect(!left.contains("bad.wav") && left.contains("later.voice.json"), "\(left)")
             #expect(!left.contains("odd.wav") && left.contains { $0.hasPrefix("refused/") && $0.hasSuffix("odd.wav.p7m") }, "\(left)")
+            #expect(!left.contains("huge.voice.json") && !left.contains { $0.hasSuffix("-huge.voice.json") }, "\(left)")
             let refused = left.filter { $0.hasPrefix("refused/") }
             let sealed = try #require(refused.first { $0.hasSuffix("bad.wav.p7m") }, "\(refused)")
             let bytes = try #require(FileManager.default.contents(atPath: "\(store)/\(sealed)"))

@@ -146,7 +146,7 @@ extension Collector {
             }
         } else {
             do {
-                let data = FileManager.default.contents(atPath: sidecarFile) ?? Data()
+                let data = try Self.sidecarBytes(sidecarFile)
                 let parsed = try StrictJSON.decode(VoiceDrop.Sidecar.self, from: data)
                 guard (parsed.version ?? 1) == 1 else {
                     throw CollectorError(.invalid, "version \(parsed.version!) of the sidecar is not known; this collector reads version 1")
@@ -165,7 +165,7 @@ extension Collector {
             } catch {
                 // Refused, but the media it names (if that is a plain name beside it) goes with it, sealed,
                 // rather than wait in clear for the orphan sweep.
-                let data = FileManager.default.contents(atPath: sidecarFile) ?? Data()
+                let data = (try? Self.sidecarBytes(sidecarFile)) ?? Data()
                 let named = (try? StrictJSON.tree(data))?["media"]?.string.flatMap { name in
                     name.isEmpty || name.contains("/") || name.hasPrefix(".") ? nil : name
                 }
@@ -249,8 +249,21 @@ extension Collector {
         try await Collector.onThreadPool {
             try storage.write(Array("\(problem)\n".utf8), to: area + ["\(stamp)-\(name).error.txt"])
         }
-        if let sidecar, let copy = FileManager.default.contents(atPath: store.url(StorePath(components: sidecar)).path) {
+        // The sidecar is kept for the admin as it was, unless it is too large to be one (then the
+        // error says so, and it is deleted with its pair).
+        if let sidecar, let copy = try? Self.sidecarBytes(store.url(StorePath(components: sidecar)).path) {
             try await Collector.onThreadPool { try storage.write([UInt8](copy), to: area + ["\(stamp)-\(sidecar.last!)"]) }
         }
+    }
+
+    /// A sidecar's bytes, read only if it is a plain file of at most 1 MiB (`StrictJSON`'s bound).
+    static func sidecarBytes(_ path: String) throws -> Data {
+        guard Collector.isPlainFile(path) else { throw CollectorError(.invalid, "the sidecar is a link or not a regular file") }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size <= StrictJSON.maxDocumentBytes else {
+            throw CollectorError(.invalid, "the sidecar is \(size) bytes; a sidecar is at most \(StrictJSON.maxDocumentBytes)")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw CollectorError(.invalid, "cannot read the sidecar") }
+        return data
     }
 }
