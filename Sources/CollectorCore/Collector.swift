@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 
@@ -22,6 +23,8 @@ public struct Collector: Sendable {
     /// Wakes this process's agents waiting for call events (`DeliverySignals`).
     public let deliverySignals = DeliverySignals()
     public let dataDirectory: URL
+    /// Signs the audit chain's checkpoints (`AuditChain`); derived from the secrets key, never stored.
+    public let auditKey: SymmetricKey
 
     /// Opens (and migrates) the catalog and the secrets key of `dataDirectory` (created 0700).
     public static func open(
@@ -47,8 +50,10 @@ public struct Collector: Sendable {
                 catalog: catalog, secrets: secrets, storageTargets: storageTargets),
             integrations: Integrations(catalog: catalog), callEvents: CallEvents(catalog: catalog),
             agentIdentities: AgentIdentities(catalog: catalog), calls: CallCatalog(catalog: catalog),
-            voice: VoiceRecordings(catalog: catalog), dataDirectory: dataDirectory)
+            voice: VoiceRecordings(catalog: catalog), dataDirectory: dataDirectory,
+            auditKey: AuditChain.checkpointKey(secrets))
         do {
+            try await AuditChain.chainUnplaced(catalog)
             try await collector.ensureDefaults()
         } catch {
             await catalog.close()

@@ -100,7 +100,7 @@ public struct StoreAPI: Sendable {
     /// One audit entry per store write or delete, with the path as the target.
     func audit(_ action: String, _ path: StorePath, _ detail: String = "", by actor: Actor) async throws {
         try await AuditLog.record(
-            "store.\(action)", target: "store:\(path)", detail: detail, by: actor, in: collector.catalog.sql)
+            "store.\(action)", target: "store:\(path)", detail: detail, by: actor, in: collector.catalog)
     }
 
     /// Collects a PROPFIND/PROPPATCH body, refusing a larger one by its Content-Length before reading.

@@ -339,21 +339,6 @@ struct UserCommand: AsyncParsableCommand {
     }
 }
 
-struct AuditCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "audit", abstract: "Print the audit log, newest first.")
-    @OptionGroup var common: CommonOptions
-    @Option var limit = 50
-
-    func run() async throws {
-        try await withCollector(common) { collector, _ in
-            for entry in try await AuditLog.entries(limit: limit, in: collector.catalog.sql) {
-                printRow([entry.at, entry.actor, entry.source, entry.action, entry.target, entry.detail])
-            }
-        }
-    }
-}
-
 struct EnrolmentCodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enrolment-code", abstract: "One-time codes that enrol a workstation at a node path.",

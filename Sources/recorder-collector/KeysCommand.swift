@@ -89,7 +89,7 @@ struct DecryptCommand: AsyncParsableCommand {
             else { throw CollectorError(.invalid, "cannot write \(destination)") }
             try await AuditLog.record(
                 "segment.decrypt", target: "file:\((file as NSString).lastPathComponent)", detail: "to \(destination)",
-                by: actor, in: collector.catalog.sql)
+                by: actor, in: collector.catalog)
             print("wrote \(destination) (\(plain.count) bytes)")
         }
     }

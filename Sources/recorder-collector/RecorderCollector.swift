@@ -9,6 +9,6 @@ struct RecorderCollector: AsyncParsableCommand {
         version: ProductVersion.current,
         subcommands: [
             ServeCommand.self, AdminCommand.self, KeysCommand.self, DecryptCommand.self, ReindexCommand.self,
-            VerifyStorageCommand.self, VoiceCommand.self,
+            VerifyStorageCommand.self, VoiceCommand.self, AuditCommand.self,
         ])
 }

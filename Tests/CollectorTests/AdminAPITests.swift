@@ -110,6 +110,11 @@ struct AdminAPITests {
                 ])
             #expect(entries.allSatisfy { ($0["actor"] as? String) == "user:admin" })
             #expect(!String(describing: audit.json).contains("dav-secret-1"))
+            #expect(entries.allSatisfy { ($0["seq"] as? Int ?? 0) > 0 }, "each entry has its place in the chain")
+
+            let verified = try await api.send(.post, "/api/v1/admin/audit/verify")
+            #expect(verified.status == 200 && verified.json["ok"] as? Bool == true, "\(verified.json)")
+            #expect((verified.json["entries"] as? Int ?? 0) >= 7 && verified.json["problem"] is NSNull)
         }
     }
 }

@@ -47,6 +47,21 @@ struct CollectorCommandTests {
         #expect(!audit.stdout.contains("cli-secret-7"))
         let key = try FileManager.default.attributesOfItem(atPath: "\(directory)/secrets.key")
         #expect((key[.posixPermissions] as? Int) == 0o600)
+
+        // The trail verifies; after a row is changed behind the collector's back it does not, and says where.
+        let verified = try ProcessRunner.run(collector, ["audit", "verify", "--data-dir", directory])
+        #expect(verified.status == 0 && verified.stdout.contains("audit trail intact"), "\(verified.stdout) \(verified.stderr)")
+        let edit = try ProcessRunner.run(
+            "python3",
+            [
+                "-c",
+                "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE audit_log SET detail='edited' WHERE action='node_path.create'\"); c.commit()",
+                "\(directory)/catalog.sqlite",
+            ])
+        #expect(edit.status == 0, "\(edit.stderr)")
+        let broken = try ProcessRunner.run(collector, ["audit", "verify", "--data-dir", directory])
+        #expect(broken.status == 1, "\(broken.stdout) \(broken.stderr)")
+        #expect(broken.stdout.contains("audit trail NOT intact") && broken.stdout.contains("node_path.create by system) was altered"), "\(broken.stdout)")
     }
 
     @Test func serveBootstrapsAnswersAndStopsOnSIGTERM() throws {

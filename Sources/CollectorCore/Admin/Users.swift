@@ -67,7 +67,7 @@ public struct Users: Sendable {
         guard let row, valid, try row.decode(column: "disabled", as: Int.self) == 0 else {
             try await AuditLog.record(
                 "user.login_failed", target: "user:\(username)", by: Actor(name: "anonymous", source: source),
-                in: catalog.sql)
+                in: catalog)
             throw CollectorError(.unauthorized, "wrong username or password")
         }
         let user = User(

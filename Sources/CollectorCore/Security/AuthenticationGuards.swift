@@ -35,11 +35,11 @@ public struct AuthenticationGuards: Sendable {
     package func failed(_ keys: [String], action: String, target: String, detail: String = "", source: String) async {
         throttle.recordFailure(keys)
         let actor = Actor(name: "anonymous", source: source)
-        try? await AuditLog.record(action, target: target, detail: detail, by: actor, in: collector.catalog.sql)
+        try? await AuditLog.record(action, target: target, detail: detail, by: actor, in: collector.catalog)
         if let seconds = throttle.retryAfter(keys) {
             try? await AuditLog.record(
                 "auth.throttled", target: target, detail: "\(keys.joined(separator: ", ")) refused for \(seconds) s",
-                by: actor, in: collector.catalog.sql)
+                by: actor, in: collector.catalog)
         }
     }
 }

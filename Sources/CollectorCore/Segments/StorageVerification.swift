@@ -99,7 +99,7 @@ extension Collector {
         }
         let summary =
             "\(report.segmentsChecked) segments, \(report.bytesHashed) bytes hashed: \(report.missing.count) missing, \(report.altered.count) altered, \(report.unknown.count) unknown, \(report.incompleteUploads.count) incomplete uploads"
-        try await AuditLog.record("storage.verify", target: "segments", detail: summary, by: actor, in: catalog.sql)
+        try await AuditLog.record("storage.verify", target: "segments", detail: summary, by: actor, in: catalog)
         return report
     }
 

@@ -30,6 +30,12 @@ public struct SecretBox: Sendable {
         return SecretBox(key: key)
     }
 
+    /// A key for another purpose, derived from this one (HKDF-SHA256 with `label`), so the data
+    /// directory keeps one secret.
+    public func derivedKey(_ label: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data(label.utf8), outputByteCount: 32)
+    }
+
     public func seal(_ secret: String) throws -> String {
         try AES.GCM.seal(Data(secret.utf8), using: key).combined!.base64EncodedString()
     }

@@ -87,6 +87,10 @@ struct AdminAPI {
             let before = request.uri.queryParameters["before"].flatMap { Int(String($0)) }
             return Items(items: try await AuditLog.entries(limit: limit, before: before, in: collector.catalog.sql))
         }
+        // Walks the whole chain: a read, but one that is recorded (and signs the head when intact).
+        admin.post("audit/verify") { _, context in
+            try await collector.verifyAudit(by: context.actor)
+        }
     }
 
     static func nodePath(_ context: CollectorContext) throws -> String {
@@ -163,3 +167,4 @@ extension Users.User: ResponseEncodable {}
 extension StorageProbeReport: ResponseEncodable {}
 
 extension NodePaths.EffectiveRules: ResponseEncodable {}
+extension AuditChain.Report: ResponseEncodable {}

@@ -19,6 +19,8 @@ public struct CollectorServer: Sendable {
         case correlation
         /// Picks up voice recordings dropped over WebDAV (`VoiceDrop`).
         case voiceDrop
+        /// Signs the audit chain's head once a minute (`AuditChain`).
+        case auditCheckpoints
     }
 
     public let collector: Collector
@@ -68,6 +70,7 @@ public struct CollectorServer: Sendable {
             case .deliveryWatch: .init(service: DeliveryWatch(collector: collector, logger: logger))
             case .correlation: .init(service: CorrelationService(job: CorrelationJob(collector: collector), logger: logger))
             case .voiceDrop: .init(service: VoiceDropService(collector: collector, logger: logger))
+            case .auditCheckpoints: .init(service: AuditCheckpointService(collector: collector, logger: logger))
             }
         }
         let group = ServiceGroup(

@@ -5,6 +5,8 @@ import SQLKit
 /// as the change itself, so there is never a change without its entry (or an entry without its change).
 public struct AuditEntry: Codable, Sendable, Equatable {
     public var id: Int
+    /// Its place in the chain (`AuditChain`), from 1 without gaps.
+    public var seq: Int64?
     public var at: String
     /// `user:alice`, `cli:root`, `agent:ws-0042`, `system`.
     public var actor: String
@@ -33,17 +35,26 @@ public enum AuditLog {
     /// Every field is outside data somewhere (a failed login's user name, a call id, a host name):
     /// stored with control characters escaped and cut to a bound, so the log can be neither flooded
     /// (megabyte user names, before) nor used to drive the terminal of the admin who reads it.
+    ///
+    /// Call it inside the transaction of the change it records: the entry takes the next place in the
+    /// chain (`AuditChain`) under the chain's lock, which the transaction holds until it commits.
     public static func record(
         _ action: String, target: String, detail: String = "", by actor: Actor, in database: any SQLDatabase
     ) async throws {
-        try await database.raw(
-            """
-            INSERT INTO audit_log (at, actor, action, target, detail, source)
-            VALUES (\(bind: Timestamp.now()), \(bind: OutsideText.bounded(actor.name, limit: 160)),
-                    \(bind: OutsideText.bounded(action, limit: 64)), \(bind: OutsideText.bounded(target, limit: 600)),
-                    \(bind: OutsideText.bounded(detail, limit: 2000)), \(bind: OutsideText.bounded(actor.source, limit: 64)))
-            """
-        ).run()
+        let fields = AuditChain.Fields(
+            at: Timestamp.now(), actor: OutsideText.bounded(actor.name, limit: 160),
+            action: OutsideText.bounded(action, limit: 64), target: OutsideText.bounded(target, limit: 600),
+            detail: OutsideText.bounded(detail, limit: 2000), source: OutsideText.bounded(actor.source, limit: 64))
+        try await AuditChain.append(fields, in: database)
+    }
+
+    /// An entry with no change of its own to share a transaction with (a failed login, a verification).
+    public static func record(
+        _ action: String, target: String, detail: String = "", by actor: Actor, in catalog: Catalog
+    ) async throws {
+        try await catalog.transaction { database in
+            try await record(action, target: target, detail: detail, by: actor, in: database)
+        }
     }
 
     /// Newest first.
@@ -52,13 +63,14 @@ public enum AuditLog {
     {
         let rows = try await database.raw(
             """
-            SELECT id, at, actor, action, target, detail, source FROM audit_log
+            SELECT id, seq, at, actor, action, target, detail, source FROM audit_log
             WHERE id < \(bind: id ?? Int.max) ORDER BY id DESC LIMIT \(bind: limit)
             """
         ).all()
         return try rows.map { row in
             AuditEntry(
-                id: try row.decode(column: "id", as: Int.self), at: try row.decode(column: "at", as: String.self),
+                id: try row.decode(column: "id", as: Int.self), seq: try row.decode(column: "seq", as: Int64?.self),
+                at: try row.decode(column: "at", as: String.self),
                 actor: try row.decode(column: "actor", as: String.self),
                 action: try row.decode(column: "action", as: String.self),
                 target: try row.decode(column: "target", as: String.self),
