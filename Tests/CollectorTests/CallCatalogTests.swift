@@ -13,10 +13,10 @@ import Testing
 @Suite(.serialized, .realTime)
 struct CallCatalogTests {
     static func event(
-        _ id: String, _ type: String, second: Int, call: String = "call-1", leg: String = "leg-1",
-        agent: String = "agent-7", extra: String = ""
+        at minute: String = "2026-12-01T10:00", _ id: String, _ type: String, second: Int, call: String = "call-1",
+        leg: String = "leg-1", agent: String = "agent-7", extra: String = ""
     ) -> String {
-        #"{"event_id":"\#(id)","type":"\#(type)","occurred_at":"2026-12-01T10:00:\#(String(format: "%02d", second))Z","interaction_id":"\#(call)","leg_id":"\#(leg)","agent_id":"\#(agent)"\#(extra)}"#
+        #"{"event_id":"\#(id)","type":"\#(type)","occurred_at":"\#(minute):\#(String(format: "%02d", second))Z","interaction_id":"\#(call)","leg_id":"\#(leg)","agent_id":"\#(agent)"\#(extra)}"#
     }
 
     /// An integration `pbx` whose agent-7 sits at ws-a and agent-8 at ws-b; returns the integration's
@@ -39,6 +39,15 @@ struct CallCatalogTests {
         }
         return (pbx, a, aToken, bToken)
     }
+
+    /// A minute five minutes ago, for the tests of what is active now (a leg older than 12 h no longer is).
+    static let recent: String = {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm"
+        return formatter.string(from: Date().addingTimeInterval(-300))
+    }()
 
     static func post(_ api: Session, _ token: String, _ events: [String]) async throws -> Reply {
         let saved = api.token
@@ -150,10 +159,10 @@ struct CallCatalogTests {
                 }
             }
             while collector.deliverySignals.waiting == 0 { try await Task.sleep(for: .milliseconds(10)) }
-            _ = try await Self.post(api, pbx, [Self.event("b1", "leg.started", second: 0, call: "call-b", leg: "leg-b", agent: "agent-8")])
+            _ = try await Self.post(api, pbx, [Self.event(at: Self.recent, "b1", "leg.started", second: 0, call: "call-b", leg: "leg-b", agent: "agent-8")])
             try await Task.sleep(for: .milliseconds(200))
             #expect(collector.deliverySignals.waiting == 1, "ws-b's event did not wake ws-a")
-            _ = try await Self.post(api, pbx, [Self.event("a1", "leg.started", second: 1)])
+            _ = try await Self.post(api, pbx, [Self.event(at: Self.recent, "a1", "leg.started", second: 1)])
             #expect(try await waiting.value == ["a1"])
             #expect(collector.deliverySignals.waiting == 0)
 
@@ -161,10 +170,10 @@ struct CallCatalogTests {
             _ = try await Self.post(
                 api, pbx,
                 [
-                    Self.event("a2", "leg.held", second: 2), Self.event("a3", "leg.ended", second: 3),
-                    Self.event("a4", "leg.started", second: 4, call: "call-3", leg: "leg-3"),
-                    Self.event("a5", "leg.held", second: 5, call: "call-3", leg: "leg-3"),
-                    Self.event("a6", "recording.paused", second: 6, call: "call-3", leg: "leg-3"),
+                    Self.event(at: Self.recent, "a2", "leg.held", second: 2), Self.event(at: Self.recent, "a3", "leg.ended", second: 3),
+                    Self.event(at: Self.recent, "a4", "leg.started", second: 4, call: "call-3", leg: "leg-3"),
+                    Self.event(at: Self.recent, "a5", "leg.held", second: 5, call: "call-3", leg: "leg-3"),
+                    Self.event(at: Self.recent, "a6", "recording.paused", second: 6, call: "call-3", leg: "leg-3"),
                 ])
             let resync = try await api.send(.get, "/api/v1/agent/calls/active")
             #expect(resync.status == 200, "\(resync.json)")
@@ -241,10 +250,10 @@ struct CallCatalogTests {
             let (pbx, _, aToken, bToken) = try await Self.setUp(api, collector, password)
             let other = try #require(
                 try await api.send(.post, "/api/v1/admin/integrations", json: #"{"name":"pbx2"}"#).json["token"] as? String)
-            #expect(try await Self.post(api, pbx, [Self.event("s1", "leg.started", second: 0)]).status == 200)
+            #expect(try await Self.post(api, pbx, [Self.event(at: Self.recent, "s1", "leg.started", second: 0)]).status == 200)
             // pbx2 uses the same interaction and leg ids: its end is its own call's, not pbx's.
             let foreign = try await Self.post(
-                api, other, [#"{"event_id":"x1","type":"leg.ended","occurred_at":"2026-12-01T10:05:00Z","interaction_id":"call-1","leg_id":"leg-1"}"#])
+                api, other, [#"{"event_id":"x1","type":"leg.ended","occurred_at":"\#(Self.recent):59Z","interaction_id":"call-1","leg_id":"leg-1"}"#])
             #expect(foreign.status == 200)
             let ambiguous = try await api.send(.get, "/api/v1/calls/call-1")
             #expect(ambiguous.status == 409 && ambiguous.errorMessage.contains("pbx, pbx2"), "\(ambiguous.json)")
@@ -260,16 +269,16 @@ struct CallCatalogTests {
             _ = try await api.send(
                 .post, "/api/v1/admin/agent-identities", json: #"{"integration":"pbx","external_id":"agent-7","agent_id":"ws-b"}"#)
             let end = try await Self.post(
-                api, pbx, [#"{"event_id":"s2","type":"leg.ended","occurred_at":"2026-12-01T10:00:09Z","interaction_id":"call-1","leg_id":"leg-1"}"#])
+                api, pbx, [#"{"event_id":"s2","type":"leg.ended","occurred_at":"\#(Self.recent):09Z","interaction_id":"call-1","leg_id":"leg-1"}"#])
             #expect(end.json["unrouted"] as? Int == 0, "\(end.json)")
             api.token = aToken
             let delivered = try await api.send(.get, "/api/v1/agent/call-events?after=0")
             #expect((delivered.json["items"] as? [[String: Any]])?.compactMap { ($0["event"] as? [String: Any])?["event_id"] as? String } == ["s1", "s2"])
 
             // 101 legs whose ends were lost: the answer says it is cut short, the newest first.
-            let stale = (0..<101).map { Self.event("z\($0)", "leg.started", second: $0 % 60, call: "stale-\($0)", leg: "z", agent: "agent-8") }
+            let stale = (0..<101).map { Self.event(at: Self.recent, "z\($0)", "leg.started", second: $0 % 60, call: "stale-\($0)", leg: "z", agent: "agent-8") }
             #expect(try await Self.post(api, pbx, Array(stale.prefix(100))).status == 200)
-            #expect(try await Self.post(api, pbx, [Self.event("live", "leg.started", second: 59, call: "live", leg: "l", agent: "agent-8")]).status == 200)
+            #expect(try await Self.post(api, pbx, [Self.event(at: Self.recent, "live", "leg.started", second: 59, call: "live", leg: "l", agent: "agent-8")]).status == 200)
             api.token = bToken
             let crowded = try await api.send(.get, "/api/v1/agent/calls/active")
             #expect(crowded.json["truncated"] as? Bool == true)
@@ -291,20 +300,20 @@ struct CallCatalogTests {
 
             // A feed repeating itself under new ids is stopped at 2 000 events for one call.
             for round in 0..<4 {
-                let loop = (0..<500).map { Self.event("loop-\(round)-\($0)", "leg.held", second: 1, call: "looping") }
+                let loop = (0..<500).map { Self.event(at: Self.recent, "loop-\(round)-\($0)", "leg.held", second: 1, call: "looping") }
                 #expect(try await Self.post(api, pbx, loop).status == 200)
             }
-            let refused = try await Self.post(api, pbx, [Self.event("loop-x", "leg.held", second: 1, call: "looping")])
+            let refused = try await Self.post(api, pbx, [Self.event(at: Self.recent, "loop-x", "leg.held", second: 1, call: "looping")])
             #expect(refused.status == 409 && refused.errorMessage.contains("at most 2000"), "\(refused.json)")
 
             // A valid token is honoured even after bad ones from the same address.
             api.token = nil
-            for _ in 0..<40 { _ = try await Self.post(api, "rci_forged", [Self.event("f", "leg.held", second: 1)]) }
-            #expect(try await Self.post(api, pbx, [Self.event("after-storm", "leg.held", second: 2, call: "storm")]).status == 200)
+            for _ in 0..<40 { _ = try await Self.post(api, "rci_forged", [Self.event(at: Self.recent, "f", "leg.held", second: 1)]) }
+            #expect(try await Self.post(api, pbx, [Self.event(at: Self.recent, "after-storm", "leg.held", second: 2, call: "storm")]).status == 200)
 
             // A revoked workstation gets nothing: its person's events are unrouted, for the admin to map again.
             try await collector.agents.revoke("ws-b", by: adminActor)
-            let orphan = try await Self.post(api, pbx, [Self.event("o1", "leg.started", second: 3, call: "orphan", leg: "o", agent: "agent-8")])
+            let orphan = try await Self.post(api, pbx, [Self.event(at: Self.recent, "o1", "leg.started", second: 3, call: "orphan", leg: "o", agent: "agent-8")])
             #expect(orphan.json["unrouted"] as? Int == 1 && orphan.json["unmapped_agents"] as? [String] == ["agent-8"], "\(orphan.json)")
         }
     }
