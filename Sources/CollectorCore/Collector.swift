@@ -25,6 +25,8 @@ public struct Collector: Sendable {
     public let dataDirectory: URL
     /// Signs the audit chain's checkpoints (`AuditChain`); derived from the secrets key, never stored.
     public let auditKey: SymmetricKey
+    /// Makes each web session's CSRF token (`WebSession`); derived from the secrets key, never stored.
+    public let csrfKey: SymmetricKey
 
     /// Opens (and migrates) the catalog and the secrets key of `dataDirectory` (created 0700).
     public static func open(
@@ -51,7 +53,7 @@ public struct Collector: Sendable {
             integrations: Integrations(catalog: catalog), callEvents: CallEvents(catalog: catalog),
             agentIdentities: AgentIdentities(catalog: catalog), calls: CallCatalog(catalog: catalog),
             voice: VoiceRecordings(catalog: catalog), dataDirectory: dataDirectory,
-            auditKey: AuditChain.checkpointKey(secrets))
+            auditKey: AuditChain.checkpointKey(secrets), csrfKey: secrets.derivedKey("web session csrf v1"))
         do {
             try await AuditChain.chainUnplaced(catalog)
             try await collector.ensureDefaults()

@@ -20,7 +20,8 @@ struct StoreCredentials: Sendable {
         }
         if let token = BearerToken.presented(in: header) {
             if let agent = try await collector.agents.agent(forToken: token) { return .agent(agent) }
-            if let user = try await collector.users.user(forSessionToken: token) {
+            // The store holds every recording sealed: only admins browse it.
+            if let user = try await collector.users.user(forSessionToken: token), user.role == .admin {
                 return .admin(username: user.username)
             }
             if let integration = try await collector.integrations.integration(forToken: token) {
@@ -41,7 +42,7 @@ struct StoreCredentials: Sendable {
             if basicCache.isValid(header) { return .admin(username: username) }
             let keys = AuthenticationGuards.keys(address: source, user: username)
             try await guards.check(keys, what: "store login")
-            if try await collector.users.checkPassword(username: username, password: password) {
+            if let user = try await collector.users.user(username: username, password: password), user.role == .admin {
                 basicCache.remember(header)
                 return .admin(username: username)
             }

@@ -316,13 +316,73 @@ struct StorageCommand: AsyncParsableCommand {
 
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Admin users.", subcommands: [Add.self])
+        commandName: "user", abstract: "Users of the collector and its web app, their roles and node paths.",
+        subcommands: [Add.self, Set.self, Password.self, List.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
-                "Add an admin; the password comes from standard input (--password-stdin) or RECORDER_COLLECTOR_PASSWORD."
-        )
+                "Add a user; the password comes from standard input (--password-stdin) or RECORDER_COLLECTOR_PASSWORD.",
+            discussion: """
+                Roles: admin (everything), supervisor and qa (the calls of agents under their --scope node paths), \
+                agent (nothing, or the calls of their --workstation).
+                """)
+        @OptionGroup var common: CommonOptions
+        @Argument var username: String
+        @Option(help: "admin, supervisor, qa or agent.") var role = "admin"
+        @Option(name: .customLong("scope"), help: "A node path whose agents' calls they see (repeat for more).")
+        var scopes: [String] = []
+        @Option(help: "For an agent: the workstation (enrolled agent id) whose calls they see.") var workstation: String?
+        @Flag var passwordStdin = false
+
+        func run() async throws {
+            guard let role = Users.Role(rawValue: role) else {
+                throw ValidationError("--role is admin, supervisor, qa or agent, not \(role)")
+            }
+            guard
+                let password = try readSecret(
+                    stdin: passwordStdin, environment: "RECORDER_COLLECTOR_PASSWORD", what: "password")
+            else { throw ValidationError("give the password on standard input with --password-stdin") }
+            try await withCollector(common) { collector, actor in
+                try printJSON(
+                    try await collector.users.create(
+                        username: username, password: password,
+                        profile: .init(role: role, scopes: scopes, workstation: workstation), by: actor))
+            }
+        }
+    }
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a user's role, node paths or workstation, or disable them (which ends their sessions).")
+        @OptionGroup var common: CommonOptions
+        @Argument var username: String
+        @Option(help: "admin, supervisor, qa or agent.") var role: String?
+        @Option(name: .customLong("scope"), help: "Replaces their node paths (repeat for more).") var scopes: [String] = []
+        @Option(help: "For an agent: their workstation (\"\" to unlink).") var workstation: String?
+        @Flag(inversion: .prefixedEnableDisable, help: "Whether they may sign in.") var enabled: Bool?
+
+        func run() async throws {
+            let parsed = try role.map { name in
+                guard let value = Users.Role(rawValue: name) else {
+                    throw ValidationError("--role is admin, supervisor, qa or agent, not \(name)")
+                }
+                return value
+            }
+            try await withCollector(common) { collector, actor in
+                try printJSON(
+                    try await collector.users.update(
+                        username: username,
+                        .init(
+                            role: parsed, scopes: scopes.isEmpty ? nil : scopes, workstation: workstation,
+                            disabled: enabled.map { !$0 }), by: actor))
+            }
+        }
+    }
+
+    struct Password: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set a user's password (standard input or RECORDER_COLLECTOR_PASSWORD); ends their sessions.")
         @OptionGroup var common: CommonOptions
         @Argument var username: String
         @Flag var passwordStdin = false
@@ -333,7 +393,25 @@ struct UserCommand: AsyncParsableCommand {
                     stdin: passwordStdin, environment: "RECORDER_COLLECTOR_PASSWORD", what: "password")
             else { throw ValidationError("give the password on standard input with --password-stdin") }
             try await withCollector(common) { collector, actor in
-                try printJSON(try await collector.users.createAdmin(username: username, password: password, by: actor))
+                try await collector.users.setPassword(username: username, password: password, by: actor)
+                print("password of \(username) set; their sessions have ended")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every user: name, role, node paths or workstation.")
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            try await withCollector(common) { collector, _ in
+                for user in try await collector.users.list() {
+                    printRow([
+                        user.username, user.role.rawValue,
+                        user.scopes.isEmpty ? (user.workstation ?? "-") : user.scopes.joined(separator: ","),
+                        user.disabled ? "disabled" : "enabled",
+                    ])
+                }
             }
         }
     }

@@ -19,7 +19,7 @@ struct CatalogTests {
             #expect(try await collector.storageTargets.list().map(\.name) == ["builtin"])
             // The generated password works, a wrong one does not.
             let (token, user) = try await collector.users.logIn(username: "admin", password: first!.password, source: "t")
-            #expect(user.role == "admin")
+            #expect(user.role == .admin)
             #expect(try await collector.users.user(forSessionToken: token)?.username == "admin")
             #expect(try await collector.users.user(forSessionToken: token + "x") == nil)
             await #expect(throws: CollectorError.self) {

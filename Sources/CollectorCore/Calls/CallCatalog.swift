@@ -91,11 +91,14 @@ public struct CallCatalog: Sendable {
         public var workstation: String?
         public var agent: String?
         public var limit = 50
+        /// Only the calls this user may see (nil: every call, for the CLI and the collector itself).
+        public var access: Access?
 
         public init(
             from: String? = nil, to: String? = nil, state: String? = nil, workstation: String? = nil,
-            agent: String? = nil, limit: Int = 50
+            agent: String? = nil, limit: Int = 50, access: Access? = nil
         ) {
+            self.access = access
             self.from = from
             self.to = to
             self.state = state
@@ -117,6 +120,7 @@ public struct CallCatalog: Sendable {
         if let from = try Self.utc(query.from, "from") { conditions.append("c.started_at >= \(bind: from)") }
         if let to = try Self.utc(query.to, "to") { conditions.append("c.started_at < \(bind: to)") }
         if let state = query.state { conditions.append("c.state = \(bind: state)") }
+        if let reach = query.access?.callCondition() { conditions.append(reach) }
         if let workstation = query.workstation {
             conditions.append(
                 "EXISTS (SELECT 1 FROM call_legs l WHERE l.integration = c.integration AND l.interaction_id = c.interaction_id AND l.workstation = \(bind: workstation))"

@@ -14,8 +14,9 @@ struct AdminAPI {
         auth.post("login", use: logIn)
         auth.post("logout", use: logOut)
 
-        let admin = router.group("api/v1/admin").add(middleware: SessionAuthentication(users: collector.users))
+        let admin = router.group("api/v1/admin").add(middleware: SessionAuthentication(collector: collector))
         admin.get("me") { _, context in context.user! }
+        WebSessionAPI(collector: collector, guards: guards).register(on: router)
 
         admin.get("storage-targets") { _, _ in Items(items: try await collector.storageTargets.list()) }
         admin.post("storage-targets") { request, context in
@@ -75,12 +76,25 @@ struct AdminAPI {
             return HTTPResponse.Status.noContent
         }
 
+        admin.get("users") { _, _ in Items(items: try await collector.users.list()) }
         admin.post("users") { request, context in
             let input = try await request.decodeStrict(NewUser.self, context: context)
             return EditedResponse(
                 status: .created,
-                response: try await collector.users.createAdmin(
-                    username: input.username, password: input.password, by: context.actor))
+                response: try await collector.users.create(
+                    username: input.username, password: input.password,
+                    profile: .init(role: input.role, scopes: input.scopes, workstation: input.workstation), by: context.actor))
+        }
+        admin.patch("users/:username") { request, context in
+            let profile = try await request.decodeStrict(Users.Profile.self, context: context)
+            return try await collector.users.update(
+                username: try context.parameters.require("username"), profile, by: context.actor)
+        }
+        admin.put("users/:username/password") { request, context in
+            let input = try await request.decodeStrict(NewPassword.self, context: context)
+            try await collector.users.setPassword(
+                username: try context.parameters.require("username"), password: input.password, by: context.actor)
+            return HTTPResponse.Status.noContent
         }
         admin.get("audit") { request, _ in
             let limit = min(max(Int(request.uri.queryParameters["limit"].map(String.init) ?? "") ?? 100, 1), 1000)
@@ -146,6 +160,27 @@ struct Credentials: Decodable {
 
 struct NewUser: Decodable {
     var username: String
+    var password: String
+    /// admin when not given (what this call made before roles existed).
+    var role: Users.Role = .admin
+    var scopes: [String]?
+    var workstation: String?
+
+    enum CodingKeys: String, CodingKey {
+        case username, password, role, scopes, workstation
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        username = try container.decode(String.self, forKey: .username)
+        password = try container.decode(String.self, forKey: .password)
+        role = try container.decodeIfPresent(Users.Role.self, forKey: .role) ?? .admin
+        scopes = try container.decodeIfPresent([String].self, forKey: .scopes)
+        workstation = try container.decodeIfPresent(String.self, forKey: .workstation)
+    }
+}
+
+struct NewPassword: Decodable {
     var password: String
 }
 

@@ -53,7 +53,7 @@ struct AgentAPI {
                 for: context.agent!, builtinURL: publicURL.url + "/dav", builtinCAPEM: caPEM)
         }
 
-        let admin = router.group("api/v1/admin").add(middleware: SessionAuthentication(users: collector.users))
+        let admin = router.group("api/v1/admin").add(middleware: SessionAuthentication(collector: collector))
         admin.post("enrolment-codes") { request, context in
             let input = try await request.decodeStrict(CodeRequest.self, context: context)
             return EditedResponse(

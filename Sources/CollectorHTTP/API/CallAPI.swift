@@ -24,7 +24,7 @@ struct CallAPI {
             return accepted
         }
 
-        let admin = router.group("api/v1/admin").add(middleware: SessionAuthentication(users: collector.users))
+        let admin = router.group("api/v1/admin").add(middleware: SessionAuthentication(collector: collector))
         admin.get("integrations") { _, _ in Items(items: try await collector.integrations.list()) }
         admin.post("integrations") { request, context in
             let input = try await request.decodeStrict(NewIntegration.self, context: context)
@@ -93,9 +93,10 @@ struct CallAPI {
             Items(items: try await collector.callEvents.events(interactionId: try Self.interaction(context)))
         }
 
-        // The call catalog (admins for now; QA and supervisor roles come with the web app).
-        let calls = router.group("api/v1/calls").add(middleware: SessionAuthentication(users: collector.users))
-        calls.get { request, _ in
+        // The call catalog, for every role; each sees the calls in their reach (`Access`), others are 404.
+        let calls = router.group("api/v1/calls").add(
+            middleware: SessionAuthentication(collector: collector, roles: Set(Users.Role.allCases)))
+        calls.get { request, context in
             let query = request.uri.queryParameters
             func text(_ name: String) -> String? { query[Substring(name)].map(String.init) }
             let limit = try Self.wholeNumber(request, "limit", default: 50, range: 1...1000)
@@ -103,30 +104,38 @@ struct CallAPI {
                 items: try await collector.calls.list(
                     .init(
                         from: text("from"), to: text("to"), state: text("state"), workstation: text("workstation"),
-                        agent: text("agent"), limit: Int(limit))))
+                        agent: text("agent"), limit: Int(limit), access: context.access)))
         }
         // Every leg, voice recording and screen segment of the call on one clock (docs/TIMELINE.md).
         calls.get(":interaction/timeline") { request, context in
             let interaction = try Self.interaction(context)
             guard
                 let timeline = try await collector.timeline(
-                    interaction, integration: request.uri.queryParameters["integration"].map(String.init))
+                    interaction, integration: request.uri.queryParameters["integration"].map(String.init),
+                    for: context.access)
             else {
-                throw CollectorError(.notFound, "no call \(OutsideText.bounded(interaction, limit: 80)) in the catalog")
+                throw Self.noCall(interaction)
             }
             return timeline
         }
         calls.get(":interaction") { request, context in
             let interaction = try Self.interaction(context)
             guard
-                let detail = try await collector.calls.detail(
+                var detail = try await collector.calls.detail(
                     interaction, integration: request.uri.queryParameters["integration"].map(String.init),
-                    events: collector.callEvents, segments: collector.segments)
+                    events: collector.callEvents, segments: collector.segments),
+                try await collector.reaches(context.access, call: detail.call)
             else {
-                throw CollectorError(.notFound, "no call \(OutsideText.bounded(interaction, limit: 80)) in the catalog")
+                throw Self.noCall(interaction)
             }
+            detail.segments = try await collector.inReach(detail.segments, for: context.access)
             return detail
         }
+    }
+
+    /// The same answer whether the call does not exist or is out of the user's reach.
+    static func noCall(_ interaction: String) -> CollectorError {
+        CollectorError(.notFound, "no call \(OutsideText.bounded(interaction, limit: 80)) in the catalog")
     }
 
     /// The longest an agent's request for call events is held open, in seconds: below the agent's 30 s

@@ -9,6 +9,8 @@ public struct CollectorContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var remoteAddress: String
     public var user: Users.User?
+    /// The web app's session token, when the request came with its cookie.
+    public var webSession: String?
     public var agent: Agents.Agent?
 
     public init(source: ApplicationRequestContextSource) {
@@ -25,6 +27,9 @@ public struct CollectorContext: RequestContext {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }
+
+    /// What the signed-in user may see.
+    var access: Access { Access(user!) }
 
     var actor: Actor {
         Actor(name: user.map { "user:\($0.username)" } ?? "anonymous", source: remoteAddress)

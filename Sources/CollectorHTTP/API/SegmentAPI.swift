@@ -34,7 +34,7 @@ struct SegmentAPI {
             return HeartbeatAnswer(receivedAt: Timestamp.string(receivedAt), clockOffsetMs: offset)
         }
 
-        let admin = router.group("api/v1/admin").add(middleware: SessionAuthentication(users: collector.users))
+        let admin = router.group("api/v1/admin").add(middleware: SessionAuthentication(collector: collector))
         admin.get("segments") { request, _ in
             let parameters = request.uri.queryParameters
             func text(_ name: Substring) -> String? { parameters[name].map(String.init) }

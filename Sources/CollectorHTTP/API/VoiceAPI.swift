@@ -44,7 +44,7 @@ struct VoiceAPI {
             }
             return EditedResponse(status: ingested.added ? .created : .ok, response: ingested.record)
         }
-        let catalog = router.group("api/v1/calls").add(middleware: SessionAuthentication(users: collector.users))
+        let catalog = router.group("api/v1/calls").add(middleware: SessionAuthentication(collector: collector))
         catalog.get(":interaction/voice") { _, context in
             Items(items: try await collector.voice.list(interactionId: try CallAPI.interaction(context)))
         }
