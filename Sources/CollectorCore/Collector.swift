@@ -22,6 +22,8 @@ public struct Collector: Sendable {
     public var clockOffsets: ClockOffsets { ClockOffsets(catalog: catalog) }
     /// Wakes this process's agents waiting for call events (`DeliverySignals`).
     public let deliverySignals = DeliverySignals()
+    /// Recordings opened for playback, in memory only (`PlaybackMedia`).
+    let playbackCache = PlaybackCache()
     public let dataDirectory: URL
     /// Signs the audit chain's checkpoints (`AuditChain`); derived from the secrets key, never stored.
     public let auditKey: SymmetricKey

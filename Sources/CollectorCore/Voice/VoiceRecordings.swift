@@ -173,6 +173,10 @@ public struct VoiceRecordings: Sendable {
     }
 
     /// An interaction's recordings, in start order (any integration).
+    public func get(_ id: String) async throws -> VoiceRecord? {
+        try await catalog.sql.raw("SELECT * FROM voice_recordings WHERE id = \(bind: id)").first().map(Self.record)
+    }
+
     public func list(interactionId: String? = nil, limit: Int = 1000) async throws -> [VoiceRecord] {
         if let interactionId {
             return try await catalog.sql.raw(

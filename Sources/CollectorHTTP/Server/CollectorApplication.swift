@@ -35,6 +35,7 @@ public enum CollectorApplication {
         let calls = CallAPI(collector: collector, guards: guards)
         calls.register(on: router)
         VoiceAPI(collector: collector, calls: calls).register(on: router)
+        PlaybackAPI(collector: collector).register(on: router)
         let store = StoreAPI(collector: collector, store: try collector.builtinStore(), guards: guards)
         for method in StoreAPI.methods {
             for pattern in ["dav", "dav/**"] {

@@ -1,0 +1,145 @@
+import Crypto
+import Foundation
+import RecorderCore
+import Synchronization
+
+/// Recordings opened for playback. The collector reads the sealed object from the storage it was
+/// catalogued in, checks that it is the very object catalogued (its SHA-256, which the agent signed
+/// for screen and intake computed for voice), opens it with the recording keys (AES-GCM: a changed
+/// byte fails), and keeps the plaintext in memory only, never on disk.
+///
+/// A player asks for each file in ranges, so opened files are kept in a small cache (`PlaybackCache`)
+/// and opened once however many ranges are read.
+public struct PlaybackMedia: Sendable {
+    public var bytes: [UInt8]
+    public var contentType: String
+    /// A name for a download: the interaction, the agent or leg, and the UTC time it began.
+    public var fileName: String
+}
+
+/// Opened recordings, least recently used first out, within a byte budget.
+final class PlaybackCache: Sendable {
+    private struct Entry {
+        var media: PlaybackMedia
+        var used: UInt64
+    }
+
+    private let state = Mutex<(entries: [String: Entry], bytes: Int, tick: UInt64)>(([:], 0, 0))
+    let budget: Int
+
+    init(budget: Int = 128 << 20) { self.budget = budget }
+
+    func get(_ key: String) -> PlaybackMedia? {
+        state.withLock { state in
+            guard var entry = state.entries[key] else { return nil }
+            state.tick += 1
+            entry.used = state.tick
+            state.entries[key] = entry
+            return entry.media
+        }
+    }
+
+    func put(_ key: String, _ media: PlaybackMedia) {
+        guard media.bytes.count <= budget / 2 else { return }
+        state.withLock { state in
+            state.tick += 1
+            if let old = state.entries.updateValue(Entry(media: media, used: state.tick), forKey: key) {
+                state.bytes -= old.media.bytes.count
+            }
+            state.bytes += media.bytes.count
+            while state.bytes > budget, let oldest = state.entries.min(by: { $0.value.used < $1.value.used }) {
+                state.entries[oldest.key] = nil
+                state.bytes -= oldest.value.media.bytes.count
+            }
+        }
+    }
+}
+
+extension Collector {
+    /// The largest recording opened for playback in one piece.
+    static let maximumPlaybackBytes = 600 << 20
+
+    /// One screen segment of a call's timeline, as WebM, if the call and that workstation are in reach.
+    public func screenMedia(
+        _ interactionId: String, integration: String?, agentId: String, sequence: Int, for access: Access
+    ) async throws -> PlaybackMedia {
+        guard let timeline = try await timeline(interactionId, integration: integration, for: access),
+            timeline.screen.contains(where: { $0.agentId == agentId && $0.sequence == sequence })
+        else {
+            throw CollectorError(.notFound, "no screen segment \(OutsideText.bounded(agentId, limit: 80)) #\(sequence) in this call")
+        }
+        let records = try await segments.list(.init(agentId: agentId, limit: 10_000)).filter { $0.sequence == sequence }
+        // Two manifests for one place in a chain (a broken chain) are never guessed between.
+        guard records.count == 1, let record = records.first else {
+            throw CollectorError(.conflict, "segment \(agentId) #\(sequence) has \(records.count) catalogued versions; see admin segment list")
+        }
+        let key = "screen/\(record.manifestSha256)"
+        if let cached = playbackCache.get(key) { return cached }
+        let opened = try await open(
+            storage: record.storageTarget, path: record.objectPath, sha256: record.manifest.sealedSha256,
+            what: "screen segment \(agentId) #\(sequence)")
+        let start = record.manifest.firstFrameTime.replacingOccurrences(of: ":", with: "")
+        let media = PlaybackMedia(
+            bytes: opened, contentType: "video/webm",
+            fileName: Self.fileName("\(interactionId)_\(agentId)_\(start)", extension: "webm"))
+        playbackCache.put(key, media)
+        return media
+    }
+
+    /// One voice recording of a call's timeline, in its own format, if the call is in reach.
+    public func voiceMedia(_ interactionId: String, integration: String?, voiceId: String, for access: Access) async throws
+        -> PlaybackMedia
+    {
+        guard let timeline = try await timeline(interactionId, integration: integration, for: access),
+            timeline.voice.contains(where: { $0.id == voiceId })
+        else {
+            throw CollectorError(.notFound, "no voice recording \(OutsideText.bounded(voiceId, limit: 80)) in this call")
+        }
+        guard let record = try await voice.get(voiceId) else {
+            throw CollectorError(.notFound, "no voice recording \(OutsideText.bounded(voiceId, limit: 80))")
+        }
+        let key = "voice/\(record.sealedSha256)"
+        if let cached = playbackCache.get(key) { return cached }
+        let opened = try await open(
+            storage: record.storageTarget, path: record.objectPath, sha256: record.sealedSha256,
+            what: "voice recording \(voiceId)")
+        guard ManifestVerification.sha256Hex(Data(opened)) == record.sha256 else {
+            throw CollectorError(.unprocessable, "voice recording \(voiceId) opened to other audio than was catalogued")
+        }
+        let isOgg = record.audio.codec == .opus
+        let start = record.startedAt.replacingOccurrences(of: ":", with: "")
+        let media = PlaybackMedia(
+            bytes: opened, contentType: isOgg ? "audio/ogg" : "audio/wav",
+            fileName: Self.fileName("\(interactionId)_\(record.legId)_\(start)", extension: isOgg ? "opus" : "wav"))
+        playbackCache.put(key, media)
+        return media
+    }
+
+    /// Reads, checks and opens one sealed object.
+    func open(storage name: String, path: String, sha256: String, what: String) async throws -> [UInt8] {
+        let storage = try await self.storage(named: name)
+        let components = path.split(separator: "/").map(String.init)
+        let limit = Self.maximumPlaybackBytes
+        guard let sealed = try await Self.onThreadPool({ try storage.read(components, limit: limit) }) else {
+            throw CollectorError(.notFound, "\(what) is catalogued but missing from \(storage.describe(components))")
+        }
+        guard ManifestVerification.sha256Hex(sealed) == sha256 else {
+            throw CollectorError(
+                .unprocessable, "\(what) in \(storage.describe(components)) is not the file catalogued (its SHA-256 differs)")
+        }
+        do {
+            return try await recordingKeys.open([UInt8](sealed))
+        } catch {
+            throw CollectorError(.unprocessable, "\(what) does not open with the recording keys: \(error)")
+        }
+    }
+
+    /// Letters, digits, `-`, `_` and `.` only: a name any file system and `Content-Disposition` take.
+    static func fileName(_ base: String, extension suffix: String) -> String {
+        let safe = String(base.unicodeScalars.map { scalar -> Character in
+            CharacterSet.alphanumerics.contains(scalar) && scalar.isASCII || "-_.".unicodeScalars.contains(scalar)
+                ? Character(scalar) : "_"
+        }.prefix(180))
+        return "\(safe).\(suffix)"
+    }
+}
