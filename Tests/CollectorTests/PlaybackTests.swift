@@ -27,6 +27,12 @@ struct PlaybackTests {
         try Self.tool("sox", ["-n", "-r", "8000", "-c", "1", "-b", "16", "\(directory)/voice.wav", "synth", "2", "sine", "440"])
         let webm = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(directory)/screen.webm")))
         let wav = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(directory)/voice.wav")))
+        // Phone systems record G.711; browsers play 16-bit PCM: sox's decoding is the reference.
+        try Self.tool("espeak-ng", ["-w", "\(directory)/speech.wav", "Your payment is confirmed."])
+        for law in ["u-law", "a-law"] {
+            try Self.tool("sox", ["\(directory)/speech.wav", "-r", "8000", "-c", "1", "-e", law, "\(directory)/\(law).wav"])
+            try Self.tool("sox", ["\(directory)/\(law).wav", "-e", "signed-integer", "-b", "16", "\(directory)/\(law)-pcm.wav"])
+        }
 
         try await withAPI { api, collector, password in
             let (pbx, _) = try await collector.integrations.create(name: "pbx", kind: .webhook, by: adminActor)
@@ -98,6 +104,23 @@ struct PlaybackTests {
             let audio = try await get(voiceURI)
             #expect(audio.status == 200 && audio.body == wav && audio.headers[.contentType] == "audio/wav")
             #expect(try await get(voiceURI, range: "bytes=0-43").body == Array(wav.prefix(44)), "the WAV header")
+            for (index, law) in ["u-law", "a-law"].enumerated() {
+                let g711 = try await collector.ingestVoice(
+                    [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(law).wav"))), contentType: "audio/wav",
+                    metadata: VoiceMetadata(
+                        interactionId: "call-1", legId: "leg-1", startedAt: "2026-12-01T10:00:0\(index + 1).000Z", agentId: "agent-7",
+                        channelLayout: [.mixed]),
+                    integration: "pbx", deliveredBy: "put")
+                let played = try await get("/api/v1/calls/call-1/voice/\(g711.record.id)/audio")
+                let reference = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(law)-pcm.wav")))
+                let samples = { (wav: [UInt8]) in Array(wav[(wav.count - (wav.count - 44) / 2 * 2)...]) }
+                #expect(played.status == 200 && abs(played.body.count - 44 - Int(g711.record.audio.durationMs) * 16) < 16, "\(law)")
+                #expect(samples(played.body).suffix(8000) == samples(reference).suffix(8000), "\(law): the same samples as sox decodes")
+                let probe = "\(directory)/played-\(law).wav"
+                try Data(played.body).write(to: URL(fileURLWithPath: probe))
+                let codec = try ProcessRunner.run("ffprobe", ["-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", probe])
+                #expect(codec.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "pcm_s16le", "\(codec.stdout)")
+            }
             // Several ranges, one audit entry.
             let plays = try await AuditLog.entries(limit: 50, in: collector.catalog.sql).filter { $0.action == "call.play" }
             #expect(plays.count == 1 && plays[0].actor == "user:sup-paris", "\(plays)")

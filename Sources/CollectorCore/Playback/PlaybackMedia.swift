@@ -86,7 +86,8 @@ extension Collector {
         return media
     }
 
-    /// One voice recording of a call's timeline, in its own format, if the call is in reach.
+    /// One voice recording of a call's timeline, as browsers play it (G.711 decoded to 16-bit PCM; the
+    /// rest as stored), if the call is in reach.
     public func voiceMedia(_ interactionId: String, integration: String?, voiceId: String, for access: Access) async throws
         -> PlaybackMedia
     {
@@ -108,8 +109,13 @@ extension Collector {
         }
         let isOgg = record.audio.codec == .opus
         let start = record.startedAt.replacingOccurrences(of: ":", with: "")
+        // G.711 plays nowhere in a browser: the player gets it as 16-bit PCM.
+        let playable =
+            G711Playback.pcm16WAV(
+                opened, law: record.audio.codec, channels: record.audio.channels, sampleRate: record.audio.sampleRate)
+            ?? opened
         let media = PlaybackMedia(
-            bytes: opened, contentType: isOgg ? "audio/ogg" : "audio/wav",
+            bytes: playable, contentType: isOgg ? "audio/ogg" : "audio/wav",
             fileName: Self.fileName("\(interactionId)_\(record.legId)_\(start)", extension: isOgg ? "opus" : "wav"))
         playbackCache.put(key, media)
         return media

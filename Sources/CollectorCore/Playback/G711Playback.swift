@@ -1,0 +1,61 @@
+/// Browsers play 16-bit PCM WAV but not G.711 (µ-law, A-law) WAV, which phone systems record. For
+/// playback a G.711 recording is decoded to 16-bit PCM (ITU-T G.711's expansion, as sox does); the
+/// stored recording stays as it came.
+enum G711Playback {
+    /// A 16-bit PCM WAV of a validated G.711 WAV's audio.
+    static func pcm16WAV(_ wav: [UInt8], law: AudioFacts.Codec, channels: Int, sampleRate: Int) -> [UInt8]? {
+        guard law == .mulaw || law == .alaw, let data = dataChunk(wav) else { return nil }
+        let table = law == .mulaw ? muLaw : aLaw
+        var out = [UInt8]()
+        out.reserveCapacity(44 + data.count * 2)
+        func u32(_ value: Int) { out += [UInt8(value & 0xFF), UInt8((value >> 8) & 0xFF), UInt8((value >> 16) & 0xFF), UInt8((value >> 24) & 0xFF)] }
+        func u16(_ value: Int) { out += [UInt8(value & 0xFF), UInt8((value >> 8) & 0xFF)] }
+        out += Array("RIFF".utf8)
+        u32(36 + data.count * 2)
+        out += Array("WAVEfmt ".utf8)
+        u32(16)
+        u16(1)
+        u16(channels)
+        u32(sampleRate)
+        u32(sampleRate * channels * 2)
+        u16(channels * 2)
+        u16(16)
+        out += Array("data".utf8)
+        u32(data.count * 2)
+        for byte in wav[data] {
+            let sample = UInt16(bitPattern: table[Int(byte)])
+            out.append(UInt8(sample & 0xFF))
+            out.append(UInt8(sample >> 8))
+        }
+        return out
+    }
+
+    /// Where the `data` chunk's audio is (the file was checked whole at intake).
+    static func dataChunk(_ wav: [UInt8]) -> Range<Int>? {
+        func u32(_ at: Int) -> Int { Int(wav[at]) | Int(wav[at + 1]) << 8 | Int(wav[at + 2]) << 16 | Int(wav[at + 3]) << 24 }
+        var offset = 12
+        while offset + 8 <= wav.count {
+            let size = u32(offset + 4)
+            if wav[offset..<offset + 4].elementsEqual("data".utf8) {
+                return offset + 8 + size <= wav.count ? (offset + 8)..<(offset + 8 + size) : nil
+            }
+            offset += 8 + size + (size & 1)
+        }
+        return nil
+    }
+
+    static let muLaw: [Int16] = (0..<256).map { code in
+        let value = ~UInt8(code)
+        let exponent = Int((value >> 4) & 0x07)
+        let magnitude = ((Int(value & 0x0F) << 3) + 0x84) << exponent - 0x84
+        return Int16(value & 0x80 != 0 ? -magnitude : magnitude)
+    }
+
+    static let aLaw: [Int16] = (0..<256).map { code in
+        let value = UInt8(code) ^ 0x55
+        let exponent = Int((value >> 4) & 0x07)
+        let mantissa = Int(value & 0x0F)
+        let magnitude = exponent == 0 ? (mantissa << 4) + 8 : ((mantissa << 4) + 0x108) << (exponent - 1)
+        return Int16(value & 0x80 != 0 ? magnitude : -magnitude)
+    }
+}
