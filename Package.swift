@@ -119,7 +119,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ]),
+            ],
+            // The web app: plain HTML, CSS and ES modules, served as they are.
+            resources: [.copy("Web")]),
         .executableTarget(
             name: "recorder-collector",
             dependencies: [

@@ -116,6 +116,11 @@ struct CallAPI {
             else {
                 throw Self.noCall(interaction)
             }
+            // The web app opens a call's player with this: that is a view of the call.
+            if context.webSession != nil {
+                try await AuditLog.record(
+                    "call.view", target: "call:\(timeline.integration)/\(interaction)", by: context.actor, in: collector.catalog)
+            }
             return timeline
         }
         calls.get(":interaction") { request, context in

@@ -1,0 +1,319 @@
+// The player: one timeline for the whole call. The voice recordings play in <audio> elements and are
+// the clock; the screen of the agent on the leg at that moment plays in a <video> that follows it.
+// Every tick (an animation frame) the video is put where the clock says: nudged by its rate when a
+// little off, sought when far off, so screen and voice stay within 40 ms of each other. Where there
+// is no screen (a PCI pause, a part of a leg nobody recorded) a placeholder says so; a frame is
+// never left standing as if it were live.
+import { api, callPath } from './api.js';
+import { el, clock, localTime } from './dom.js';
+
+const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 2];
+const PLACEHOLDERS = {
+  pause: (band) => `Recording paused${band.detail ? ` (${band.detail})` : ''}: nothing was recorded here`,
+  no_screen: () => 'No screen was recorded for this part of the call',
+  none: () => 'No screen at this moment',
+  after: () => 'The call has ended',
+};
+
+export class Player {
+  static async open(call) {
+    const timeline = await api('GET', callPath(call, '/timeline'));
+    return new Player(call, timeline);
+  }
+
+  constructor(call, timeline) {
+    this.call = { integration: timeline.integration, interaction_id: timeline.interaction_id };
+    this.timeline = timeline;
+    this.duration = Math.max(timeline.duration_ms, ...timeline.voice.map((v) => v.offset_ms + v.duration_ms),
+      ...timeline.screen.map((s) => s.offset_ms + s.duration_ms)) / 1000;
+    this.t = 0;
+    this.playing = false;
+    this.rate = 1;
+    this.anchor = { t: 0, wall: performance.now() };
+    this.voices = timeline.voice.map((voice) => {
+      const audio = new Audio(callPath(this.call, `/voice/${encodeURIComponent(voice.id)}/audio`));
+      audio.preload = 'auto';
+      audio.preservesPitch = true;
+      return { ...voice, offset: voice.offset_ms / 1000, length: voice.duration_ms / 1000, audio };
+    });
+    this.screens = [...timeline.screen].sort((a, b) => a.offset_ms - b.offset_ms).map((screen) => ({
+      ...screen, offset: screen.offset_ms / 1000, length: screen.duration_ms / 1000,
+      url: callPath(this.call, `/screen/${encodeURIComponent(screen.agent_id)}/${screen.sequence}`),
+    }));
+    this.monitors = [...new Set(this.screens.map((s) => s.monitor))];
+    this.monitor = this.monitors[0] ?? null;
+    this.videos = [this.makeVideo(), this.makeVideo()];
+    this.front = 0;
+    this.build();
+    this.keys = (event) => this.onKey(event);
+    document.addEventListener('keydown', this.keys);
+    this.frame = requestAnimationFrame(() => this.tick());
+    this.seek(0);
+  }
+
+  makeVideo() {
+    const video = el('video', { muted: true, playsinline: true, preload: 'auto', class: 'screen' });
+    video.muted = true;
+    video.hidden = true;
+    return video;
+  }
+
+  destroy() {
+    cancelAnimationFrame(this.frame);
+    document.removeEventListener('keydown', this.keys);
+    for (const voice of this.voices) { voice.audio.pause(); voice.audio.removeAttribute('src'); voice.audio.load(); }
+    for (const video of this.videos) { video.pause(); video.removeAttribute('src'); video.load(); }
+  }
+
+  // MARK: - The clock
+
+  /// The voice that leads: the first one playing at this moment.
+  master() {
+    if (!this.playing) return null;
+    return this.voices.find((v) => !v.audio.paused && !v.audio.seeking && v.audio.readyState >= 3
+      && this.t >= v.offset && this.t < v.offset + v.length) ?? null;
+  }
+
+  /// A voice should be playing here but has not started yet (just sought, still loading): the clock
+  /// waits for it, so the screen never runs ahead of a voice that begins late.
+  voiceDue() {
+    return this.playing && !this.master() && this.voices.some((v) => !v.audio.error
+      && this.t >= v.offset && this.t < v.offset + v.length);
+  }
+
+  now() {
+    if (!this.playing) return this.t;
+    const lead = this.master();
+    if (lead) return lead.offset + lead.audio.currentTime;
+    if (this.voiceDue()) return this.t;
+    return this.anchor.t + ((performance.now() - this.anchor.wall) / 1000) * this.rate;
+  }
+
+  play() {
+    if (this.t >= this.duration) this.seek(0);
+    this.playing = true;
+    this.anchor = { t: this.t, wall: performance.now() };
+    this.playButton.textContent = 'Pause';
+    this.playButton.setAttribute('aria-pressed', 'true');
+  }
+
+  pause() {
+    this.t = this.now();
+    this.playing = false;
+    for (const voice of this.voices) voice.audio.pause();
+    for (const video of this.videos) video.pause();
+    this.playButton.textContent = 'Play';
+    this.playButton.setAttribute('aria-pressed', 'false');
+  }
+
+  toggle() { if (this.playing) this.pause(); else this.play(); }
+
+  seek(seconds) {
+    this.t = Math.min(Math.max(0, seconds), this.duration);
+    this.anchor = { t: this.t, wall: performance.now() };
+    for (const voice of this.voices) {
+      const inside = this.t >= voice.offset && this.t < voice.offset + voice.length;
+      if (inside) voice.audio.currentTime = this.t - voice.offset;
+      else voice.audio.pause();
+    }
+    this.placeScreen(true);
+    this.draw();
+  }
+
+  setRate(rate) {
+    this.t = this.now();
+    this.anchor = { t: this.t, wall: performance.now() };
+    this.rate = rate;
+    for (const voice of this.voices) voice.audio.playbackRate = rate;
+    this.speed.value = String(rate);
+  }
+
+  // MARK: - Each frame
+
+  tick() {
+    this.frame = requestAnimationFrame(() => this.tick());
+    if (this.playing) {
+      this.t = this.now();
+      if (this.t >= this.duration) { this.t = this.duration; this.pause(); }
+      this.anchor = { t: this.t, wall: performance.now() };
+      const lead = this.master();
+      for (const voice of this.voices) {
+        const inside = this.t >= voice.offset && this.t < voice.offset + voice.length;
+        if (!inside) { if (!voice.audio.paused) voice.audio.pause(); continue; }
+        voice.audio.playbackRate = this.rate;
+        if (voice.audio.paused) {
+          voice.audio.currentTime = this.t - voice.offset;
+          voice.audio.play().catch(() => {});
+        } else if (voice !== lead && Math.abs(voice.audio.currentTime - (this.t - voice.offset)) > 0.04) {
+          voice.audio.currentTime = this.t - voice.offset;
+        }
+      }
+    }
+    this.placeScreen(false);
+    this.draw();
+  }
+
+  /// The screen segment for this moment: of the workstation on the leg that is live (the latest
+  /// begun), on the chosen monitor; or nil.
+  segmentAt(t) {
+    const ms = t * 1000;
+    const legs = this.timeline.legs.filter((leg) => leg.workstation && leg.from_ms <= ms && (leg.to_ms ?? Infinity) > ms);
+    const workstations = legs.sort((a, b) => b.from_ms - a.from_ms).map((leg) => leg.workstation);
+    const covering = this.screens.filter((s) => t >= s.offset && t < s.offset + s.length);
+    const onMonitor = (s) => this.monitor === null || s.monitor === this.monitor || !this.monitors.includes(this.monitor);
+    for (const workstation of workstations) {
+      const found = covering.find((s) => s.agent_id === workstation && onMonitor(s))
+        ?? covering.find((s) => s.agent_id === workstation);
+      if (found) return found;
+    }
+    return covering.find(onMonitor) ?? covering[0] ?? null;
+  }
+
+  placeScreen(sought) {
+    const segment = this.segmentAt(this.t);
+    const video = this.videos[this.front];
+    if (!segment) {
+      for (const v of this.videos) { v.pause(); v.hidden = true; }
+      this.current = null;
+      this.showPlaceholder(true);
+      return;
+    }
+    if (video.dataset.url !== segment.url) {
+      // The other element may hold it already (preloaded): swap, so the switch shows no blank.
+      const other = this.videos[1 - this.front];
+      if (other.dataset.url === segment.url) this.front = 1 - this.front;
+      else { video.dataset.url = segment.url; video.src = segment.url; }
+      sought = true;
+    }
+    const shown = this.videos[this.front];
+    this.videos[1 - this.front].hidden = true;
+    this.videos[1 - this.front].pause();
+    this.current = segment;
+    const wanted = this.t - segment.offset;
+    if (shown.readyState < 1) { this.showPlaceholder(false, 'Loading the screen…'); return; }
+    shown.hidden = false;
+    this.showPlaceholder(false);
+    const drift = shown.currentTime - wanted;
+    // Held while the voice it follows has not started: it starts with it.
+    const running = this.playing && !this.voiceDue();
+    if (sought || !running || Math.abs(drift) > 0.15) {
+      if (Math.abs(drift) > 0.01 && !shown.seeking) shown.currentTime = wanted;
+      shown.playbackRate = this.rate;
+    } else {
+      // A little behind or ahead: catch up by speed, not by a jump the eye would see.
+      shown.playbackRate = this.rate * Math.min(1.25, Math.max(0.8, 1 - drift * 4));
+    }
+    if (running && shown.paused && !shown.seeking) shown.play().catch(() => {});
+    if (!running && !shown.paused) shown.pause();
+    this.preloadAfter(segment);
+  }
+
+  preloadAfter(segment) {
+    const next = this.screens.find((s) => s.agent_id === segment.agent_id && s.monitor === segment.monitor && s.offset > segment.offset);
+    const spare = this.videos[1 - this.front];
+    if (next && spare.dataset.url !== next.url && segment.offset + segment.length - this.t < 5) {
+      spare.dataset.url = next.url;
+      spare.src = next.url;
+      spare.currentTime = 0;
+    }
+  }
+
+  showPlaceholder(gap, text) {
+    if (!gap && !text) { this.placeholder.hidden = true; return; }
+    const ms = this.t * 1000;
+    const band = this.timeline.bands.find((b) => (b.kind === 'pause' || b.kind === 'no_screen')
+      && b.from_ms <= ms && (b.to_ms ?? Infinity) > ms);
+    this.placeholder.textContent = text
+      ?? (band ? PLACEHOLDERS[band.kind](band) : this.t >= this.timeline.duration_ms / 1000 ? PLACEHOLDERS.after() : PLACEHOLDERS.none());
+    this.placeholder.dataset.kind = band?.kind ?? 'none';
+    this.placeholder.hidden = false;
+  }
+
+  /// For tests and diagnostics: where each clock is, in seconds on the call's timeline, and what a
+  /// person sees (laid out on the page, not merely unhidden).
+  state() {
+    const video = this.videos[this.front];
+    const seen = (node) => node.offsetParent !== null;
+    const lead = this.voices.find((v) => this.t >= v.offset && this.t < v.offset + v.length);
+    return {
+      t: this.now(), playing: this.playing, rate: this.rate,
+      audio: lead ? lead.offset + lead.audio.currentTime : null,
+      video: this.current && seen(video) ? this.current.offset + video.currentTime : null,
+      segment: this.current ? `${this.current.agent_id}#${this.current.sequence}` : null,
+      placeholder: seen(this.placeholder) ? this.placeholder.textContent : null,
+    };
+  }
+
+  // MARK: - The page
+
+  build() {
+    const t = this.timeline;
+    this.placeholder = el('div', { class: 'placeholder', role: 'status' });
+    this.stage = el('div', { class: 'stage' }, this.videos, this.placeholder);
+    this.playButton = el('button', { type: 'button', class: 'primary', 'aria-pressed': 'false', onclick: () => this.toggle() }, 'Play');
+    this.time = el('span', { class: 'time mono' });
+    this.speed = el('select', { 'aria-label': 'Speed', onchange: () => this.setRate(Number(this.speed.value)) },
+      SPEEDS.map((s) => el('option', { value: String(s), selected: s === 1 }, `${s}×`)));
+    const monitorChoice = this.monitors.length > 1
+      ? el('select', { 'aria-label': 'Monitor', onchange: (e) => { this.monitor = e.target.value; this.placeScreen(true); } },
+        this.monitors.map((m) => el('option', { value: m }, m)))
+      : null;
+    const controls = el('div', { class: 'controls' },
+      el('button', { type: 'button', title: 'Back 10 s (←)', onclick: () => this.seek(this.now() - 10) }, '−10 s'),
+      this.playButton,
+      el('button', { type: 'button', title: 'Forward 10 s (→)', onclick: () => this.seek(this.now() + 10) }, '+10 s'),
+      this.time, el('label', {}, 'Speed ', this.speed), monitorChoice);
+    this.track = el('div', { class: 'track', role: 'slider', tabindex: '0', 'aria-label': 'Position in the call',
+      onclick: (event) => this.seekTo(event) });
+    this.playhead = el('div', { class: 'playhead' });
+    const width = (from, to) => `${Math.max(0.3, ((to - from) / 1000 / this.duration) * 100)}%`;
+    const left = (from) => `${(from / 1000 / this.duration) * 100}%`;
+    for (const band of t.bands) {
+      const to = band.to_ms ?? t.duration_ms;
+      this.track.append(el('button', {
+        type: 'button', class: `band band-${band.kind}`, style: { left: left(band.from_ms), width: width(band.from_ms, to) },
+        title: `${band.kind.replace('_', ' ')} ${clock(band.from_ms)}–${clock(to)}${band.detail ? ` · ${band.detail}` : ''}`,
+        onclick: (event) => { event.stopPropagation(); this.seek(band.from_ms / 1000); },
+      }));
+    }
+    this.track.append(this.playhead);
+    const legs = el('div', { class: 'legs' }, t.legs.map((leg) => el('div', { class: 'leg-row' },
+      el('span', { class: 'leg-name' }, leg.workstation ?? leg.agent ?? leg.leg_id),
+      el('div', { class: 'leg-lane', onclick: (event) => this.seekTo(event) },
+        el('div', { class: 'leg', style: { left: left(leg.from_ms), width: width(leg.from_ms, leg.to_ms ?? t.duration_ms) },
+          title: `${leg.kind} ${leg.leg_id}: ${clock(leg.from_ms)}–${clock(leg.to_ms ?? t.duration_ms)}` })))));
+    const sync = t.sync.unmeasured?.length
+      ? `the clock of ${t.sync.unmeasured.join(', ')} was never measured: times as recorded`
+      : `screen and voice line up within ${t.sync.max_uncertainty_ms ?? 0} ms`;
+    this.element = el('section', { class: 'player', id: 'player' },
+      el('header', { class: 'call-head' },
+        el('h1', {}, `Call ${t.interaction_id}`),
+        el('p', { class: 'meta' }, `${localTime(t.started_at)} · ${clock(t.duration_ms)} · ${t.legs.length} leg(s) · ${t.voice.length} voice, ${t.screen.length} screen segment(s) · ${sync}`)),
+      this.stage, controls, el('div', { class: 'leg-row' }, el('span', { class: 'leg-name' }, 'Call'), this.track), legs,
+      el('p', { class: 'hint' }, 'Space: play or pause · ← →: 10 s · < >: speed · click the bar or a band to go there'));
+  }
+
+  seekTo(event) {
+    const box = event.currentTarget.getBoundingClientRect();
+    this.seek(((event.clientX - box.left) / box.width) * this.duration);
+  }
+
+  draw() {
+    this.time.textContent = `${clock(this.t * 1000)} / ${clock(this.duration * 1000)}`;
+    this.playhead.style.left = `${(this.t / this.duration) * 100}%`;
+  }
+
+  onKey(event) {
+    if (event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement) return;
+    const index = SPEEDS.indexOf(this.rate);
+    switch (event.key) {
+      case ' ': case 'k': event.preventDefault(); this.toggle(); break;
+      case 'ArrowLeft': case 'j': event.preventDefault(); this.seek(this.now() - 10); break;
+      case 'ArrowRight': case 'l': event.preventDefault(); this.seek(this.now() + 10); break;
+      case '<': this.setRate(SPEEDS[Math.max(0, index - 1)]); break;
+      case '>': this.setRate(SPEEDS[Math.min(SPEEDS.length - 1, index + 1)]); break;
+      case 'Home': this.seek(0); break;
+      default: break;
+    }
+  }
+}

@@ -1,0 +1,227 @@
+import CollectorCore
+import CollectorHTTP
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import RecorderCore
+import TestSupport
+import TestTraits
+import Testing
+
+/// The web app in a real headless Chromium against a live collector: a QA user signs in through the
+/// page, finds the call, opens the player, plays it and seeks. The screen (real VP8, red then green,
+/// a PCI pause, then blue, sealed with the collector's recording key) follows the voice within 40 ms
+/// as the page itself measures; the frame at a known moment shows the known colour (canvas
+/// readback); the pause shows its placeholder. Another site's user cannot open the call by URL.
+@Suite(.serialized, .realTime, .enabled(if: Browser.isAvailable, "needs chromium and chromium-driver (scripts/install-deps)"))
+struct WebAppTests {
+    static let start = "2026-12-01T10:00:00.000Z"
+
+    static func tool(_ name: String, _ arguments: [String]) throws {
+        let result = try ProcessRunner.run(name, arguments)
+        guard result.status == 0 else { throw TestFailure("\(name): \(result.stderr)") }
+    }
+
+    /// A 4 s VP8 segment at 5 fps, a keyframe each second: `colours` for equal parts of it.
+    static func segment(_ colours: [String], in directory: String, name: String) throws -> [UInt8] {
+        var arguments = ["-v", "error"]
+        for colour in colours {
+            arguments += ["-f", "lavfi", "-i", "color=c=\(colour):s=320x240:r=5:d=\(4 / colours.count)"]
+        }
+        arguments += [
+            "-filter_complex", "concat=n=\(colours.count):v=1", "-c:v", "libvpx", "-b:v", "300k", "-g", "5", "-auto-alt-ref", "0",
+            "\(directory)/\(name).webm",
+        ]
+        try tool("ffmpeg", arguments)
+        return [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(name).webm")))
+    }
+
+    /// Paris's call: a leg of 10 s at ws-a, paused for a card number from 4 s to 6 s; screen 0–4 s and
+    /// 6–10 s; the voice for all 10 s.
+    static func call(_ collector: Collector, directory: String) async throws {
+        let (pbx, _) = try await collector.integrations.create(name: "pbx", kind: .webhook, by: adminActor)
+        let agent = SimulatedAgent(id: "ws-a", nodePath: "/emea/paris", epoch: CallEvent.parseTime("2026-12-01T09:59:00Z")!)
+        _ = try await agent.enrol(with: collector, actor: adminActor)
+        _ = try await collector.agentIdentities.set(integration: "pbx", externalId: "agent-7", agentId: "ws-a", by: adminActor)
+        func event(_ id: String, _ type: String, _ second: Int, extra: String = "") -> String {
+            #"{"event_id":"\#(id)","type":"\#(type)","occurred_at":"2026-12-01T10:00:\#(String(format: "%02d", second)).000Z","interaction_id":"call-1","leg_id":"leg-1","agent_id":"agent-7"\#(extra)}"#
+        }
+        let events = [
+            event("e1", "leg.started", 0, extra: #","direction":"inbound","ani":"+33140000000","dnis":"3000""#),
+            event("e2", "recording.paused", 4, extra: #","reason":"card number""#), event("e3", "recording.resumed", 6),
+            event("e4", "leg.ended", 10),
+        ]
+        _ = try await collector.callEvents.accept(
+            Data(#"{"events":[\#(events.joined(separator: ","))]}"#.utf8), from: pbx, source: "test")
+        let recipients = try await collector.recordingKeys.active().map { try SealingRecipient(certificatePEM: $0.certificatePEM) }
+        for (index, (colours, first)) in [(["red", "green"], "10:00:00"), (["blue"], "10:00:06")].enumerated() {
+            let plain = try segment(colours, in: directory, name: "segment-\(index)")
+            let sealed = try SegmentSealer.seal(plain, for: recipients)
+            let made = try agent.nextSegment(callId: "call-1", sealed: Data(sealed)) {
+                $0.legs = [CallLeg(interactionId: "call-1", legId: "leg-1")]
+                $0.firstFrameTime = "2026-12-01T\(first).000Z"
+                $0.durationMs = 4000
+                $0.frameCount = 20
+                $0.width = 320
+                $0.height = 240
+            }
+            try agent.upload(made, to: collector)
+            _ = try await collector.acceptManifest(made.manifestBytes, from: try await collector.agents.get("ws-a"), source: "test")
+        }
+        try tool("sox", ["-n", "-r", "8000", "-c", "1", "-b", "16", "\(directory)/voice.wav", "synth", "10", "sine", "440", "vol", "0.3"])
+        _ = try await collector.ingestVoice(
+            [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(directory)/voice.wav"))), contentType: "audio/wav",
+            metadata: VoiceMetadata(interactionId: "call-1", legId: "leg-1", startedAt: start, agentId: "agent-7", channelLayout: [.mixed]),
+            integration: "pbx", deliveredBy: "put")
+        for (name, scope) in [("qa-paris", "/emea/paris"), ("qa-lyon", "/emea/lyon")] {
+            try await collector.users.create(
+                username: name, password: "correct horse battery", profile: .init(role: .qa, scopes: [scope]), by: adminActor)
+        }
+    }
+
+    /// Signs in through the page's own form.
+    static func signIn(_ browser: Browser, _ base: String, _ username: String) throws {
+        try browser.go("\(base)/app/")
+        try browser.wait(for: "document.querySelector('#sign-in')", "the sign-in form")
+        try browser.run(
+            """
+            const form = document.querySelector('#sign-in');
+            form.username.value = arguments[0]; form.password.value = arguments[1];
+            form.requestSubmit();
+            """, [username, "correct horse battery"])
+        try browser.wait(for: "document.querySelector('#who') && !document.querySelector('#who').hidden", "signed in as \(username)")
+    }
+
+    /// The colour at the middle of the video's current frame, read back through a canvas.
+    static let centreColour = """
+        const video = [...document.querySelectorAll('video.screen')].find((v) => v.offsetParent !== null);
+        if (!video || video.readyState < 2 || video.seeking) return null;
+        const canvas = document.createElement('canvas');
+        canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+        const context = canvas.getContext('2d');
+        context.drawImage(video, 0, 0);
+        const [r, g, b] = context.getImageData(canvas.width / 2, canvas.height / 2, 1, 1).data;
+        return r > 150 && g < 90 && b < 90 ? 'red' : g > 90 && r < 90 && b < 90 ? 'green' : b > 150 && r < 90 && g < 90 ? 'blue' : `${r},${g},${b}`;
+        """
+
+    @Test func aQAUserFindsTheCallAndPlaysScreenAndVoiceInSync() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("webapp-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let collector = try await makeCollector(.sqlite)
+        _ = try await collector.bootstrap()
+        do {
+            try await Self.call(collector, directory: directory)
+            let application = try CollectorApplication.make(collector: collector, host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
+            try await application.test(.live) { client in
+                let base = "http://localhost:\(try #require(client.port))"
+                try await Self.drive(base: base, collector: collector, shots: ProcessInfo.processInfo.environment["WEBAPP_SCREENSHOTS"])
+            }
+        } catch {
+            await collector.close()
+            throw error
+        }
+        await collector.close()
+    }
+
+    /// What a person does, in the browser. WebDriver calls block, so they run on a thread of their own:
+    /// the server's handlers need every thread of the concurrency pool.
+    static func drive(base: String, collector: Collector, shots: String?) async throws {
+        let seen = try await withCheckedThrowingContinuation { (done: CheckedContinuation<Observed, any Error>) in
+            Thread.detachNewThread {
+                do {
+                    done.resume(returning: try Self.browse(base: base, shots: shots))
+                } catch {
+                    done.resume(throwing: error)
+                }
+            }
+        }
+        #expect(seen.placeholder?.contains("Recording paused (card number)") == true, "\(seen.placeholder ?? "none")")
+        #expect(seen.framesHiddenInPause, "no frame left standing during the pause")
+        #expect(abs((seen.pauseBandAt ?? -1) - 40) < 1, "the pause (4–6 s of 10 s) drawn at \(String(describing: seen.pauseBandAt)) %")
+        for (rate, drifts) in [("1×", seen.drifts), ("1.5×", seen.fastDrifts)] {
+            #expect(drifts.count >= 10, "too few measurements at \(rate): \(drifts)")
+            let worst = drifts.max() ?? .infinity
+            #expect(worst <= 0.040, "screen and voice apart by \(Int(worst * 1000)) ms at \(rate): \(drifts.map { Int($0 * 1000) })")
+        }
+        #expect(seen.otherSiteStatus == 404, "another site's QA user opened the call: \(String(describing: seen.otherSiteStatus))")
+        let actions = try await AuditLog.entries(limit: 100, in: collector.catalog.sql).map(\.action)
+        #expect(actions.contains("call.view") && actions.contains("call.play"), "\(actions)")
+    }
+
+    /// What the page showed and measured.
+    struct Observed: Sendable {
+        var placeholder: String?
+        var framesHiddenInPause = false
+        var drifts: [Double] = []
+        var fastDrifts: [Double] = []
+        var otherSiteStatus: Int?
+        /// Where the pause's band sits on the bar, in % of its width, as laid out.
+        var pauseBandAt: Double?
+    }
+
+    static func browse(base: String, shots: String?) throws -> Observed {
+        var seen = Observed()
+        do {
+            let browser = try Browser()
+            defer { browser.stop() }
+            try Self.signIn(browser, base, "qa-paris")
+            try browser.wait(for: "document.querySelector('#calls a.call-link')", "the call in the list")
+            if let shots { try browser.screenshot(to: "\(shots)/web-calls.png") }
+            try browser.run("document.querySelector('#calls a.call-link').click();")
+            try browser.wait(for: "window.player && window.player.state()", "the player")
+
+            seen.pauseBandAt = (try browser.run(
+                """
+                const band = document.querySelector('.band-pause'); const track = document.querySelector('.track');
+                return band ? (band.getBoundingClientRect().left - track.getBoundingClientRect().left) / track.getBoundingClientRect().width * 100 : null;
+                """) as? NSNumber)?.doubleValue
+            // A frame at a known moment shows the known colour; the pause shows its placeholder.
+            for (second, expected) in [(1.0, "red"), (3.0, "green"), (7.5, "blue")] {
+                try browser.run("window.player.seek(arguments[0]);", [second])
+                try browser.wait(
+                    for: "(() => { \(Self.centreColour) })() === '\(expected)' && window.player.state().placeholder === null",
+                    seconds: 15, "\(expected) at \(second) s, with nothing over it")
+            }
+            try browser.run("window.player.seek(5);")
+            try browser.wait(for: "window.player.state().placeholder !== null", "the pause's placeholder")
+            seen.placeholder = try browser.run("return window.player.state().placeholder;") as? String
+            seen.framesHiddenInPause =
+                try browser.run("return [...document.querySelectorAll('video.screen')].every((v) => v.offsetParent === null);") as? Bool == true
+
+            // Playing: the page measures screen against voice, many times, at 1× and at 1.5×.
+            try browser.run("window.player.seek(0.5); window.player.play();")
+            try browser.wait(for: "window.player.state().t > 1.2 && window.player.state().video !== null", "playing")
+            if let shots { try browser.screenshot(to: "\(shots)/web-player.png") }
+            func drifts(samples: Int) throws -> [Double] {
+                let measured = try browser.runAsync(
+                    """
+                    const done = arguments[arguments.length - 1];
+                    const drifts = [];
+                    const sample = () => {
+                      const s = window.player.state();
+                      if (s.audio !== null && s.video !== null && s.playing) drifts.push(Math.abs(s.video - s.audio));
+                      if (drifts.length >= \(samples) || !s.playing) done(drifts); else setTimeout(sample, 50);
+                    };
+                    sample();
+                    """) as? [Any] ?? []
+                return measured.compactMap { ($0 as? NSNumber)?.doubleValue }
+            }
+            seen.drifts = try drifts(samples: 30)
+            try browser.run("window.player.setRate(1.5); window.player.seek(7);")
+            try browser.wait(for: "window.player.state().t > 7.4 && window.player.state().video !== null", "playing at 1.5×")
+            seen.fastDrifts = try drifts(samples: 20)
+            try browser.run("window.player.pause();")
+
+            // Another site's QA user: the call is not in the list, and its URL opens nothing.
+            try browser.run("document.querySelector('#sign-out').click();")
+            try browser.wait(for: "document.querySelector('#sign-in')", "signed out")
+            try Self.signIn(browser, base, "qa-lyon")
+            try browser.wait(for: "document.querySelector('.empty')", "an empty list")
+            let status = try browser.runAsync(
+                "const done = arguments[arguments.length - 1]; fetch('/api/v1/calls/call-1/timeline').then((r) => done(r.status));")
+            seen.otherSiteStatus = (status as? NSNumber)?.intValue
+        }
+        return seen
+    }
+}
