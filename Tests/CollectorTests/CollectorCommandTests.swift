@@ -64,6 +64,42 @@ struct CollectorCommandTests {
         #expect(broken.stdout.contains("audit trail NOT intact") && broken.stdout.contains("node_path.create by system) was altered"), "\(broken.stdout)")
     }
 
+    /// The CLI beside a running collector on one SQLite file: both write (the server audits every failed
+    /// login, the CLI adds integrations and verifies the audit trail, which reads the chain's head and
+    /// then appends to it), and every change of either lands, none refused as "locked".
+    @Test func theCLIWritesBesideARunningCollector() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("beside-\(UUID().uuidString)").path
+        let running = try CollectorProcess(dataDirectory: directory)
+        defer { running.stop() }
+        let stop = DispatchSemaphore(value: 0)
+        let hammers = (0..<3).map { _ in Thread.detachNewThreadWithResult { () -> Int in
+            var sent = 0
+            while stop.wait(timeout: .now()) == .timedOut {
+                _ = try? ProcessRunner.run(
+                    "curl",
+                    [
+                        "-s", "-o", "/dev/null", "--cacert", running.caFile, "-X", "POST", "-H", "Content-Type: application/json",
+                        "--data-binary", #"{"username":"nobody-\#(sent)","password":"wrong password here"}"#,
+                        "\(running.url)/api/v1/auth/login",
+                    ])
+                sent += 1
+            }
+            return sent
+        } }
+        var failures: [String] = []
+        for index in 0..<15 {
+            let added = try admin(directory, ["integration", "add", "feed-\(index)"])
+            if added.status != 0 { failures.append(added.stderr) }
+            let verified = try ProcessRunner.run(collector, ["audit", "verify", "--data-dir", directory])
+            if verified.status != 0 { failures.append(verified.stdout + verified.stderr) }
+        }
+        for _ in hammers { stop.signal() }
+        #expect(hammers.map { $0.wait() }.reduce(0, +) > 0)
+        #expect(failures.isEmpty, "\(failures)")
+        let verified = try ProcessRunner.run(collector, ["audit", "verify", "--data-dir", directory])
+        #expect(verified.status == 0, "one unbroken chain from both processes: \(verified.stdout)")
+    }
+
     @Test func serveBootstrapsAnswersAndStopsOnSIGTERM() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString)").path
         let early = try admin(directory, ["node-path", "add", "/emea", "--storage", "builtin"])

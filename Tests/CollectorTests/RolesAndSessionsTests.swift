@@ -67,8 +67,9 @@ struct RolesAndSessionsTests {
         return ((reply.json["items"] as? [[String: Any]]) ?? []).compactMap { $0["interaction_id"] as? String }.sorted()
     }
 
-    @Test func eachRoleSeesTheCallsInItsReachAndNothingElse() async throws {
-        try await withAPI { api, collector, adminPassword in
+    @Test(arguments: Backend.allCases)
+    func eachRoleSeesTheCallsInItsReachAndNothingElse(_ backend: Backend) async throws {
+        try await withAPI(backend) { api, collector, adminPassword in
             try await Self.twoSites(collector)
 
             try await Self.logIn(api, "admin", adminPassword)
@@ -147,7 +148,7 @@ struct RolesAndSessionsTests {
         _ client: any TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, cookie: String, csrf: String? = nil,
         origin: String? = nil
     ) async throws -> Int {
-        var headers: HTTPFields = [.cookie: "rc_session=\(cookie)", .contentType: "application/json"]
+        var headers: HTTPFields = [.cookie: "__Host-rc_session=\(cookie)", .contentType: "application/json"]
         if let csrf { headers[HTTPField.Name("X-CSRF-Token")!] = csrf }
         if let origin { headers[.origin] = origin }
         return try await client.execute(uri: uri, method: method, headers: headers, body: ByteBuffer(string: "{}")) {
@@ -167,11 +168,24 @@ struct RolesAndSessionsTests {
                 )
             }
             #expect(status == 200, "\(body)")
+            // Signing in is for this site's page only: no form elsewhere can sign a visitor in as someone else.
+            for (type, origin, expected) in [
+                ("text/plain", nil, 415), ("application/json", "https://evil.example", 403),
+                ("application/json", "http://localhost:1", 403),
+            ] as [(String, String?, Int)] {
+                var headers: HTTPFields = [.contentType: type]
+                if let origin { headers[.origin] = origin }
+                let answer = try await api.client.execute(
+                    uri: "/api/v1/auth/session", method: .post, headers: headers,
+                    body: ByteBuffer(string: #"{"username":"admin","password":"\#(adminPassword)"}"#)
+                ) { Int($0.status.code) }
+                #expect(answer == expected, "\(type) from \(origin ?? "nowhere"): \(answer)")
+            }
             for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
                 #expect(cookie.contains(attribute), "\(cookie)")
             }
             #expect(body["token"] == nil, "the token never reaches the page's scripts")
-            let token = try #require(cookie.firstMatch(of: /rc_session=(rcs_[^;]+)/).map { String($0.1) })
+            let token = try #require(cookie.firstMatch(of: /__Host-rc_session=(rcs_[^;]+)/).map { String($0.1) })
             let csrf = try #require(body["csrf_token"] as? String)
 
             #expect(try await Self.withCookie(api.client, .get, "/api/v1/calls", cookie: token) == 200)

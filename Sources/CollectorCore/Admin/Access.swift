@@ -52,7 +52,7 @@ public struct Access: Sendable {
             if user.scopes.contains("/") { return "\(unsafeRaw: column) IN (SELECT id FROM agents)" }
             // substr, not LIKE: node paths may hold `_`, which LIKE reads as a wildcard.
             let each: [SQLQueryString] = user.scopes.map { scope in
-                "(a.node_path = \(bind: scope) OR substr(a.node_path, 1, \(bind: scope.utf8.count + 1)) = \(bind: scope + "/"))"
+                "(a.node_path = \(bind: scope) OR substr(a.node_path, 1, CAST(\(bind: scope.utf8.count + 1) AS INTEGER)) = \(bind: scope + "/"))"
             }
             return "\(unsafeRaw: column) IN (SELECT a.id FROM agents a WHERE " + each.joined(separator: " OR ") + ")"
         }

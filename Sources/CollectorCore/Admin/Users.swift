@@ -110,7 +110,10 @@ public struct Users: Sendable {
     /// sessions; the last enabled admin can be neither disabled nor given another role.
     @discardableResult
     public func update(username: String, _ profile: Profile, by actor: Actor) async throws -> User {
-        try await catalog.transaction { database in
+        let postgres = catalog.isPostgres
+        return try await catalog.transaction { database in
+            // Two admins demoting each other at once must not both succeed and leave none.
+            if postgres { try await database.raw("SELECT pg_advisory_xact_lock(\(bind: Self.adminsLock))").run() }
             guard var user = try await Self.user(named: username, in: database) else {
                 throw CollectorError(.notFound, "no user \"\(OutsideText.bounded(username, limit: 80))\"")
             }
@@ -282,6 +285,8 @@ public struct Users: Sendable {
             try await database.raw("INSERT INTO user_scopes (user_id, node_path) VALUES (\(bind: id), \(bind: scope))").run()
         }
     }
+
+    static let adminsLock: Int64 = 0x7263_6164_6d69_6e73
 
     static func checkPassword(_ password: String) throws {
         guard password.count >= 12 else { throw CollectorError(.invalid, "the password must have at least 12 characters") }

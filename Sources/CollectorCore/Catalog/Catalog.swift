@@ -38,6 +38,8 @@ public final class Catalog: Sendable {
             let database = connection.sql()
             try await database.raw("PRAGMA foreign_keys = ON").run()
             try await database.raw("PRAGMA journal_mode = WAL").run()
+            // Another process (the CLI beside the server) may hold the write lock for a moment.
+            try await database.raw("PRAGMA busy_timeout = 10000").run()
             catalog = Catalog(
                 location: location, sql: SerializedDatabase(connection: database, turn: AsyncTurn()),
                 shutdown: { try? await connection.close() })
@@ -64,8 +66,12 @@ public final class Catalog: Sendable {
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws
         -> T
     {
-        try await sql.withSession { database in
-            try await database.raw("BEGIN").run()
+        // SQLite: the write lock is taken at BEGIN. A transaction that first reads and then writes
+        // would otherwise fail (SQLITE_BUSY_SNAPSHOT, not retried) when another process, such as the
+        // CLI beside a running collector, wrote in between; this way it waits its turn (busy_timeout).
+        let begin: SQLQueryString = isPostgres ? "BEGIN" : "BEGIN IMMEDIATE"
+        return try await sql.withSession { database in
+            try await database.raw(begin).run()
             do {
                 let result = try await body(database)
                 try await database.raw("COMMIT").run()

@@ -110,9 +110,13 @@ struct CallAPI {
         calls.get(":interaction/timeline") { request, context in
             let interaction = try Self.interaction(context)
             guard
-                let timeline = try await collector.timeline(
-                    interaction, integration: request.uri.queryParameters["integration"].map(String.init),
-                    for: context.access)
+                let timeline = try await Self.hidingOthers(
+                    context, interaction,
+                    {
+                        try await collector.timeline(
+                            interaction, integration: request.uri.queryParameters["integration"].map(String.init),
+                            for: context.access)
+                    })
             else {
                 throw Self.noCall(interaction)
             }
@@ -126,15 +130,31 @@ struct CallAPI {
         calls.get(":interaction") { request, context in
             let interaction = try Self.interaction(context)
             guard
-                var detail = try await collector.calls.detail(
-                    interaction, integration: request.uri.queryParameters["integration"].map(String.init),
-                    events: collector.callEvents, segments: collector.segments),
+                var detail = try await Self.hidingOthers(
+                    context, interaction,
+                    {
+                        try await collector.calls.detail(
+                            interaction, integration: request.uri.queryParameters["integration"].map(String.init),
+                            events: collector.callEvents, segments: collector.segments)
+                    }),
                 try await collector.reaches(context.access, call: detail.call)
             else {
                 throw Self.noCall(interaction)
             }
             detail.segments = try await collector.inReach(detail.segments, for: context.access)
             return detail
+        }
+    }
+
+    /// An id two integrations share answers 409 naming them, to admins; to anyone else, whose reach
+    /// may not include both, it is no call.
+    static func hidingOthers<T>(_ context: CollectorContext, _ interaction: String, _ body: () async throws -> T?)
+        async throws -> T?
+    {
+        do {
+            return try await body()
+        } catch let error as CollectorError where error.kind == .conflict && !context.access.isAdmin {
+            throw noCall(interaction)
         }
     }
 

@@ -58,7 +58,9 @@ struct SessionAuthentication: RouterMiddleware {
 /// The web app's session: a cookie the page's scripts cannot read, and a CSRF token they can, derived
 /// from the session (HMAC under a key from the secrets key), so nothing more is stored.
 enum WebSession {
-    static let cookieName = "rc_session"
+    /// `__Host-`: the browser keeps it only if Secure, for this host and path `/`, so no sibling
+    /// subdomain can plant one over it.
+    static let cookieName = "__Host-rc_session"
     static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
 
     static func token(_ request: Request) -> String? {
@@ -86,14 +88,17 @@ enum WebSession {
     /// its CSRF token is looked at. (No Origin: not a browser's cross-site request.)
     static func checkSameOrigin(_ request: Request) throws {
         guard let origin = request.headers[.origin] else { return }
-        let host = request.head.authority ?? ""
-        guard let url = URL(string: origin), let originHost = url.host else {
-            throw CollectorError(.forbidden, "a request from another origin (\(OutsideText.bounded(origin, limit: 80)))")
+        let refused = CollectorError(.forbidden, "a request from another origin (\(OutsideText.bounded(origin, limit: 80)))")
+        guard let url = URL(string: origin), let scheme = url.scheme?.lowercased(), let host = url.host?.lowercased() else {
+            throw refused
         }
-        let originAuthority = url.port.map { "\(originHost):\($0)" } ?? originHost
-        guard originAuthority == host || originHost == host else {
-            throw CollectorError(.forbidden, "a request from another origin (\(OutsideText.bounded(origin, limit: 80)))")
-        }
+        // Host and port exactly, a missing port being the scheme's own.
+        let defaultPort = scheme == "https" ? 443 : 80
+        let authority = (request.head.authority ?? "").lowercased()
+        let parts = authority.split(separator: ":", maxSplits: 1)
+        let requestHost = parts.first.map(String.init) ?? ""
+        let requestPort = parts.count == 2 ? Int(parts[1]) : defaultPort
+        guard host == requestHost, (url.port ?? defaultPort) == requestPort else { throw refused }
     }
 
     /// The cookie for a new session (or, with no token, the one that ends it).

@@ -31,6 +31,12 @@ struct WebSessionAPI {
 
     func register(on router: Router<CollectorContext>) {
         router.post("api/v1/auth/session") { request, context -> Response in
+            // A form on another site can post text/plain that happens to be JSON: signing the visitor
+            // in as someone else (login CSRF). JSON only, and from this origin only.
+            guard request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true else {
+                throw CollectorError(.unsupportedMedia, "sign in with a JSON body (Content-Type: application/json)")
+            }
+            try WebSession.checkSameOrigin(request)
             let credentials = try await request.decodeStrict(Credentials.self, context: context)
             let keys = AuthenticationGuards.keys(address: context.remoteAddress, user: credentials.username)
             try await guards.check(keys, what: "login")
