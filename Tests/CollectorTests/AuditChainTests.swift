@@ -115,6 +115,29 @@ struct AuditChainTests {
             let report = try await AuditChain.verify(collector.catalog, key: collector.auditKey)
             #expect(report.problem?.contains("not signed with this collector's key") == true, "\(String(describing: report.problem))")
         }
+        try await Self.withTrail(backend) { collector in
+            // A second checkpoint, then the first removed: the second no longer follows.
+            try await AuditChain.checkpoint(collector.catalog, key: collector.auditKey)
+            try await collector.catalog.sql.raw("DELETE FROM audit_checkpoints WHERE seq = (SELECT MIN(seq) FROM audit_checkpoints)").run()
+            let report = try await AuditChain.verify(collector.catalog, key: collector.auditKey)
+            #expect(report.problem?.contains("a checkpoint before it was removed") == true, "\(String(describing: report.problem))")
+        }
+        try await Self.withTrail(backend) { collector in
+            // A row slipped in at a place the walk never visits, or its link column changed alone.
+            try await collector.catalog.sql.raw(
+                """
+                INSERT INTO audit_log (at, actor, action, target, detail, source, seq, prev_hash, hash)
+                VALUES ('2026-12-01T10:00:00.000Z', 'user:alice', 'user.create', 'user:mallory', '', 'cli', -1, '', '')
+                """
+            ).run()
+            let report = try await AuditChain.verify(collector.catalog, key: collector.auditKey)
+            #expect(report.problem?.contains("sits outside the chain") == true, "\(String(describing: report.problem))")
+        }
+        try await Self.withTrail(backend) { collector in
+            try await collector.catalog.sql.raw("UPDATE audit_log SET prev_hash = \(bind: String(repeating: "b", count: 64)) WHERE seq = 4").run()
+            let report = try await AuditChain.verify(collector.catalog, key: collector.auditKey)
+            #expect(report.firstBadSeq == 4 && report.problem?.contains("does not follow") == true, "\(String(describing: report.problem))")
+        }
     }
 
     static func recomputeChain(_ collector: Collector, from seq: Int64) async throws {

@@ -106,8 +106,10 @@ public enum AuditChain {
     /// The HMAC key of the checkpoints, from the data directory's secrets key.
     public static func checkpointKey(_ secrets: SecretBox) -> SymmetricKey { secrets.derivedKey("audit checkpoints v1") }
 
-    static func mac(seq: Int64, hash: String, at: String, key: SymmetricKey) -> String {
-        hex(HMAC<SHA256>.authenticationCode(for: Data("\(seq)\n\(hash)\n\(at)".utf8), using: key))
+    /// Each checkpoint's MAC covers the one before it, so a checkpoint removed from the middle breaks
+    /// the next one's.
+    static func mac(seq: Int64, hash: String, at: String, previous: String, key: SymmetricKey) -> String {
+        hex(HMAC<SHA256>.authenticationCode(for: Data("\(seq)\n\(hash)\n\(at)\n\(previous)".utf8), using: key))
     }
 
     /// Signs the head if it moved since the last checkpoint; returns the place signed, if any.
@@ -116,14 +118,16 @@ public enum AuditChain {
         try await catalog.transaction { database in
             try await lock(database)
             guard let head = try await head(database) else { return nil }
-            let last = try await database.raw("SELECT MAX(seq) AS seq FROM audit_checkpoints").first()?.decode(
-                column: "seq", as: Int64?.self)
-            guard (last ?? 0) < head.seq else { return nil }
+            let last = try await database.raw("SELECT seq, mac FROM audit_checkpoints ORDER BY seq DESC LIMIT 1").first()
+            let lastSeq = try last?.decode(column: "seq", as: Int64.self) ?? 0
+            guard lastSeq < head.seq else { return nil }
+            let previous = try last?.decode(column: "mac", as: String.self) ?? genesis
             let at = Timestamp.string(now)
+            let signature = mac(seq: head.seq, hash: head.hash, at: at, previous: previous, key: key)
             try await database.raw(
                 """
                 INSERT INTO audit_checkpoints (seq, hash, at, mac)
-                VALUES (\(bind: head.seq), \(bind: head.hash), \(bind: at), \(bind: mac(seq: head.seq, hash: head.hash, at: at, key: key)))
+                VALUES (\(bind: head.seq), \(bind: head.hash), \(bind: at), \(bind: signature))
                 """
             ).run()
             return head.seq
@@ -189,6 +193,7 @@ public enum AuditChain {
         var previousSeq: Int64 = 0
         var previousHash = genesis
         var lastGoodCheckpoint: Int64 = 0
+        var previousMac = genesis
         while true {
             let rows = try await database.raw(
                 """
@@ -207,11 +212,11 @@ public enum AuditChain {
                     return fail(previousSeq + 1, "\(missing) missing: entry \(previousSeq) is followed by entry \(seq)")
                 }
                 let stored = try row.decode(column: "hash", as: String?.self)
+                let previous = try row.decode(column: "prev_hash", as: String?.self)
+                guard previous == previousHash else {
+                    return fail(seq, "\(named) does not follow entry \(previousSeq): an entry was replaced or slipped in here")
+                }
                 guard hash(seq: seq, previous: previousHash, fields) == stored else {
-                    let previous = try row.decode(column: "prev_hash", as: String?.self)
-                    if previous != previousHash {
-                        return fail(seq, "\(named) does not follow entry \(previousSeq): an entry was replaced or slipped in here")
-                    }
                     return fail(seq, "\(named) was altered: what it says no longer matches its hash")
                 }
                 previousSeq = seq
@@ -221,11 +226,15 @@ public enum AuditChain {
                 while let checkpoint = checkpoints.first, checkpoint.seq <= seq {
                     checkpoints.removeFirst()
                     if checkpoints.isEmpty { checkpoints = try await self.checkpoints(after: checkpoint.seq, in: database) }
-                    guard checkpoint.mac == mac(seq: checkpoint.seq, hash: checkpoint.hash, at: checkpoint.at, key: key) else {
+                    guard
+                        checkpoint.mac
+                            == mac(seq: checkpoint.seq, hash: checkpoint.hash, at: checkpoint.at, previous: previousMac, key: key)
+                    else {
                         return fail(
                             checkpoint.seq,
-                            "the checkpoint at entry \(checkpoint.seq) (\(checkpoint.at)) is not signed with this collector's key: it was altered or forged")
+                            "the checkpoint at entry \(checkpoint.seq) (\(checkpoint.at)) is not signed with this collector's key after the one before it: it was altered or forged, or a checkpoint before it was removed")
                     }
+                    previousMac = checkpoint.mac
                     guard checkpoint.seq == seq, checkpoint.hash == previousHash else {
                         return fail(
                             lastGoodCheckpoint + 1,
@@ -245,6 +254,14 @@ public enum AuditChain {
             return fail(
                 previousSeq + 1,
                 "the log ends at entry \(previousSeq), but the checkpoint of \(checkpoint.at) saw entry \(checkpoint.seq): entries \(previousSeq + 1)–\(checkpoint.seq) were deleted")
+        }
+        // Rows the walk did not meet: placed before the first place, or with no place at all.
+        if let row = try await database.raw(
+            "SELECT id, seq, at, action FROM audit_log WHERE seq < 1 ORDER BY id LIMIT 1"
+        ).first() {
+            return fail(
+                try row.decode(column: "seq", as: Int64.self),
+                "the entry with id \(try row.decode(column: "id", as: Int.self)) (\(try row.decode(column: "at", as: String.self)), \(try row.decode(column: "action", as: String.self))) sits outside the chain, at place \(try row.decode(column: "seq", as: Int64.self)): it was slipped in")
         }
         if let row = try await database.raw("SELECT id, at, action FROM audit_log WHERE seq IS NULL ORDER BY id LIMIT 1").first() {
             let id = try row.decode(column: "id", as: Int.self)
