@@ -103,6 +103,39 @@ struct SoftphoneTransferTests {
         }
     }
 
+    /// Paris transferred to Lyon: Lyon's supervisor opens Lyon's call and sees the view with Lyon's
+    /// screen and voice only; Paris's call, opened by id, is not theirs at all.
+    @Test func aTransferredViewShowsEachSiteOnlyItsOwnRecordings() async throws {
+        try await withCollector(.sqlite) { collector in
+            let paris = SimulatedAgent(id: "ws-a", nodePath: "/emea/paris", epoch: CallEvent.parseTime("2026-12-01T09:59:00Z")!)
+            let lyon = SimulatedAgent(id: "ws-b", nodePath: "/emea/lyon", epoch: CallEvent.parseTime("2026-12-01T10:00:00Z")!)
+            for agent in [paris, lyon] { _ = try await agent.enrol(with: collector, actor: adminActor) }
+            try await Self.measureClocks(collector, ["ws-a": 0, "ws-b": 0])
+            try await Self.report(collector, workstation: "ws-a", call: "sip-a", from: "10:00:00", to: "10:01:00", reason: "Call transfered")
+            try await Self.report(collector, workstation: "ws-b", call: "sip-b", from: "10:01:01", to: "10:02:00", reason: nil)
+            for (agent, call) in [(paris, "sip-a"), (lyon, "sip-b")] {
+                let segment = try agent.nextSegment(callId: call) { $0.legs = [CallLeg(interactionId: call, legId: call)] }
+                try agent.upload(segment, to: collector)
+                _ = try await collector.acceptManifest(segment.manifestBytes, from: try await collector.agents.get(agent.id), source: "test")
+                _ = try await collector.ingestVoice(
+                    try TimelineTests.speech(), contentType: "audio/wav",
+                    metadata: VoiceMetadata(interactionId: call, legId: call, startedAt: "2026-12-01T10:0\(call == "sip-a" ? 0 : 1):01.000Z"),
+                    integration: "workstation:\(agent.id)", deliveredBy: "import")
+            }
+            let user = try await collector.users.create(
+                username: "sup-lyon", password: "correct horse battery", profile: .init(role: .supervisor, scopes: ["/emea/lyon"]),
+                by: adminActor)
+            let access = Access(user)
+            #expect(try await collector.timeline("sip-a", for: access, now: Self.now) == nil, "Paris's call is not Lyon's")
+            let view = try #require(try await collector.timeline("sip-b", for: access, now: Self.now))
+            #expect(view.calls.count == 2 && view.legs.count == 2, "the whole transfer, who and when")
+            #expect(view.screen.map(\.agentId) == ["ws-b"], "\(view.screen.map(\.agentId))")
+            #expect(view.voice.map(\.legId) == ["sip-b"], "Lyon's voice only: \(view.voice.map(\.legId))")
+            let whole = try #require(try await collector.timeline("sip-b", now: Self.now))
+            #expect(whole.voice.count == 2 && whole.screen.count == 2, "an admin sees both sites")
+        }
+    }
+
     @Test func onlyATransferToTheSameCallerShortlyAfterIsJoined() async throws {
         try await withCollector(.sqlite) { collector in
             try await Self.measureClocks(collector, ["ws-a": 0, "ws-b": 0, "ws-c": 0, "ws-d": 0])

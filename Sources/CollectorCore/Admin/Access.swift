@@ -96,8 +96,16 @@ extension Collector {
         if access.isAdmin { return timeline }
         let workstations = Set(timeline.legs.compactMap(\.workstation) + timeline.screen.map(\.agentId))
         let paths = try await nodePaths(ofWorkstations: workstations)
-        guard timeline.legs.contains(where: { leg in leg.workstation.map { access.covers(workstation: $0, nodePath: paths[$0]) } ?? false })
-        else { return nil }
+        func inReach(_ leg: CallTimeline.Leg) -> Bool {
+            leg.workstation.map { access.covers(workstation: $0, nodePath: paths[$0]) } ?? false
+        }
+        // The call asked for decides: a call joined to it by a transfer guess never opens it.
+        guard timeline.legs.contains(where: { $0.interactionId == timeline.interactionId && inReach($0) }) else { return nil }
+        // Of a softphone transfer's other calls, those with no leg in reach keep their legs (who was
+        // there, when) but not their voice; screens from workstations out of reach are left out.
+        let reachedCalls = Set(timeline.legs.filter(inReach).map(\.interactionId))
+        let legsOfOthers = Set(timeline.legs.filter { !reachedCalls.contains($0.interactionId) }.map(\.legId))
+        timeline.voice.removeAll { legsOfOthers.contains($0.legId) }
         timeline.screen.removeAll { !access.covers(workstation: $0.agentId, nodePath: paths[$0.agentId]) }
         return timeline
     }
