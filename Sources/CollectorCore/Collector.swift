@@ -24,6 +24,7 @@ public struct Collector: Sendable {
     public let deliverySignals = DeliverySignals()
     /// Recordings opened for playback, in memory only (`PlaybackMedia`).
     let playbackCache = PlaybackCache()
+    let playbackOpens = PlaybackOpens()
     public let dataDirectory: URL
     /// Signs the audit chain's checkpoints (`AuditChain`); derived from the secrets key, never stored.
     public let auditKey: SymmetricKey

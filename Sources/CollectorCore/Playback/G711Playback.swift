@@ -1,17 +1,14 @@
 /// Browsers play 16-bit PCM WAV but not G.711 (µ-law, A-law) WAV, which phone systems record. For
-/// playback a G.711 recording is decoded to 16-bit PCM (ITU-T G.711's expansion, as sox does); the
-/// stored recording stays as it came.
+/// playback a G.711 recording is served as 16-bit PCM (ITU-T G.711's expansion, as sox does), each
+/// range decoded as it is read; the stored recording stays as it came.
 enum G711Playback {
-    /// A 16-bit PCM WAV of a validated G.711 WAV's audio.
-    static func pcm16WAV(_ wav: [UInt8], law: AudioFacts.Codec, channels: Int, sampleRate: Int) -> [UInt8]? {
-        guard law == .mulaw || law == .alaw, let data = dataChunk(wav) else { return nil }
-        let table = law == .mulaw ? muLaw : aLaw
+    /// The 44-byte header of the 16-bit PCM WAV a G.711 recording plays as.
+    static func header(dataBytes: Int, channels: Int, sampleRate: Int) -> [UInt8] {
         var out = [UInt8]()
-        out.reserveCapacity(44 + data.count * 2)
         func u32(_ value: Int) { out += [UInt8(value & 0xFF), UInt8((value >> 8) & 0xFF), UInt8((value >> 16) & 0xFF), UInt8((value >> 24) & 0xFF)] }
         func u16(_ value: Int) { out += [UInt8(value & 0xFF), UInt8((value >> 8) & 0xFF)] }
         out += Array("RIFF".utf8)
-        u32(36 + data.count * 2)
+        u32(36 + dataBytes)
         out += Array("WAVEfmt ".utf8)
         u32(16)
         u16(1)
@@ -21,11 +18,23 @@ enum G711Playback {
         u16(channels * 2)
         u16(16)
         out += Array("data".utf8)
-        u32(data.count * 2)
-        for byte in wav[data] {
-            let sample = UInt16(bitPattern: table[Int(byte)])
-            out.append(UInt8(sample & 0xFF))
-            out.append(UInt8(sample >> 8))
+        u32(dataBytes)
+        return out
+    }
+
+    /// Bytes `range` of the PCM WAV that G.711 audio `source` (the stored file's data chunk) plays as:
+    /// each output sample is decoded from its one input byte, so any range costs only itself.
+    static func slice(_ range: Range<Int>, of wav: [UInt8], data: Range<Int>, header: [UInt8], law: AudioFacts.Codec) -> [UInt8] {
+        let table = law == .mulaw ? muLaw : aLaw
+        var out = [UInt8]()
+        out.reserveCapacity(range.count)
+        for offset in range {
+            if offset < header.count {
+                out.append(header[offset])
+                continue
+            }
+            let sample = UInt16(bitPattern: table[Int(wav[data.lowerBound + (offset - header.count) / 2])])
+            out.append((offset - header.count) % 2 == 0 ? UInt8(sample & 0xFF) : UInt8(sample >> 8))
         }
         return out
     }

@@ -11,10 +11,75 @@ import Synchronization
 /// A player asks for each file in ranges, so opened files are kept in a small cache (`PlaybackCache`)
 /// and opened once however many ranges are read.
 public struct PlaybackMedia: Sendable {
+    /// The opened recording, as stored.
     public var bytes: [UInt8]
     public var contentType: String
     /// A name for a download: the interaction, the agent or leg, and the UTC time it began.
     public var fileName: String
+    /// What the player gets: the bytes as they are, or (G.711) the 16-bit PCM WAV they decode to.
+    var rendition: Rendition = .asStored
+
+    enum Rendition: Sendable {
+        case asStored
+        case pcm16(header: [UInt8], data: Range<Int>, law: AudioFacts.Codec)
+    }
+
+    /// The size of what the player gets.
+    public var size: Int {
+        switch rendition {
+        case .asStored: bytes.count
+        case .pcm16(let header, let data, _): header.count + data.count * 2
+        }
+    }
+
+    /// Bytes `range` of what the player gets (`range` within `size`).
+    public func slice(_ range: Range<Int>) -> [UInt8] {
+        switch rendition {
+        case .asStored: Array(bytes[range])
+        case .pcm16(let header, let data, let law): G711Playback.slice(range, of: bytes, data: data, header: header, law: law)
+        }
+    }
+}
+
+/// Opens of one file at a time share one read; a few files are opened at once, the others wait their
+/// turn, so a burst of range requests cannot hold many copies of large recordings in memory.
+actor PlaybackOpens {
+    private var running: [String: Task<PlaybackMedia, any Error>] = [:]
+    private var free: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int = 2) { free = limit }
+
+    func open(_ key: String, _ work: @escaping @Sendable () async throws -> PlaybackMedia) async throws -> PlaybackMedia {
+        if let task = running[key] { return try await task.value }
+        // The task runs on this actor (it inherits it); `work` itself runs off it.
+        let task = Task { () async throws -> PlaybackMedia in
+            await self.take()
+            do {
+                let media = try await work()
+                self.give()
+                return media
+            } catch {
+                self.give()
+                throw error
+            }
+        }
+        running[key] = task
+        defer { running[key] = nil }
+        return try await task.value
+    }
+
+    private func take() async {
+        if free > 0 {
+            free -= 1
+        } else {
+            await withCheckedContinuation { waiting.append($0) }
+        }
+    }
+
+    private func give() {
+        if waiting.isEmpty { free += 1 } else { waiting.removeFirst().resume() }
+    }
 }
 
 /// Opened recordings, least recently used first out, within a byte budget.
@@ -27,7 +92,7 @@ final class PlaybackCache: Sendable {
     private let state = Mutex<(entries: [String: Entry], bytes: Int, tick: UInt64)>(([:], 0, 0))
     let budget: Int
 
-    init(budget: Int = 128 << 20) { self.budget = budget }
+    init(budget: Int = 256 << 20) { self.budget = budget }
 
     func get(_ key: String) -> PlaybackMedia? {
         state.withLock { state in
@@ -68,20 +133,22 @@ extension Collector {
         else {
             throw CollectorError(.notFound, "no screen segment \(OutsideText.bounded(agentId, limit: 80)) #\(sequence) in this call")
         }
-        let records = try await segments.list(.init(agentId: agentId, limit: 10_000)).filter { $0.sequence == sequence }
+        let records = try await segments.records(agentId: agentId, sequence: sequence)
         // Two manifests for one place in a chain (a broken chain) are never guessed between.
         guard records.count == 1, let record = records.first else {
             throw CollectorError(.conflict, "segment \(agentId) #\(sequence) has \(records.count) catalogued versions; see admin segment list")
         }
         let key = "screen/\(record.manifestSha256)"
         if let cached = playbackCache.get(key) { return cached }
-        let opened = try await open(
-            storage: record.storageTarget, path: record.objectPath, sha256: record.manifest.sealedSha256,
-            what: "screen segment \(agentId) #\(sequence)")
-        let start = record.manifest.firstFrameTime.replacingOccurrences(of: ":", with: "")
-        let media = PlaybackMedia(
-            bytes: opened, contentType: "video/webm",
-            fileName: Self.fileName("\(interactionId)_\(agentId)_\(start)", extension: "webm"))
+        let media = try await playbackOpens.open(key) {
+            let opened = try await open(
+                storage: record.storageTarget, path: record.objectPath, sha256: record.manifest.sealedSha256,
+                what: "screen segment \(agentId) #\(sequence)")
+            let start = record.manifest.firstFrameTime.replacingOccurrences(of: ":", with: "")
+            return PlaybackMedia(
+                bytes: opened, contentType: "video/webm",
+                fileName: Self.fileName("\(interactionId)_\(agentId)_\(start)", extension: "webm"))
+        }
         playbackCache.put(key, media)
         return media
     }
@@ -101,22 +168,28 @@ extension Collector {
         }
         let key = "voice/\(record.sealedSha256)"
         if let cached = playbackCache.get(key) { return cached }
-        let opened = try await open(
-            storage: record.storageTarget, path: record.objectPath, sha256: record.sealedSha256,
-            what: "voice recording \(voiceId)")
-        guard ManifestVerification.sha256Hex(Data(opened)) == record.sha256 else {
-            throw CollectorError(.unprocessable, "voice recording \(voiceId) opened to other audio than was catalogued")
+        let media = try await playbackOpens.open(key) {
+            let opened = try await open(
+                storage: record.storageTarget, path: record.objectPath, sha256: record.sealedSha256,
+                what: "voice recording \(voiceId)")
+            let digest = try await Self.onThreadPool { ManifestVerification.sha256Hex(Data(opened)) }
+            guard digest == record.sha256 else {
+                throw CollectorError(.unprocessable, "voice recording \(voiceId) opened to other audio than was catalogued")
+            }
+            let isOgg = record.audio.codec == .opus
+            let start = record.startedAt.replacingOccurrences(of: ":", with: "")
+            var media = PlaybackMedia(
+                bytes: opened, contentType: isOgg ? "audio/ogg" : "audio/wav",
+                fileName: Self.fileName("\(interactionId)_\(record.legId)_\(start)", extension: isOgg ? "opus" : "wav"))
+            // G.711 plays nowhere in a browser: the player gets 16-bit PCM, decoded range by range.
+            if record.audio.codec == .mulaw || record.audio.codec == .alaw, let data = G711Playback.dataChunk(opened) {
+                media.rendition = .pcm16(
+                    header: G711Playback.header(
+                        dataBytes: data.count * 2, channels: record.audio.channels, sampleRate: record.audio.sampleRate),
+                    data: data, law: record.audio.codec)
+            }
+            return media
         }
-        let isOgg = record.audio.codec == .opus
-        let start = record.startedAt.replacingOccurrences(of: ":", with: "")
-        // G.711 plays nowhere in a browser: the player gets it as 16-bit PCM.
-        let playable =
-            G711Playback.pcm16WAV(
-                opened, law: record.audio.codec, channels: record.audio.channels, sampleRate: record.audio.sampleRate)
-            ?? opened
-        let media = PlaybackMedia(
-            bytes: playable, contentType: isOgg ? "audio/ogg" : "audio/wav",
-            fileName: Self.fileName("\(interactionId)_\(record.legId)_\(start)", extension: isOgg ? "opus" : "wav"))
         playbackCache.put(key, media)
         return media
     }
@@ -129,7 +202,8 @@ extension Collector {
         guard let sealed = try await Self.onThreadPool({ try storage.read(components, limit: limit) }) else {
             throw CollectorError(.notFound, "\(what) is catalogued but missing from \(storage.describe(components))")
         }
-        guard ManifestVerification.sha256Hex(sealed) == sha256 else {
+        let digest = try await Self.onThreadPool { ManifestVerification.sha256Hex(sealed) }
+        guard digest == sha256 else {
             throw CollectorError(
                 .unprocessable, "\(what) in \(storage.describe(components)) is not the file catalogued (its SHA-256 differs)")
         }

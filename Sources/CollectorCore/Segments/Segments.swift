@@ -18,6 +18,13 @@ public struct Segments: Sendable {
         case duplicate(SegmentRecord)
     }
 
+    /// Every catalogued version of one place in an agent's chain (one, unless its chain broke there).
+    public func records(agentId: String, sequence: Int) async throws -> [SegmentRecord] {
+        try await catalog.sql.raw(
+            "SELECT * FROM segments WHERE agent_id = \(bind: agentId) AND sequence = \(bind: sequence) LIMIT 10"
+        ).all().map(SegmentRecord.init(row:))
+    }
+
     public func find(agentId: String, sequence: Int, manifestSha256: String) async throws -> SegmentRecord? {
         try await catalog.sql.raw(
             """

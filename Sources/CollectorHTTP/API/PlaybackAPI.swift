@@ -49,7 +49,7 @@ struct PlaybackAPI {
 
     /// The whole file, or the one range asked for (206), or 416 for a range past its end.
     static func answer(_ media: PlaybackMedia, _ request: Request) throws -> Response {
-        let size = Int64(media.bytes.count)
+        let size = Int64(media.size)
         var headers: HTTPFields = [
             .contentType: media.contentType, .acceptRanges: "bytes", .cacheControl: "no-store",
             .contentDisposition: "inline; filename=\"\(media.fileName)\"",
@@ -58,11 +58,11 @@ struct PlaybackAPI {
         switch StoreResponses.rangeAnswer(request.headers[.range], ifRange: nil, lastModified: "", size: size) {
         case .whole:
             headers[.contentLength] = String(size)
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: media.bytes)))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: media.slice(0..<media.size))))
         case .part(let range):
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(size)"
             headers[.contentLength] = String(range.count)
-            let slice = media.bytes[Int(range.lowerBound)..<Int(range.upperBound)]
+            let slice = media.slice(Int(range.lowerBound)..<Int(range.upperBound))
             return Response(status: .partialContent, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: slice)))
         case .unsatisfiable:
             headers[.contentRange] = "bytes */\(size)"
