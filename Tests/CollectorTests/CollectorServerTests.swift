@@ -22,7 +22,9 @@ struct CollectorServerTests {
         let server = try CollectorServer(
             collector: collector, configuration: configuration, publicURL: nil, logger: logger
         ) { bound in address.withLock { $0 = bound } }
-        #expect(server.roles == [.http, .deliveryWatch, .correlation, .voiceDrop], "the HTTP server starts first and stops last")
+        #expect(
+            server.roles == [.http, .deliveryWatch, .correlation, .voiceDrop, .auditCheckpoints],
+            "the HTTP server starts first and stops last")
         let ca = try #require(server.tls?.caPath, "a fresh data directory gets the collector's own CA")
         let running = Task { try await server.run(signals: []) }
         var bound: String?
