@@ -167,6 +167,19 @@ struct WebAppTests {
             defer { browser.stop() }
             try Self.signIn(browser, base, "qa-paris")
             try browser.wait(for: "document.querySelector('#calls a.call-link')", "the call in the list")
+            // The search form: a caller's prefix that is not this call's finds nothing; its own finds it.
+            func search(_ fields: [String: String]) throws {
+                try browser.run(
+                    """
+                    const form = document.querySelector('#search');
+                    for (const [name, value] of Object.entries(arguments[0])) form[name].value = value;
+                    form.requestSubmit();
+                    """, [fields])
+            }
+            try search(["ani": "+44*", "duration": ">5"])
+            try browser.wait(for: "document.querySelector('.empty')", "no call from +44")
+            try search(["ani": "+33*", "duration": "5..20", "has_screen": "true"])
+            try browser.wait(for: "document.querySelector('#calls a.call-link')", "the call from +33, 10 s long, with screen")
             if let shots { try browser.screenshot(to: "\(shots)/web-calls.png") }
             try browser.run("document.querySelector('#calls a.call-link').click();")
             try browser.wait(for: "window.player && window.player.state()", "the player")

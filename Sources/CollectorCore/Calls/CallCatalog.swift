@@ -47,15 +47,15 @@ public struct CallCatalog: Sendable {
             try await database.raw(
                 """
                 INSERT INTO calls (interaction_id, integration, state, started_at, ended_at, direction, ani, dnis, queue,
-                    record, updated_at)
+                    record, updated_at, duration_ms)
                 VALUES (\(bind: interaction), \(bind: record.integration), \(bind: record.state), \(bind: record.startedAt),
                     \(bind: record.endedAt), \(bind: record.direction?.rawValue), \(bind: record.ani), \(bind: record.dnis),
                     \(bind: record.queue), \(bind: String(decoding: try StrictJSON.encode(record), as: UTF8.self)),
-                    \(bind: Timestamp.now()))
+                    \(bind: Timestamp.now()), \(bind: Self.durationMs(record)))
                 ON CONFLICT (integration, interaction_id) DO UPDATE SET state = excluded.state,
                     started_at = excluded.started_at, ended_at = excluded.ended_at, direction = excluded.direction,
                     ani = excluded.ani, dnis = excluded.dnis, queue = excluded.queue, record = excluded.record,
-                    updated_at = excluded.updated_at
+                    updated_at = excluded.updated_at, duration_ms = excluded.duration_ms
                 """
             ).run()
             try await database.raw(
@@ -90,6 +90,15 @@ public struct CallCatalog: Sendable {
         /// Calls with a leg at this workstation (enrolled agent id) or of this phone-system agent.
         public var workstation: String?
         public var agent: String?
+        /// Search terms (`SearchTerm`): ANI, DNIS, queue and direction as text, duration in seconds.
+        public var ani: String?
+        public var dnis: String?
+        public var queue: String?
+        public var direction: String?
+        public var duration: String?
+        /// Calls with (true) or without (false) screen segments, or voice recordings.
+        public var hasScreen: Bool?
+        public var hasVoice: Bool?
         public var limit = 50
         /// Only the calls this user may see (nil: every call, for the CLI and the collector itself).
         public var access: Access?
@@ -121,6 +130,27 @@ public struct CallCatalog: Sendable {
         if let to = try Self.utc(query.to, "to") { conditions.append("c.started_at < \(bind: to)") }
         if let state = query.state { conditions.append("c.state = \(bind: state)") }
         if let reach = query.access?.callCondition() { conditions.append(reach) }
+        for (given, column, field) in [
+            (query.ani, "c.ani", "ani"), (query.dnis, "c.dnis", "dnis"), (query.queue, "c.queue", "queue"),
+            (query.direction, "c.direction", "direction"),
+        ] {
+            if let given { conditions.append(try SearchTerm.text(given, column: column, field: field)) }
+        }
+        if let duration = query.duration {
+            conditions.append(try SearchTerm.number(duration, column: "c.duration_ms", field: "duration", scale: 1000))
+        }
+        if let hasScreen = query.hasScreen {
+            let exists: SQLQueryString = "EXISTS (SELECT 1 FROM segment_calls s WHERE s.call_id = c.interaction_id)"
+            conditions.append(hasScreen ? exists : "NOT " + exists)
+        }
+        if let hasVoice = query.hasVoice {
+            let exists: SQLQueryString = """
+                (EXISTS (SELECT 1 FROM voice_recordings v WHERE v.integration = c.integration AND v.interaction_id = c.interaction_id)
+                OR EXISTS (SELECT 1 FROM call_links k WHERE k.integration = c.integration AND k.interaction_id = c.interaction_id
+                    AND k.kind = 'voice'))
+                """
+            conditions.append(hasVoice ? exists : "NOT " + exists)
+        }
         if let workstation = query.workstation {
             conditions.append(
                 "EXISTS (SELECT 1 FROM call_legs l WHERE l.integration = c.integration AND l.interaction_id = c.interaction_id AND l.workstation = \(bind: workstation))"
@@ -284,6 +314,14 @@ public struct CallCatalog: Sendable {
             return Resync(
                 cursor: cursor, activeLegs: legs, truncated: rows.count > Self.resyncLegs, events: deliveries)
         }
+    }
+
+    /// From the first leg's start to the call's end, once it has ended.
+    static func durationMs(_ record: CallRecord) -> Int64? {
+        guard let start = record.startedAt.flatMap(Timestamp.date), let end = record.endedAt.flatMap(Timestamp.date) else {
+            return nil
+        }
+        return max(0, Int64((end.timeIntervalSince(start) * 1000).rounded()))
     }
 
     /// Calls of workstations' own softphones (`workstation:` integrations) other than `excluding`'s,

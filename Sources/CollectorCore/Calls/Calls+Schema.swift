@@ -125,5 +125,24 @@ enum CallsSchema {
         Migrations.Step(version: 13, name: "workstation logins per integration") { _ in
             ["ALTER TABLE integrations ADD COLUMN workstation_logins BIGINT NOT NULL DEFAULT 0"]
         },
+        Migrations.Step(version: 20, name: "calls searchable by number, queue and duration") { postgres in
+            [
+                "ALTER TABLE calls ADD COLUMN duration_ms BIGINT",
+                // Calls catalogued before: their length from their own times.
+                postgres
+                    ? """
+                    UPDATE calls SET duration_ms = CAST(EXTRACT(EPOCH FROM (CAST(ended_at AS TIMESTAMPTZ) - CAST(started_at AS TIMESTAMPTZ))) * 1000 AS BIGINT)
+                    WHERE started_at IS NOT NULL AND ended_at IS NOT NULL
+                    """
+                    : """
+                    UPDATE calls SET duration_ms = CAST(ROUND((julianday(ended_at) - julianday(started_at)) * 86400000) AS INTEGER)
+                    WHERE started_at IS NOT NULL AND ended_at IS NOT NULL
+                    """,
+                "CREATE INDEX calls_ani ON calls (ani)",
+                "CREATE INDEX calls_dnis ON calls (dnis)",
+                "CREATE INDEX calls_queue ON calls (queue)",
+                "CREATE INDEX calls_duration ON calls (duration_ms)",
+            ]
+        },
     ]
 }

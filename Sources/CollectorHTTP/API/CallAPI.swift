@@ -100,11 +100,21 @@ struct CallAPI {
             let query = request.uri.queryParameters
             func text(_ name: String) -> String? { query[Substring(name)].map(String.init) }
             let limit = try Self.wholeNumber(request, "limit", default: 50, range: 1...1000)
-            return Items(
-                items: try await collector.calls.list(
-                    .init(
-                        from: text("from"), to: text("to"), state: text("state"), workstation: text("workstation"),
-                        agent: text("agent"), limit: Int(limit), access: context.access)))
+            func flag(_ name: String) throws -> Bool? {
+                guard let value = text(name) else { return nil }
+                switch value.lowercased() {
+                case "true", "yes", "1": return true
+                case "false", "no", "0": return false
+                default: throw CollectorError(.invalid, "\(name) is true or false, found \"\(OutsideText.bounded(value, limit: 20))\"")
+                }
+            }
+            var search = CallCatalog.Query(
+                from: text("from"), to: text("to"), state: text("state"), workstation: text("workstation"),
+                agent: text("agent"), limit: Int(limit), access: context.access)
+            (search.ani, search.dnis, search.queue, search.direction) = (text("ani"), text("dnis"), text("queue"), text("direction"))
+            search.duration = text("duration")
+            (search.hasScreen, search.hasVoice) = (try flag("has_screen"), try flag("has_voice"))
+            return Items(items: try await collector.calls.list(search))
         }
         // Every leg, voice recording and screen segment of the call on one clock (docs/TIMELINE.md).
         calls.get(":interaction/timeline") { request, context in

@@ -66,28 +66,42 @@ function showSignIn() {
   view.replaceChildren(form);
 }
 
+const SEARCH_FIELDS = [
+  ['from', 'From', 'datetime-local'], ['to', 'To', 'datetime-local'],
+  ['ani', 'ANI', 'text', '+33* or a,b or !x'], ['dnis', 'DNIS', 'text', '3000'],
+  ['queue', 'Queue', 'text', 'billing,sales'], ['agent', 'Agent', 'text', 'phone-system id'],
+  ['workstation', 'Workstation', 'text', ''], ['duration', 'Length (s)', 'text', '>60 or 30..120'],
+];
+const CHOICES = [
+  ['direction', 'Direction', ['', 'inbound', 'outbound', 'internal', '!outbound']],
+  ['state', 'State', ['', 'active', 'ended']],
+  ['has_screen', 'Screen', ['', 'true', 'false']], ['has_voice', 'Voice', ['', 'true', 'false']],
+];
+
 async function showCalls() {
   const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
   const form = el(
     'form', { class: 'search', id: 'search' },
-    el('label', {}, 'From', el('input', { name: 'from', type: 'datetime-local', value: params.get('from') ?? '' })),
-    el('label', {}, 'To', el('input', { name: 'to', type: 'datetime-local', value: params.get('to') ?? '' })),
-    el('label', {}, 'Agent', el('input', { name: 'agent', value: params.get('agent') ?? '', placeholder: 'phone-system id' })),
-    el('label', {}, 'Workstation', el('input', { name: 'workstation', value: params.get('workstation') ?? '' })),
-    el('label', {}, 'State',
-      el('select', { name: 'state' },
-        ['', 'active', 'ended'].map((state) => el('option', { value: state, selected: params.get('state') === state }, state || 'any')))),
+    SEARCH_FIELDS.map(([name, label, type, placeholder]) =>
+      el('label', {}, label, el('input', { name, type, value: params.get(name) ?? '', placeholder: placeholder || undefined }))),
+    CHOICES.map(([name, label, options]) => el('label', {}, label,
+      el('select', { name }, options.map((value) => el('option', { value, selected: (params.get(name) ?? '') === value },
+        value === '' ? 'any' : value === 'true' ? 'with' : value === 'false' ? 'without' : value))))),
     el('button', { type: 'submit' }, 'Search'),
   );
+  const names = [...SEARCH_FIELDS.map(([name]) => name), ...CHOICES.map(([name]) => name)];
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const query = new URLSearchParams();
-    for (const name of ['from', 'to', 'agent', 'workstation', 'state']) if (form[name].value) query.set(name, form[name].value);
+    for (const name of names) if (form[name].value) query.set(name, form[name].value);
     location.hash = `#/calls?${query}`;
   });
   const query = new URLSearchParams({ limit: '100' });
-  for (const name of ['agent', 'workstation', 'state']) if (params.get(name)) query.set(name, params.get(name));
-  for (const name of ['from', 'to']) if (params.get(name)) query.set(name, new Date(params.get(name)).toISOString());
+  for (const name of names) {
+    const value = params.get(name);
+    if (!value) continue;
+    query.set(name, name === 'from' || name === 'to' ? new Date(value).toISOString() : value);
+  }
   const calls = (await api('GET', `/api/v1/calls?${query}`)).items;
   const rows = calls.map((call) => {
     const start = call.started_at ? new Date(call.started_at) : null;
@@ -101,6 +115,7 @@ async function showCalls() {
       el('td', {}, call.direction ?? ''),
       el('td', {}, call.ani ?? ''),
       el('td', {}, call.dnis ?? ''),
+      el('td', {}, call.queue ?? ''),
       el('td', { class: 'numeric' }, call.legs.length),
       el('td', { class: 'numeric' }, call.segments),
       el('td', { class: 'mono' }, call.interaction_id));
@@ -110,7 +125,7 @@ async function showCalls() {
     calls.length === 0
       ? el('p', { class: 'empty' }, 'No calls match (only calls of agents in your reach are listed).')
       : el('table', { class: 'calls', id: 'calls' },
-        el('thead', {}, el('tr', {}, ['Started', 'Length', 'Agents', 'Direction', 'ANI', 'DNIS', 'Legs', 'Screen', 'Interaction'].map((h) => el('th', {}, h)))),
+        el('thead', {}, el('tr', {}, ['Started', 'Length', 'Agents', 'Direction', 'ANI', 'DNIS', 'Queue', 'Legs', 'Screen', 'Interaction'].map((h) => el('th', {}, h)))),
         el('tbody', {}, rows)),
   );
 }
