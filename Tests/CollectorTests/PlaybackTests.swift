@@ -14,24 +14,19 @@ import Testing
 /// the call, refusing a stored file that is not the one catalogued, and auditing the playing once.
 @Suite(.serialized, .realTime)
 struct PlaybackTests {
-    static func tool(_ name: String, _ arguments: [String]) throws {
-        let result = try ProcessRunner.run(name, arguments)
-        guard result.status == 0 else { throw TestFailure("\(name): \(result.stderr)") }
-    }
-
     @Test func aCallsScreenAndVoiceAreServedOpenedWithRangesToThoseWhoMaySeeIt() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("playback-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try Self.tool(
+        try VoiceIngestTests.tool(
             "ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=5:duration=2", "-c:v", "libvpx", "\(directory)/screen.webm"])
-        try Self.tool("sox", ["-n", "-r", "8000", "-c", "1", "-b", "16", "\(directory)/voice.wav", "synth", "2", "sine", "440"])
+        try VoiceIngestTests.tool("sox", ["-n", "-r", "8000", "-c", "1", "-b", "16", "\(directory)/voice.wav", "synth", "2", "sine", "440"])
         let webm = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(directory)/screen.webm")))
         let wav = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(directory)/voice.wav")))
         // Phone systems record G.711; browsers play 16-bit PCM: sox's decoding is the reference.
-        try Self.tool("espeak-ng", ["-w", "\(directory)/speech.wav", "Your payment is confirmed."])
+        try VoiceIngestTests.tool("espeak-ng", ["-w", "\(directory)/speech.wav", "Your payment is confirmed."])
         for law in ["u-law", "a-law"] {
-            try Self.tool("sox", ["\(directory)/speech.wav", "-r", "8000", "-c", "1", "-e", law, "\(directory)/\(law).wav"])
-            try Self.tool("sox", ["\(directory)/\(law).wav", "-e", "signed-integer", "-b", "16", "\(directory)/\(law)-pcm.wav"])
+            try VoiceIngestTests.tool("sox", ["\(directory)/speech.wav", "-r", "8000", "-c", "1", "-e", law, "\(directory)/\(law).wav"])
+            try VoiceIngestTests.tool("sox", ["\(directory)/\(law).wav", "-e", "signed-integer", "-b", "16", "\(directory)/\(law)-pcm.wav"])
         }
 
         try await withAPI { api, collector, password in

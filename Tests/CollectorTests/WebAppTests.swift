@@ -18,11 +18,6 @@ import Testing
 struct WebAppTests {
     static let start = "2026-12-01T10:00:00.000Z"
 
-    static func tool(_ name: String, _ arguments: [String]) throws {
-        let result = try ProcessRunner.run(name, arguments)
-        guard result.status == 0 else { throw TestFailure("\(name): \(result.stderr)") }
-    }
-
     /// A 4 s VP8 segment at 5 fps, a keyframe each second: `colours` for equal parts of it.
     static func segment(_ colours: [String], in directory: String, name: String) throws -> [UInt8] {
         var arguments = ["-v", "error"]
@@ -33,7 +28,7 @@ struct WebAppTests {
             "-filter_complex", "concat=n=\(colours.count):v=1", "-c:v", "libvpx", "-b:v", "300k", "-g", "5", "-auto-alt-ref", "0",
             "\(directory)/\(name).webm",
         ]
-        try tool("ffmpeg", arguments)
+        try VoiceIngestTests.tool("ffmpeg", arguments)
         return [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(name).webm")))
     }
 
@@ -69,7 +64,7 @@ struct WebAppTests {
             try agent.upload(made, to: collector)
             _ = try await collector.acceptManifest(made.manifestBytes, from: try await collector.agents.get("ws-a"), source: "test")
         }
-        try tool("sox", ["-n", "-r", "8000", "-c", "1", "-b", "16", "\(directory)/voice.wav", "synth", "10", "sine", "440", "vol", "0.3"])
+        try VoiceIngestTests.tool("sox", ["-n", "-r", "8000", "-c", "1", "-b", "16", "\(directory)/voice.wav", "synth", "10", "sine", "440", "vol", "0.3"])
         _ = try await collector.ingestVoice(
             [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(directory)/voice.wav"))), contentType: "audio/wav",
             metadata: VoiceMetadata(interactionId: "call-1", legId: "leg-1", startedAt: start, agentId: "agent-7", channelLayout: [.mixed]),

@@ -43,7 +43,8 @@ public struct Access: Sendable {
     func workstationCondition(_ column: String) -> SQLQueryString? {
         if isAdmin { return nil }
         switch user.role {
-        case .admin: return nil
+        // Not `isAdmin`, so disabled: nothing.
+        case .admin: return "1 = 0"
         case .agent:
             guard let workstation = user.workstation, !user.disabled else { return "1 = 0" }
             return "\(unsafeRaw: column) = \(bind: workstation)"

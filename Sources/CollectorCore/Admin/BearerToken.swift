@@ -15,7 +15,7 @@ public enum BearerToken {
     }
 
     public static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(token.utf8)).hexString
     }
 
     /// The token of an `Authorization: Bearer …` header, if it is one.

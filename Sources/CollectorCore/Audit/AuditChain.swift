@@ -35,7 +35,7 @@ public enum AuditChain {
         for field in [fields.at, fields.actor, fields.action, fields.target, fields.detail, fields.source] {
             text += "\(field.utf8.count):\(field)\n"
         }
-        return hex(SHA256.hash(data: Data(text.utf8)))
+        return SHA256.hash(data: Data(text.utf8)).hexString
     }
 
     static func lock(_ database: any SQLDatabase) async throws {
@@ -109,7 +109,7 @@ public enum AuditChain {
     /// Each checkpoint's MAC covers the one before it, so a checkpoint removed from the middle breaks
     /// the next one's.
     static func mac(seq: Int64, hash: String, at: String, previous: String, key: SymmetricKey) -> String {
-        hex(HMAC<SHA256>.authenticationCode(for: Data("\(seq)\n\(hash)\n\(at)\n\(previous)".utf8), using: key))
+        HMAC<SHA256>.authenticationCode(for: Data("\(seq)\n\(hash)\n\(at)\n\(previous)".utf8), using: key).hexString
     }
 
     /// Signs the head if it moved since the last checkpoint; returns the place signed, if any.
@@ -289,10 +289,6 @@ public enum AuditChain {
             target: try row.decode(column: "target", as: String.self),
             detail: try row.decode(column: "detail", as: String.self),
             source: try row.decode(column: "source", as: String.self))
-    }
-
-    private static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        digest.map { String(format: "%02x", $0) }.joined()
     }
 }
 

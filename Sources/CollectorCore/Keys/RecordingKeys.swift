@@ -57,7 +57,7 @@ public struct RecordingKeys: Sendable {
         let size: _RSA.Signing.KeySize = keyBits >= 4096 ? .bits4096 : keyBits >= 3072 ? .bits3072 : .bits2048
         let privateKey = try _RSA.Signing.PrivateKey(keySize: size)
         let id = String(
-            SHA256.hash(data: privateKey.publicKey.derRepresentation).map { String(format: "%02x", $0) }.joined()
+            SHA256.hash(data: privateKey.publicKey.derRepresentation).hexString
                 .prefix(16))
         let name = try DistinguishedName {
             OrganizationName("recorder-collector")

@@ -45,40 +45,17 @@ public struct PlaybackMedia: Sendable {
 /// turn, so a burst of range requests cannot hold many copies of large recordings in memory.
 actor PlaybackOpens {
     private var running: [String: Task<PlaybackMedia, any Error>] = [:]
-    private var free: Int
-    private var waiting: [CheckedContinuation<Void, Never>] = []
+    private let turns: AsyncTurn
 
-    init(limit: Int = 2) { free = limit }
+    init(limit: Int = 2) { turns = AsyncTurn(limit: limit) }
 
     func open(_ key: String, _ work: @escaping @Sendable () async throws -> PlaybackMedia) async throws -> PlaybackMedia {
         if let task = running[key] { return try await task.value }
-        // The task runs on this actor (it inherits it); `work` itself runs off it.
-        let task = Task { () async throws -> PlaybackMedia in
-            await self.take()
-            do {
-                let media = try await work()
-                self.give()
-                return media
-            } catch {
-                self.give()
-                throw error
-            }
-        }
+        let turns = self.turns
+        let task = Task { try await turns.run { try await work() } }
         running[key] = task
         defer { running[key] = nil }
         return try await task.value
-    }
-
-    private func take() async {
-        if free > 0 {
-            free -= 1
-        } else {
-            await withCheckedContinuation { waiting.append($0) }
-        }
-    }
-
-    private func give() {
-        if waiting.isEmpty { free += 1 } else { waiting.removeFirst().resume() }
     }
 }
 

@@ -6,7 +6,7 @@ import RecorderCore
 /// audit it with bounded fields. Shared by login, the store's Basic credentials and enrolment.
 public struct AuthenticationGuards: Sendable {
     public let throttle: FailureThrottle
-    let collector: Collector
+    package let collector: Collector
 
     public init(collector: Collector, throttle: FailureThrottle = FailureThrottle()) {
         self.collector = collector

@@ -46,7 +46,7 @@ struct BuiltinTargetStorage: TargetStorage {
             hash.update(data: chunk)
             size += chunk.count
         }
-        return (size, hex(hash.finalize()))
+        return (size, hash.finalize().hexString)
     }
 
     func read(_ path: [String], limit: Int) throws -> Data? {
@@ -130,7 +130,7 @@ struct WebDAVTargetStorage: TargetStorage {
     func digest(_ path: [String]) throws -> (size: Int, sha256: String)? {
         var hash = SHA256()
         guard let size = try client.get(path, into: { hash.update(bufferPointer: $0) }) else { return nil }
-        return (size, hex(hash.finalize()))
+        return (size, hash.finalize().hexString)
     }
 
     func read(_ path: [String], limit: Int) throws -> Data? {
@@ -169,10 +169,6 @@ struct WebDAVTargetStorage: TargetStorage {
 public struct StorageReadError: Error, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }
-}
-
-private func hex(_ digest: SHA256.Digest) -> String {
-    digest.map { String(format: "%02x", $0) }.joined()
 }
 
 extension Collector {

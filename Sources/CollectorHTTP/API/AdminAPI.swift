@@ -83,7 +83,8 @@ struct AdminAPI {
                 status: .created,
                 response: try await collector.users.create(
                     username: input.username, password: input.password,
-                    profile: .init(role: input.role, scopes: input.scopes, workstation: input.workstation), by: context.actor))
+                    profile: .init(role: input.role ?? .admin, scopes: input.scopes, workstation: input.workstation),
+                    by: context.actor))
         }
         admin.patch("users/:username") { request, context in
             let profile = try await request.decodeStrict(Users.Profile.self, context: context)
@@ -114,18 +115,7 @@ struct AdminAPI {
 
     @Sendable func logIn(request: Request, context: CollectorContext) async throws -> LoginResponse {
         let credentials = try await request.decodeStrict(Credentials.self, context: context)
-        let keys = AuthenticationGuards.keys(address: context.remoteAddress, user: credentials.username)
-        try await guards.check(keys, what: "login")
-        let token: String
-        let user: Users.User
-        do {
-            (token, user) = try await collector.users.logIn(
-                username: credentials.username, password: credentials.password, source: context.remoteAddress)
-        } catch let error as CollectorError where error.kind == .unauthorized {
-            // logIn audited the failure itself; the throttle counts it.
-            guards.throttle.recordFailure(keys)
-            throw error
-        }
+        let (token, user) = try await guards.logIn(credentials, source: context.remoteAddress, kind: .bearer)
         return LoginResponse(token: token, user: user, expiresInSeconds: Int(Users.sessionLifetime))
     }
 
@@ -162,21 +152,27 @@ struct NewUser: Decodable {
     var username: String
     var password: String
     /// admin when not given (what this call made before roles existed).
-    var role: Users.Role = .admin
+    var role: Users.Role?
     var scopes: [String]?
     var workstation: String?
+}
 
-    enum CodingKeys: String, CodingKey {
-        case username, password, role, scopes, workstation
-    }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        username = try container.decode(String.self, forKey: .username)
-        password = try container.decode(String.self, forKey: .password)
-        role = try container.decodeIfPresent(Users.Role.self, forKey: .role) ?? .admin
-        scopes = try container.decodeIfPresent([String].self, forKey: .scopes)
-        workstation = try container.decodeIfPresent(String.self, forKey: .workstation)
+extension AuthenticationGuards {
+    /// Signs in through the throttle, for the API's bearer login and the web app's cookie alike: a
+    /// refused address or name is 429 before the password is looked at, and a wrong password counts.
+    func logIn(_ credentials: Credentials, source: String, kind: Users.SessionKind) async throws
+        -> (token: String, user: Users.User)
+    {
+        let keys = AuthenticationGuards.keys(address: source, user: credentials.username)
+        try await check(keys, what: "login")
+        do {
+            return try await collector.users.logIn(
+                username: credentials.username, password: credentials.password, source: source, kind: kind)
+        } catch let error as CollectorError where error.kind == .unauthorized {
+            // logIn audited the failure itself; the throttle counts it.
+            throttle.recordFailure(keys)
+            throw error
+        }
     }
 }
 

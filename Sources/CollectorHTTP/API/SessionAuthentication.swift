@@ -71,9 +71,7 @@ enum WebSession {
     }
 
     static func csrfToken(for token: String, key: SymmetricKey) -> String {
-        HMAC<SHA256>.authenticationCode(for: Data(BearerToken.hash(token).utf8), using: key).map {
-            String(format: "%02x", $0)
-        }.joined()
+        HMAC<SHA256>.authenticationCode(for: Data(BearerToken.hash(token).utf8), using: key).hexString
     }
 
     /// Constant time: the comparison says nothing about how much of a guess was right.

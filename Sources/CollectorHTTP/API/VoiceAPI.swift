@@ -16,7 +16,7 @@ struct VoiceAPI {
     /// back; a slow sender holds only its own length, never a turn that others need.
     let receiving = IntakeBudget(bytes: 2 * Int64(Collector.maximumVoiceBytes))
     /// Checking and sealing takes a core each: this many at once, the others wait their turn.
-    let sealing = TakeTurns(limit: 2)
+    let sealing = AsyncTurn(limit: 2)
 
     func register(on router: Router<CollectorContext>) {
         router.put("api/v1/voice/:interaction/:leg") { request, context -> EditedResponse<VoiceRecord> in
@@ -37,7 +37,7 @@ struct VoiceAPI {
             }
             defer { receiving.give(Int64(length)) }
             let body = try await Self.collect(request, length: length)
-            let ingested = try await sealing.inTurn {
+            let ingested = try await sealing.run {
                 try await collector.ingestVoice(
                     Array(buffer: body), contentType: request.headers[.contentType], metadata: metadata,
                     integration: integration.name, deliveredBy: "put")
@@ -148,28 +148,6 @@ final class IntakeBudget: Sendable {
     }
 
     func give(_ bytes: Int64) { used.withLock { $0 -= bytes } }
-}
-
-/// At most `limit` bodies of work at once; the others wait, first come first served.
-actor TakeTurns {
-    private var free: Int
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-
-    init(limit: Int) { free = limit }
-
-    func inTurn<T: Sendable>(_ work: @Sendable () async throws -> T) async throws -> T {
-        if free > 0 {
-            free -= 1
-        } else {
-            await withCheckedContinuation { waiting.append($0) }
-        }
-        defer { next() }
-        return try await work()
-    }
-
-    private func next() {
-        if waiting.isEmpty { free += 1 } else { waiting.removeFirst().resume() }
-    }
 }
 
 extension VoiceRecord: ResponseEncodable {}

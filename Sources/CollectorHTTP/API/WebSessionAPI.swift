@@ -38,18 +38,7 @@ struct WebSessionAPI {
             }
             try WebSession.checkSameOrigin(request)
             let credentials = try await request.decodeStrict(Credentials.self, context: context)
-            let keys = AuthenticationGuards.keys(address: context.remoteAddress, user: credentials.username)
-            try await guards.check(keys, what: "login")
-            let token: String
-            let user: Users.User
-            do {
-                (token, user) = try await collector.users.logIn(
-                    username: credentials.username, password: credentials.password, source: context.remoteAddress,
-                    kind: .cookie)
-            } catch let error as CollectorError where error.kind == .unauthorized {
-                guards.throttle.recordFailure(keys)
-                throw error
-            }
+            let (token, user) = try await guards.logIn(credentials, source: context.remoteAddress, kind: .cookie)
             var response = try signedIn(user, token: token).response(from: request, context: context)
             response.headers.append(HTTPField(name: .setCookie, value: WebSession.cookie(token)))
             return response

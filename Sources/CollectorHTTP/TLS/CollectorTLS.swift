@@ -133,7 +133,7 @@ public struct CollectorTLS: Sendable {
     private static func nameKey(_ name: GeneralName) -> String {
         switch name {
         case .dnsName(let host): "dns:\(host.lowercased())"
-        case .ipAddress(let bytes): "ip:" + bytes.bytes.map { String(format: "%02x", $0) }.joined()
+        case .ipAddress(let bytes): "ip:" + bytes.bytes.hexString
         default: "other:\(name)"
         }
     }

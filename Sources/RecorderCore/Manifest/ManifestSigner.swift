@@ -57,6 +57,6 @@ public enum ManifestVerification {
     }
 
     public static func sha256Hex(_ data: some DataProtocol) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: data).hexString
     }
 }
