@@ -28,6 +28,8 @@ struct EnrolmentAPITests {
             let refusals: [(String, Int, String)] = [
                 (enrolBody(code: "AAAA-BBBB-CCCC-DDDD"), 401, "unknown enrolment code"),
                 (enrolBody(code: code, agentId: "../etc"), 400, "agent_id \"../etc\""),
+                // Its store area would be the day's voice recordings.
+                (enrolBody(code: code, agentId: "voice"), 400, "the name of the voice recordings' folder"),
                 (enrolBody(code: code, key: "bm90IGEga2V5"), 400, "signing_key must be the agent's Ed25519 public key"),
                 (#"{"code":"\#(code)","agent_id":"ws-1"}"#, 400, "signing_key is required"),
                 (

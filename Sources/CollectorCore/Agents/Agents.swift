@@ -257,6 +257,10 @@ public struct Agents: Sendable {
                 .invalid,
                 "agent_id \"\(id)\": use 1–64 letters, digits, - _ . (not starting with .), e.g. the host name")
         }
+        // Its folder would be the day's voice recordings (`{node}/{yyyy}/{mm}/{dd}/voice/`).
+        guard id.lowercased() != Collector.voiceFolder else {
+            throw CollectorError(.invalid, "agent_id \"\(id)\" is the name of the voice recordings' folder; choose another")
+        }
     }
 
     /// 16 characters from an alphabet without look-alikes (80 bits), grouped for reading aloud.

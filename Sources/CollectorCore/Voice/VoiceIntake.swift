@@ -8,6 +8,9 @@ import SQLKit
 /// with their SHA-256. The plaintext is never written anywhere. A retry of the same bytes for the same
 /// leg returns the recording already catalogued.
 extension Collector {
+    /// Where a day's voice recordings sit beside its agents' folders: no agent may be called this.
+    static let voiceFolder = "voice"
+
     /// The largest voice file taken: two hours of 16 kHz stereo PCM. It is held in memory while it is
     /// checked and sealed.
     public static let maximumVoiceBytes = 512 << 20
@@ -79,7 +82,7 @@ extension Collector {
         let day = metadata.startedAt.prefix(10).split(separator: "-").map { StorageLayout.sanitize(String($0)) }
         let stamp = metadata.startedAt.replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
         let name = "\(stamp)-\(StorageLayout.sanitize(metadata.legId).prefix(64))-\(id.prefix(8))\(suffix).p7m"
-        return node + day + ["voice", StorageLayout.sanitize(metadata.interactionId), name]
+        return node + day + [Self.voiceFolder, StorageLayout.sanitize(metadata.interactionId), name]
     }
 
     /// Who each channel is: as declared (one role per channel), else `mixed` for mono and `unknown`
