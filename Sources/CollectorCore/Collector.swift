@@ -19,6 +19,9 @@ public struct Collector: Sendable {
     public let agentIdentities: AgentIdentities
     public let calls: CallCatalog
     public let voice: VoiceRecordings
+    public var reviewDefinitions: ReviewDefinitions { ReviewDefinitions(catalog: catalog) }
+    public var reviews: CallReviews { CallReviews(catalog: catalog, definitions: reviewDefinitions) }
+    public var savedSearches: SavedSearches { SavedSearches(catalog: catalog) }
     public var clockOffsets: ClockOffsets { ClockOffsets(catalog: catalog) }
     /// Wakes this process's agents waiting for call events (`DeliverySignals`).
     public let deliverySignals = DeliverySignals()

@@ -99,7 +99,18 @@ public struct CallCatalog: Sendable {
         /// Calls with (true) or without (false) screen segments, or voice recordings.
         public var hasScreen: Bool?
         public var hasVoice: Bool?
+        /// Calls with (true) or without (false) notes.
+        public var hasNotes: Bool?
+        /// Categories as a text term (`complaint`, `a,b`, `!training`): calls filed under any of them, or none.
+        public var category: String?
+        /// The latest QA score (0–100) as a number term (`>80`, `50..70`, `!100`); calls never scored never match.
+        public var score: String?
+        /// Words found in the call's notes, evaluation comments, custom field values, numbers, queue,
+        /// agents or interaction id (case-blind for ASCII); every word must be found.
+        public var text: String?
         public var limit = 50
+        /// Calls to skip, for the pages after the first.
+        public var offset = 0
         /// Only the calls this user may see (nil: every call, for the CLI and the collector itself).
         public var access: Access?
 
@@ -117,10 +128,34 @@ public struct CallCatalog: Sendable {
         }
     }
 
-    /// Calls matching every filter, newest first, each with its legs' segment counts.
-    public func list(_ query: Query) async throws -> [CallRecord] {
+    /// The furthest a page may start: deeper than this, a narrower search serves better than paging.
+    public static let deepestOffset = 100_000
+
+    /// One page of `list`, and whether more calls match: one more row than asked says so, without
+    /// counting every match.
+    public func page(_ query: Query) async throws -> (items: [CallRecord], more: Bool) {
         guard (1...1000).contains(query.limit) else {
             throw CollectorError(.invalid, "limit must be between 1 and 1000, found \(query.limit)")
+        }
+        var probe = query
+        probe.limit += 1
+        var items = try await list(probe, limitChecked: true)
+        let more = items.count > query.limit
+        if more { items.removeLast() }
+        return (items, more)
+    }
+
+    /// Calls matching every filter, newest first, each with its legs' segment counts.
+    public func list(_ query: Query) async throws -> [CallRecord] {
+        try await list(query, limitChecked: false)
+    }
+
+    private func list(_ query: Query, limitChecked: Bool) async throws -> [CallRecord] {
+        guard limitChecked || (1...1000).contains(query.limit) else {
+            throw CollectorError(.invalid, "limit must be between 1 and 1000, found \(query.limit)")
+        }
+        guard (0...Self.deepestOffset).contains(query.offset) else {
+            throw CollectorError(.invalid, "offset must be between 0 and \(Self.deepestOffset), found \(query.offset); narrow the search instead")
         }
         if let state = query.state, !["active", "ended"].contains(state) {
             throw CollectorError(.invalid, "state is active or ended, found \"\(OutsideText.bounded(state, limit: 40))\"")
@@ -151,6 +186,7 @@ public struct CallCatalog: Sendable {
                 """
             conditions.append(hasVoice ? exists : "NOT " + exists)
         }
+        conditions += try Self.reviewConditions(query, postgres: catalog.isPostgres)
         if let workstation = query.workstation {
             conditions.append(
                 "EXISTS (SELECT 1 FROM call_legs l WHERE l.integration = c.integration AND l.interaction_id = c.interaction_id AND l.workstation = \(bind: workstation))"
@@ -166,7 +202,7 @@ public struct CallCatalog: Sendable {
         // Calls with no start yet (their end came first) last on both databases (PostgreSQL sorts NULL first).
         statement =
             statement
-            + " ORDER BY (c.started_at IS NULL), c.started_at DESC, c.interaction_id, c.integration LIMIT \(bind: query.limit)"
+            + " ORDER BY (c.started_at IS NULL), c.started_at DESC, c.interaction_id, c.integration LIMIT \(bind: query.limit) OFFSET \(bind: query.offset)"
         let records = try await catalog.sql.raw(statement).all().map(Self.record(row:))
         return try await withSegmentCounts(records)
     }

@@ -13,6 +13,13 @@ enum SearchTerm {
     static let maxItems = 20
 
     static func text(_ given: String, column: String, field: String) throws -> SQLQueryString {
+        let (negated, any) = try textParts(given, column: column, field: field)
+        return negated ? "(\(unsafeRaw: column) IS NULL OR NOT " + any + ")" : any
+    }
+
+    /// A text term as whether it was negated and the condition that any of its values matches, for
+    /// a caller that puts the condition inside a subquery (a call's categories).
+    static func textParts(_ given: String, column: String, field: String) throws -> (negated: Bool, any: SQLQueryString) {
         let (negated, body) = split(given)
         let items = body.split(separator: ",", omittingEmptySubsequences: false).map {
             $0.trimmingCharacters(in: .whitespaces)
@@ -29,14 +36,15 @@ enum SearchTerm {
             }
             return "\(unsafeRaw: column) = \(bind: item)"
         }
-        let any = "(" + each.joined(separator: " OR ") + ")"
-        return negated ? "(\(unsafeRaw: column) IS NULL OR NOT " + any + ")" : any
+        return (negated, "(" + each.joined(separator: " OR ") + ")")
     }
 
-    static func number(_ given: String, column: String, field: String, scale: Int64) throws -> SQLQueryString {
+    static func number(
+        _ given: String, column: String, field: String, scale: Int64, unit: String = "a number of seconds (45)"
+    ) throws -> SQLQueryString {
         let (negated, body) = split(given)
         let invalid = CollectorError(
-            .invalid, "\(field): give a number of seconds (45), a bound (>60, <30, >=60, <=30) or a range (30..120), ! before for not")
+            .invalid, "\(field): give \(unit), a bound (>60, <30, >=60, <=30) or a range (30..120), ! before for not")
         func seconds(_ text: Substring) throws -> Int64 {
             guard let value = Int64(text.trimmingCharacters(in: .whitespaces)), value >= 0, value < 10_000_000 else { throw invalid }
             return value * scale

@@ -16,7 +16,7 @@ enum Migrations {
     /// A new concern (calls, voice, correlation) adds its enum here.
     static let steps: [Step] = (FoundationSchema.steps + RecordingKeysSchema.steps + AgentsSchema.steps
         + SegmentsSchema.steps + DeadPropertiesSchema.steps + NodePathsSchema.steps + CallsSchema.steps + VoiceSchema.steps
-        + CorrelationSchema.steps + AuditSchema.steps + UsersSchema.steps).sorted { $0.version < $1.version }
+        + CorrelationSchema.steps + AuditSchema.steps + UsersSchema.steps + ReviewSchema.steps).sorted { $0.version < $1.version }
 
     /// Applies the missing steps in one transaction. On PostgreSQL an advisory lock makes collectors
     /// that start together take turns, so each step runs exactly once.

@@ -114,7 +114,11 @@ struct CallAPI {
             (search.ani, search.dnis, search.queue, search.direction) = (text("ani"), text("dnis"), text("queue"), text("direction"))
             search.duration = text("duration")
             (search.hasScreen, search.hasVoice) = (try flag("has_screen"), try flag("has_voice"))
-            return Items(items: try await collector.calls.list(search))
+            search.hasNotes = try flag("has_notes")
+            (search.category, search.score, search.text) = (text("category"), text("score"), text("text"))
+            search.offset = Int(try Self.wholeNumber(request, "offset", default: 0, range: 0...Int64(CallCatalog.deepestOffset)))
+            let page = try await collector.calls.page(search)
+            return CallPage(items: page.items, nextOffset: page.more ? search.offset + search.limit : nil)
         }
         // Every leg, voice recording and screen segment of the call on one clock (docs/TIMELINE.md).
         calls.get(":interaction/timeline") { request, context in
@@ -217,6 +221,17 @@ struct CallAPI {
         try await guards.check(keys, what: "integration token")
         await guards.failed(keys, action: "integration.token_failed", target: "cti", source: source)
         throw CollectorError(.unauthorized, "this integration token is unknown or revoked")
+    }
+}
+
+/// A page of search results; `next_offset` is there when more calls match.
+struct CallPage: ResponseEncodable, Sendable {
+    var items: [CallRecord]
+    var nextOffset: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case items
+        case nextOffset = "next_offset"
     }
 }
 

@@ -1,0 +1,64 @@
+import RecorderCore
+import SQLKit
+
+/// The search terms on what reviewers added (`CallCatalog.Query`): notes, categories, score, and free
+/// text. Bound values only, as every other term (`SearchTerm`).
+extension CallCatalog {
+    static func reviewConditions(_ query: Query, postgres: Bool) throws -> [SQLQueryString] {
+        var conditions: [SQLQueryString] = []
+        let sameCall = "x.integration = c.integration AND x.interaction_id = c.interaction_id"
+        if let hasNotes = query.hasNotes {
+            let exists: SQLQueryString =
+                "EXISTS (SELECT 1 FROM call_notes x WHERE \(unsafeRaw: sameCall) AND x.deleted_at IS NULL)"
+            conditions.append(hasNotes ? exists : "NOT " + exists)
+        }
+        if let category = query.category {
+            let (negated, any) = try SearchTerm.textParts(category, column: "x.category", field: "category")
+            let exists = "EXISTS (SELECT 1 FROM call_categories x WHERE \(unsafeRaw: sameCall) AND " + any + ")"
+            conditions.append(negated ? "NOT " + exists : exists)
+        }
+        if let score = query.score {
+            let term = try SearchTerm.number(score, column: "c.qa_score", field: "score", scale: 1, unit: "a score from 0 to 100 (80)")
+            conditions.append("(c.qa_score IS NOT NULL AND " + term + ")")
+        }
+        if let text = query.text {
+            let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard (1...8).contains(words.count), words.allSatisfy({ $0.utf8.count <= 100 }) else {
+                throw CollectorError(.invalid, "text: give 1 to 8 words of at most 100 bytes each")
+            }
+            for word in words { conditions.append(Self.textCondition(word, sameCall: sameCall, postgres: postgres)) }
+        }
+        return conditions
+    }
+
+    /// One word anywhere a person would look for it. LIKE with its wildcards escaped, both sides
+    /// lower-cased the same way on both databases (ASCII only: SQLite's `lower` knows no more).
+    static func textCondition(_ word: String, sameCall: String, postgres: Bool) -> SQLQueryString {
+        let lowered = String(word.unicodeScalars.map { scalar in
+            (0x41...0x5A).contains(scalar.value) ? Character(Unicode.Scalar(scalar.value + 0x20)!) : Character(scalar)
+        })
+        var escaped = ""
+        for character in lowered {
+            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        let pattern = "%" + escaped + "%"
+        func like(_ column: String) -> SQLQueryString {
+            "\(unsafeRaw: postgres ? Self.asciiLower(column) : column) LIKE \(bind: pattern) ESCAPE '\\'"
+        }
+        let places: [SQLQueryString] = [
+            like("c.interaction_id"), like("c.ani"), like("c.dnis"), like("c.queue"),
+            "EXISTS (SELECT 1 FROM call_legs x WHERE \(unsafeRaw: sameCall) AND (" + like("x.agent") + " OR " + like("x.workstation") + "))",
+            "EXISTS (SELECT 1 FROM call_notes x WHERE \(unsafeRaw: sameCall) AND x.deleted_at IS NULL AND " + like("x.body") + ")",
+            "EXISTS (SELECT 1 FROM call_evaluations x WHERE \(unsafeRaw: sameCall) AND " + like("x.comment") + ")",
+            "EXISTS (SELECT 1 FROM call_field_values x WHERE \(unsafeRaw: sameCall) AND " + like("x.value") + ")",
+        ]
+        return "(" + places.joined(separator: " OR ") + ")"
+    }
+
+    /// SQLite's LIKE is blind to the case of A–Z and no other letter; PostgreSQL's sees case, and its
+    /// `lower` folds every letter. `translate` folds A–Z only, so a search finds the same calls on either.
+    static func asciiLower(_ column: String) -> String {
+        "translate(\(column), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+    }
+}
