@@ -34,7 +34,7 @@ struct WebAppTests {
 
     /// Paris's call: a leg of 10 s at ws-a, paused for a card number from 4 s to 6 s; screen 0–4 s and
     /// 6–10 s; the voice for all 10 s.
-    static func call(_ collector: Collector, directory: String) async throws {
+    static func call(_ collector: Collector, directory: String, voice: [String]? = nil) async throws {
         let (pbx, _) = try await collector.integrations.create(name: "pbx", kind: .webhook, by: adminActor)
         let agent = SimulatedAgent(id: "ws-a", nodePath: "/emea/paris", epoch: CallEvent.parseTime("2026-12-01T09:59:00Z")!)
         _ = try await agent.enrol(with: collector, actor: adminActor)
@@ -64,7 +64,11 @@ struct WebAppTests {
             try agent.upload(made, to: collector)
             _ = try await collector.acceptManifest(made.manifestBytes, from: try await collector.agents.get("ws-a"), source: "test")
         }
-        try VoiceIngestTests.tool("sox", ["-n", "-r", "8000", "-c", "1", "-b", "16", "\(directory)/voice.wav", "synth", "10", "sine", "440", "vol", "0.3"])
+        if let voice {
+            _ = try VoiceIngestTests.tool("ffmpeg", voice + ["-y", "\(directory)/voice.wav"])
+        } else {
+            _ = try VoiceIngestTests.tool("sox", ["-n", "-r", "8000", "-c", "1", "-b", "16", "\(directory)/voice.wav", "synth", "10", "sine", "440", "vol", "0.3"])
+        }
         _ = try await collector.ingestVoice(
             [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(directory)/voice.wav"))), contentType: "audio/wav",
             metadata: VoiceMetadata(interactionId: "call-1", legId: "leg-1", startedAt: start, agentId: "agent-7", channelLayout: [.mixed]),

@@ -19,6 +19,12 @@ public struct PlaybackMedia: Sendable {
     /// What the player gets: the bytes as they are, or (G.711) the 16-bit PCM WAV they decode to.
     var rendition: Rendition = .asStored
 
+    public init(bytes: [UInt8], contentType: String, fileName: String) {
+        self.bytes = bytes
+        self.contentType = contentType
+        self.fileName = fileName
+    }
+
     enum Rendition: Sendable {
         case asStored
         case pcm16(header: [UInt8], data: Range<Int>, law: AudioFacts.Codec)

@@ -12,7 +12,8 @@ struct WebApp {
     static let files: [String: String] = [
         "index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
         "api.js": "text/javascript; charset=utf-8", "dom.js": "text/javascript; charset=utf-8",
-        "player.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8",
+        "player.js": "text/javascript; charset=utf-8", "review.js": "text/javascript; charset=utf-8",
+        "style.css": "text/css; charset=utf-8",
     ]
     static let securityHeaders: HTTPFields = [
         HTTPField.Name("Content-Security-Policy")!:

@@ -37,6 +37,7 @@ public enum CollectorApplication {
         VoiceAPI(collector: collector, calls: calls).register(on: router)
         PlaybackAPI(collector: collector).register(on: router)
         ReviewAPI(collector: collector).register(on: router)
+        ExportAPI(collector: collector).register(on: router)
         try WebApp().register(on: router)
         let store = StoreAPI(collector: collector, store: try collector.builtinStore(), guards: guards)
         for method in StoreAPI.methods {

@@ -290,7 +290,20 @@ export class Player {
         el('h1', {}, `Call ${t.interaction_id}`),
         el('p', { class: 'meta' }, `${localTime(t.started_at)} · ${clock(t.duration_ms)} · ${t.legs.length} leg(s) · ${t.voice.length} voice, ${t.screen.length} screen segment(s) · ${sync}`)),
       this.stage, controls, el('div', { class: 'leg-row' }, el('span', { class: 'leg-name' }, 'Call'), this.track), legs,
-      el('p', { class: 'hint' }, 'Space: play or pause · ← →: 10 s · < >: speed · click the bar or a band to go there'));
+      el('p', { class: 'hint' }, 'Space: play or pause · ← →: 10 s · < >: speed · N: write a note here · click the bar, a band or a note to go there'));
+  }
+
+  /// A tick on the bar for each timed note (the review panel calls this whenever its notes change).
+  markNotes(notes) {
+    for (const mark of this.track.querySelectorAll('.note-mark')) mark.remove();
+    for (const note of notes) {
+      if (note.at_ms === null) continue;
+      this.track.append(el('button', {
+        type: 'button', class: 'note-mark', style: { left: `${(note.at_ms / 1000 / this.duration) * 100}%` },
+        title: `${clock(note.at_ms)} · ${note.author}: ${note.text.slice(0, 80)}`,
+        onclick: (event) => { event.stopPropagation(); this.seek(note.at_ms / 1000); },
+      }));
+    }
   }
 
   seekTo(event) {
@@ -304,7 +317,8 @@ export class Player {
   }
 
   onKey(event) {
-    if (event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement) return;
+    if (event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement
+      || event.target instanceof HTMLTextAreaElement) return;
     const index = SPEEDS.indexOf(this.rate);
     switch (event.key) {
       case ' ': case 'k': event.preventDefault(); this.toggle(); break;
@@ -313,6 +327,7 @@ export class Player {
       case '<': this.setRate(SPEEDS[Math.max(0, index - 1)]); break;
       case '>': this.setRate(SPEEDS[Math.min(SPEEDS.length - 1, index + 1)]); break;
       case 'Home': this.seek(0); break;
+      case 'n': if (this.onNoteKey) { event.preventDefault(); this.onNoteKey(); } break;
       default: break;
     }
   }

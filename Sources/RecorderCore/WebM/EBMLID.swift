@@ -34,6 +34,13 @@ public enum EBMLID {
     public static let video: UInt32 = 0xE0
     public static let pixelWidth: UInt32 = 0xB0
     public static let pixelHeight: UInt32 = 0xBA
+    public static let codecPrivate: UInt32 = 0x63A2
+    public static let codecDelay: UInt32 = 0x56AA
+    public static let seekPreRoll: UInt32 = 0x56BB
+    public static let audio: UInt32 = 0xE1
+    public static let samplingFrequency: UInt32 = 0xB5
+    public static let channels: UInt32 = 0x9F
+    public static let title: UInt32 = 0x7BA9
 
     public static let cluster: UInt32 = 0x1F43_B675
     public static let clusterTimestamp: UInt32 = 0xE7
@@ -50,7 +57,7 @@ public enum EBMLID {
 
     /// Elements that contain other elements; everything else is a leaf for the reader.
     public static let masters: Set<UInt32> = [
-        ebml, segment, seekHead, seek, info, tracks, trackEntry, video, cluster, cues, cuePoint,
+        ebml, segment, seekHead, seek, info, tracks, trackEntry, video, audio, cluster, cues, cuePoint,
         cueTrackPositions,
     ]
 }

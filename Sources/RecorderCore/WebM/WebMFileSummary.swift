@@ -4,6 +4,10 @@ public struct WebMFileSummary: Sendable {
         public let timestampMs: Int64
         public let isKeyframe: Bool
         public let size: Int
+        /// Where the frame's bytes start in the file (after the block's track, time and flags).
+        public let frameOffset: Int
+
+        public var frameRange: Range<Int> { frameOffset..<(frameOffset + size) }
     }
 
     public struct CuePoint: Sendable, Equatable {
@@ -31,7 +35,9 @@ public struct WebMFileSummary: Sendable {
 
     /// Parses `bytes` and checks the invariants a recorder segment must hold: one VP8 track, a first
     /// keyframe, increasing timestamps, and Cues that point at Clusters starting with a keyframe.
-    public static func parse(_ bytes: [UInt8]) throws -> WebMFileSummary {
+    /// `checkingInvariants: false` reads any well-formed WebM of one VP8 track (another muxer's, such
+    /// as ffmpeg's, whose Cues may point elsewhere) for its frames alone.
+    public static func parse(_ bytes: [UInt8], checkingInvariants: Bool = true) throws -> WebMFileSummary {
         let reader = EBMLReader(bytes: bytes)
         var summary = WebMFileSummary()
         let top = try reader.children(in: 0..<bytes.count)
@@ -57,7 +63,7 @@ public struct WebMFileSummary: Sendable {
                 continue
             }
         }
-        try summary.validate()
+        if checkingInvariants { try summary.validate() }
         return summary
     }
 
@@ -128,7 +134,8 @@ public struct WebMFileSummary: Sendable {
                 let flags = reader.bytes[element.dataOffset + 3]
                 blocks.append(
                     Block(
-                        timestampMs: base + Int64(relative), isKeyframe: flags & 0x80 != 0, size: element.dataSize - 4))
+                        timestampMs: base + Int64(relative), isKeyframe: flags & 0x80 != 0, size: element.dataSize - 4,
+                        frameOffset: element.dataOffset + 4))
             }
         }
     }

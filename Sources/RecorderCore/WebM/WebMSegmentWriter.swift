@@ -84,15 +84,15 @@ public struct WebMSegmentWriter: Sendable {
         let tracks = makeTracks()
         let positionWidth = 8
         // Sizes of SeekHead and Cues do not depend on the positions they carry (fixed-width fields).
-        let seekHeadSize = makeSeekHead(infoAt: 0, tracksAt: 0, cuesAt: 0, width: positionWidth).count
-        let cuesSize = makeCues(clustersAt: 0, width: positionWidth).count
+        let seekHeadSize = Self.seekHead(infoAt: 0, tracksAt: 0, cuesAt: 0, width: positionWidth).count
+        let cuesSize = Self.cues(cuePoints, clustersAt: 0, width: positionWidth).count
         let infoAt = seekHeadSize
         let tracksAt = infoAt + info.count
         let cuesAt = tracksAt + tracks.count
         let clustersAt = cuesAt + cuesSize
 
-        let seekHead = makeSeekHead(infoAt: infoAt, tracksAt: tracksAt, cuesAt: cuesAt, width: positionWidth)
-        let cues = makeCues(clustersAt: clustersAt, width: positionWidth)
+        let seekHead = Self.seekHead(infoAt: infoAt, tracksAt: tracksAt, cuesAt: cuesAt, width: positionWidth)
+        let cues = Self.cues(cuePoints, clustersAt: clustersAt, width: positionWidth)
 
         var segmentBody = EBMLBuffer(reservingCapacity: clustersAt + clusters.count)
         segmentBody.appendRaw(seekHead.bytes)
@@ -151,7 +151,9 @@ public struct WebMSegmentWriter: Sendable {
         return tracks
     }
 
-    private func makeSeekHead(infoAt: Int, tracksAt: Int, cuesAt: Int, width: Int) -> EBMLBuffer {
+    /// SeekHead for Info, Tracks and Cues, its positions `width` bytes wide (so its size never depends
+    /// on them). Shared with `WebMCallWriter`.
+    static func seekHead(infoAt: Int, tracksAt: Int, cuesAt: Int, width: Int) -> EBMLBuffer {
         var seekHead = EBMLBuffer()
         seekHead.appendMaster(EBMLID.seekHead) { body in
             for (id, position) in [(EBMLID.info, infoAt), (EBMLID.tracks, tracksAt), (EBMLID.cues, cuesAt)] {
@@ -166,10 +168,11 @@ public struct WebMSegmentWriter: Sendable {
         return seekHead
     }
 
-    private func makeCues(clustersAt: Int, width: Int) -> EBMLBuffer {
+    /// Cues on track 1's keyframes: each point's cluster offset counted from the first cluster.
+    static func cues(_ points: [(timeMs: Int64, clusterOffset: Int)], clustersAt: Int, width: Int) -> EBMLBuffer {
         var cues = EBMLBuffer()
         cues.appendMaster(EBMLID.cues) { body in
-            for point in cuePoints {
+            for point in points {
                 body.appendMaster(EBMLID.cuePoint) { cue in
                     cue.appendUnsigned(EBMLID.cueTime, UInt64(point.timeMs))
                     cue.appendMaster(EBMLID.cueTrackPositions) { positions in

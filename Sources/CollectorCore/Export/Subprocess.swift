@@ -1,0 +1,160 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Runs a tool (ffmpeg) with recordings handed over on pipes, never in files: each input is written
+/// to its own pipe, which the tool reads as `pipe:3`, `pipe:4`… The plaintext only ever passes through
+/// the kernel. Blocking: call it from a thread of its own (`Subprocess.onThread`).
+enum Subprocess {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    struct Output {
+        var status: Int32
+        var stdout: [UInt8]
+        var stderr: String
+    }
+
+    /// The tool's path from PATH, or nil.
+    static func find(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
+    }
+
+    /// The first input is the child's fd 3, the next fd 4, and so on. Standard output is kept up to
+    /// `outputLimit` bytes (more is a failure); standard error's last 4 KiB explain a failure.
+    static func run(_ executable: String, _ arguments: [String], inputs: [[UInt8]] = [], outputLimit: Int) throws -> Output {
+        // A reader that quits early must not kill the collector: writes then fail with EPIPE.
+        signal(SIGPIPE, SIG_IGN)
+        var pipes: [(read: Int32, write: Int32)] = []
+        defer {
+            for pipe in pipes {
+                if pipe.read >= 0 { close(pipe.read) }
+                if pipe.write >= 0 { close(pipe.write) }
+            }
+        }
+        func makePipe() throws -> Int {
+            var fds: [Int32] = [-1, -1]
+            guard pipe(&fds) == 0 else { throw Failure(description: "cannot make a pipe: \(String(cString: strerror(errno)))") }
+            // Close-on-exec: only the ends handed over (dup2 clears it on the copies) reach the child.
+            for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+            pipes.append((fds[0], fds[1]))
+            return pipes.count - 1
+        }
+        let inputPipes = try inputs.map { _ in try makePipe() }
+        let stdoutPipe = try makePipe()
+        let stderrPipe = try makePipe()
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, pipes[stdoutPipe].write, 1)
+        posix_spawn_file_actions_adddup2(&actions, pipes[stderrPipe].write, 2)
+        for (index, pipe) in inputPipes.enumerated() {
+            posix_spawn_file_actions_adddup2(&actions, pipes[pipe].read, Int32(3 + index))
+        }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        guard spawned == 0 else {
+            throw Failure(description: "cannot start \(executable): \(String(cString: strerror(spawned)))")
+        }
+        // The child holds its own ends now.
+        for index in inputPipes.map({ $0 }) {
+            close(pipes[index].read)
+            pipes[index].read = -1
+        }
+        for index in [stdoutPipe, stderrPipe] {
+            close(pipes[index].write)
+            pipes[index].write = -1
+        }
+        let writers = inputPipes.enumerated().map { position, index in
+            let fd = pipes[index].write
+            pipes[index].write = -1
+            let bytes = inputs[position]
+            return Self.thread {
+                bytes.withUnsafeBytes { buffer in
+                    var offset = 0
+                    while offset < buffer.count {
+                        let written = write(fd, buffer.baseAddress! + offset, min(1 << 20, buffer.count - offset))
+                        if written < 0 && errno == EINTR { continue }
+                        if written <= 0 { break }
+                        offset += written
+                    }
+                }
+                close(fd)
+            }
+        }
+        let stderrFD = pipes[stderrPipe].read
+        pipes[stderrPipe].read = -1
+        let errors = Self.thread { () -> [UInt8] in
+            let all = Self.readAll(stderrFD, limit: Int.max, keepLast: 4096)
+            close(stderrFD)
+            return all.bytes
+        }
+        let stdoutFD = pipes[stdoutPipe].read
+        let output = Self.readAll(stdoutFD, limit: outputLimit, keepLast: nil)
+        if output.overflowed { kill(pid, SIGKILL) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        for writer in writers { writer.wait() }
+        let stderr = String(decoding: errors.wait(), as: UTF8.self)
+        if output.overflowed {
+            throw Failure(description: "\(executable) wrote more than \(outputLimit) bytes")
+        }
+        // WIFEXITED / WEXITSTATUS, spelt out: the macros are not imported.
+        let exited = status & 0x7F == 0
+        return Output(status: exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F), stdout: output.bytes, stderr: stderr)
+    }
+
+    private static func readAll(_ fd: Int32, limit: Int, keepLast: Int?) -> (bytes: [UInt8], overflowed: Bool) {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            bytes += chunk[0..<count]
+            if let keepLast, bytes.count > keepLast * 2 { bytes.removeFirst(bytes.count - keepLast) }
+            if bytes.count > limit { return (bytes, true) }
+        }
+        if let keepLast, bytes.count > keepLast { bytes.removeFirst(bytes.count - keepLast) }
+        return (bytes, false)
+    }
+
+    /// A thread running `work`, and a way to wait for its result.
+    final class Joined<T: Sendable>: @unchecked Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        private var result: T?
+        init(_ work: @escaping @Sendable () -> T) {
+            Thread.detachNewThread { [self] in
+                result = work()
+                done.signal()
+            }
+        }
+        func wait() -> T {
+            done.wait()
+            return result!
+        }
+    }
+
+    static func thread<T: Sendable>(_ work: @escaping @Sendable () -> T) -> Joined<T> { Joined(work) }
+
+    /// Runs blocking `work` on a thread of its own, so a long tool run holds no thread of the pool.
+    static func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try work() })
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import CollectorCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import RecorderCore
+import TestSupport
+import TestTraits
+import Testing
+
+/// A call exported as one WebM file and checked with ffprobe and ffmpeg, as a person receiving it
+/// would play it: two streams (VP8 and Opus), the call's length, the screen's colours at their moments
+/// with the placeholder card in the PCI pause, and the voice's tone starting where it did in the call,
+/// so screen and voice line up. Audited with the file's SHA-256; out of reach, 404.
+@Suite(.serialized, .realTime)
+struct ExportTests {
+    /// The voice: silent but for a tone from 3 s to 4 s (a moment to find in the export's audio).
+    static let voice = [
+        "-v", "error", "-f", "lavfi", "-i", "aevalsrc=0.5*sin(2*PI*440*t)*between(t\\,3\\,4):s=8000:d=10",
+        "-ac", "1", "-ar", "8000", "-c:a", "pcm_s16le",
+    ]
+
+    @Test func theWholeCallIsOneWebMWithScreenAndVoiceInSync() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await withAPI { api, collector, _ in
+            try await WebAppTests.call(collector, directory: directory, voice: Self.voice)
+            try await RolesAndSessionsTests.logIn(api, "qa-paris", "correct horse battery")
+            var headers: HTTPFields = [.authorization: "Bearer \(api.token!)"]
+            let (status, body, answer) = try await api.client.execute(uri: "/api/v1/calls/call-1/export", method: .get, headers: headers) {
+                (Int($0.status.code), [UInt8](Data(buffer: $0.body)), $0.headers)
+            }
+            #expect(status == 200, "\(String(decoding: body.prefix(600), as: UTF8.self))")
+            let disposition = answer[.contentDisposition] ?? ""
+            #expect(disposition == "attachment; filename=\"call-1_20261201T100000Z.webm\"", "\(disposition)")
+            let file = "\(directory)/export.webm"
+            try Data(body).write(to: URL(fileURLWithPath: file))
+
+            let probe = try VoiceIngestTests.tool(
+                "ffprobe", ["-v", "error", "-show_entries", "stream=codec_name,start_time:format=duration", "-of", "json", file])
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(probe.utf8)) as? [String: Any])
+            let streams = try #require(json["streams"] as? [[String: Any]])
+            #expect(streams.compactMap { $0["codec_name"] as? String } == ["vp8", "opus"], "\(probe)")
+            let duration = Double(((json["format"] as? [String: Any])?["duration"] as? String) ?? "") ?? 0
+            #expect(abs(duration - 10) < 0.1, "the export lasts \(duration) s, the call 10 s")
+            let starts = streams.compactMap { ($0["start_time"] as? String).flatMap(Double.init) }
+            #expect(starts.count == 2 && abs(starts[0] - starts[1]) <= 0.02, "streams start at \(starts)")
+
+            // The screen at known moments, decoded from the file: the colours, and the card in the pause.
+            for (second, expected) in [(1.0, "red"), (3.0, "green"), (5.0, "card"), (7.5, "blue")] {
+                _ = try VoiceIngestTests.tool(
+                    "ffmpeg", ["-v", "error", "-ss", String(second), "-i", file, "-frames:v", "1", "-vf", "crop=2:2:4:4",
+                        "-f", "rawvideo", "-pix_fmt", "rgb24", "-y", "\(directory)/frame.rgb"])
+                let pixel = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(directory)/frame.rgb")).prefix(3))
+                #expect(Self.colour(pixel) == expected, "at \(second) s: \(pixel), expected \(expected)")
+            }
+            // The voice's tone begins at 3 s in the export as in the call (within 20 ms).
+            let silence = try ProcessRunner.run(
+                "ffmpeg", ["-v", "info", "-i", file, "-map", "0:a", "-af", "silencedetect=n=-30dB:d=0.5", "-f", "null", "-"])
+            let ends = silence.stderr.components(separatedBy: "silence_end: ").dropFirst().compactMap {
+                Double($0.prefix { $0 == "." || $0.isNumber })
+            }
+            #expect(abs((ends.first ?? 0) - 3.0) <= 0.02, "the tone starts at \(ends) s, expected 3.0")
+
+            let entries = try await AuditLog.entries(limit: 20, in: collector.catalog.sql).filter { $0.action == "call.export" }
+            let digest = answer[HTTPField.Name("X-Content-SHA256")!] ?? ""
+            #expect(entries.count == 1 && entries[0].detail.contains("sha256 \(digest)") && entries[0].actor == "user:qa-paris")
+            #expect(digest == ManifestVerification.sha256Hex(Data(body)))
+
+            // Another site: 404, and nothing made.
+            try await RolesAndSessionsTests.logIn(api, "qa-lyon", "correct horse battery")
+            headers[.authorization] = "Bearer \(api.token!)"
+            let other = try await api.client.execute(uri: "/api/v1/calls/call-1/export", method: .get, headers: headers) { Int($0.status.code) }
+            #expect(other == 404)
+        }
+    }
+
+    /// The middle pixel's colour as a person would name it; the placeholder card is dark blue-grey.
+    static func colour(_ pixel: [UInt8]) -> String {
+        guard pixel.count == 3 else { return "none" }
+        let (r, g, b) = (Int(pixel[0]), Int(pixel[1]), Int(pixel[2]))
+        if r > 150 && g < 90 && b < 90 { return "red" }
+        if g > 90 && r < 90 && b < 90 { return "green" }
+        if b > 150 && r < 90 && g < 90 { return "blue" }
+        if r < 60 && g < 60 && b < 80 && b >= r { return "card" }
+        return "\(r),\(g),\(b)"
+    }
+}
