@@ -73,6 +73,11 @@ struct WebAppTests {
             [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(directory)/voice.wav"))), contentType: "audio/wav",
             metadata: VoiceMetadata(interactionId: "call-1", legId: "leg-1", startedAt: start, agentId: "agent-7", channelLayout: [.mixed]),
             integration: "pbx", deliveredBy: "put")
+        // What QA reviews with: categories and a form.
+        _ = try await collector.reviewDefinitions.addCategory("complaint", description: "The caller complains", by: adminActor)
+        _ = try await collector.reviewDefinitions.addCategory("training", description: "Good for training", by: adminActor)
+        let form = try StrictJSON.decode(EvaluationForm.self, from: Data(ReviewTests.form.utf8))
+        _ = try await collector.reviewDefinitions.addForm(form, by: adminActor)
         for (name, scope) in [("qa-paris", "/emea/paris"), ("qa-lyon", "/emea/lyon")] {
             try await collector.users.create(
                 username: name, password: "correct horse battery", profile: .init(role: .qa, scopes: [scope]), by: adminActor)
@@ -143,9 +148,17 @@ struct WebAppTests {
             let worst = drifts.max() ?? .infinity
             #expect(worst <= 0.040, "screen and voice apart by \(Int(worst * 1000)) ms at \(rate): \(drifts.map { Int($0 * 1000) })")
         }
+        #expect(seen.noteMarks == 1, "one note, one mark on the bar: \(String(describing: seen.noteMarks))")
+        #expect(abs((seen.afterNoteClick ?? 0) - 3) < 0.1, "clicking the note went to \(String(describing: seen.afterNoteClick)) s")
+        #expect(seen.score == "73 %", "\(String(describing: seen.score))")
+        #expect(
+            seen.export.count == 3 && seen.export[0] == "200" && seen.export[1].hasPrefix("attachment; filename=\"call-1_")
+                && (Int(seen.export[2]) ?? 0) > 10_000, "\(seen.export)")
         #expect(seen.otherSiteStatus == 404, "another site's QA user opened the call: \(String(describing: seen.otherSiteStatus))")
         let actions = try await AuditLog.entries(limit: 100, in: collector.catalog.sql).map(\.action)
-        #expect(actions.contains("call.view") && actions.contains("call.play"), "\(actions)")
+        for action in ["call.view", "call.play", "note.add", "call.categorize", "call.evaluate", "call.export"] {
+            #expect(actions.contains(action), "\(action) in \(actions)")
+        }
     }
 
     /// What the page showed and measured.
@@ -157,6 +170,48 @@ struct WebAppTests {
         var otherSiteStatus: Int?
         /// Where the pause's band sits on the bar, in % of its width, as laid out.
         var pauseBandAt: Double?
+        var noteMarks: Int?
+        var afterNoteClick: Double?
+        var score: String?
+        /// The export's status, Content-Disposition and size, as the page fetched it.
+        var export: [String] = []
+    }
+
+    /// A note at 3 s through the form, found again by clicking it; a category; an evaluation; the
+    /// export's download; and the call found by what was added.
+    static func review(_ browser: Browser, _ seen: inout Observed) throws {
+        try browser.run("window.player.seek(3);")
+        try browser.run(
+            """
+            const form = document.querySelector('#note-form');
+            form.text.value = 'Caller asks for a refund';
+            form.requestSubmit();
+            """)
+        try browser.wait(for: "document.querySelector('#notes .note-text')?.textContent === 'Caller asks for a refund'", "the note listed")
+        seen.noteMarks = (try browser.run("return document.querySelectorAll('.track .note-mark').length;") as? NSNumber)?.intValue
+        try browser.run("window.player.seek(8); document.querySelector('#notes .note-at').click();")
+        seen.afterNoteClick = (try browser.run("return window.player.state().t;") as? NSNumber)?.doubleValue
+        try browser.run("document.querySelector('#categories input[value=\"complaint\"]').click();")
+        try browser.wait(for: "document.querySelector('#categories .chip.on')?.textContent.includes('complaint')", "the category on")
+        try browser.run(
+            """
+            for (const [name, value] of [['q-greeting', 'yes'], ['q-resolution', '3'], ['q-upsell', 'n/a']])
+              document.querySelector(`input[name="${name}"][value="${value}"]`).click();
+            document.querySelector('#evaluation-form').requestSubmit();
+            """)
+        try browser.wait(for: "document.querySelector('#evaluations .score')", "the evaluation listed")
+        seen.score = try browser.run("return document.querySelector('#evaluations .score').textContent;") as? String
+        let export = try browser.runAsync(
+            """
+            const done = arguments[arguments.length - 1];
+            fetch(document.querySelector('#export').href).then(async (r) =>
+              done([r.status, r.headers.get('content-disposition'), (await r.arrayBuffer()).byteLength]));
+            """) as? [Any] ?? []
+        seen.export = export.map { "\($0)" }
+        try browser.run("location.hash = '#/calls?has_notes=true&category=complaint&text=refund&score=70..80';")
+        try browser.wait(for: "document.querySelector('#calls a.call-link')", "the call found by its note, category and score")
+        try browser.run("history.back();")
+        try browser.wait(for: "window.player && window.player.state()", "the player again")
     }
 
     static func browse(base: String, shots: String?) throws -> Observed {
@@ -224,6 +279,12 @@ struct WebAppTests {
             try browser.wait(for: "window.player.state().t > 7.4 && window.player.state().video !== null", "playing at 1.5×")
             seen.fastDrifts = try drifts(samples: 20)
             try browser.run("window.player.pause();")
+            try Self.review(browser, &seen)
+            if let shots {
+                try browser.run("window.player.seek(7.5); document.querySelector('#review').scrollIntoView();")
+                try browser.wait(for: "(() => { \(Self.centreColour) })() === 'blue'", "blue before the review screenshot")
+                try browser.screenshot(to: "\(shots)/web-review.png")
+            }
 
             // Another site's QA user: the call is not in the list, and its URL opens nothing.
             try browser.run("document.querySelector('#sign-out').click();")

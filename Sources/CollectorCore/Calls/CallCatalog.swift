@@ -204,7 +204,7 @@ public struct CallCatalog: Sendable {
             statement
             + " ORDER BY (c.started_at IS NULL), c.started_at DESC, c.interaction_id, c.integration LIMIT \(bind: query.limit) OFFSET \(bind: query.offset)"
         let records = try await catalog.sql.raw(statement).all().map(Self.record(row:))
-        return try await withSegmentCounts(records)
+        return try await withReviewSummary(try await withSegmentCounts(records))
     }
 
     /// A bound given in any zone as the catalog's UTC text, which sorts by instant.
@@ -408,6 +408,36 @@ public struct CallCatalog: Sendable {
             for index in record.legs.indices {
                 record.legs[index].segments = perLeg[record.interactionId]?[record.legs[index].legId] ?? 0
             }
+            return record
+        }
+    }
+
+    /// Each call's latest QA score and its notes, for the list.
+    private func withReviewSummary(_ records: [CallRecord]) async throws -> [CallRecord] {
+        guard !records.isEmpty else { return records }
+        let ids = records.map(\.interactionId)
+        var scores: [String: Int] = [:]
+        for row in try await catalog.sql.raw(
+            "SELECT integration, interaction_id, qa_score FROM calls WHERE interaction_id IN (\(binds: ids)) AND qa_score IS NOT NULL"
+        ).all() {
+            scores["\(try row.decode(column: "integration", as: String.self))\u{0}\(try row.decode(column: "interaction_id", as: String.self))"] =
+                try row.decode(column: "qa_score", as: Int.self)
+        }
+        var notes: [String: Int] = [:]
+        for row in try await catalog.sql.raw(
+            """
+            SELECT integration, interaction_id, COUNT(*) AS n FROM call_notes
+            WHERE interaction_id IN (\(binds: ids)) AND deleted_at IS NULL GROUP BY integration, interaction_id
+            """
+        ).all() {
+            notes["\(try row.decode(column: "integration", as: String.self))\u{0}\(try row.decode(column: "interaction_id", as: String.self))"] =
+                try row.decode(column: "n", as: Int.self)
+        }
+        return records.map { record in
+            var record = record
+            let key = "\(record.integration)\u{0}\(record.interactionId)"
+            record.qaScore = scores[key]
+            record.notes = notes[key] ?? 0
             return record
         }
     }

@@ -25,6 +25,9 @@ public struct CallRecord: Codable, Sendable, Equatable {
     public var segments = 0
     /// What the feed got wrong, for the admin (an end without its start, a hold of a leg that ended).
     public var anomalies: [String]
+    /// In search results: the latest QA score and the number of notes (filled in by the catalog).
+    public var qaScore: Int?
+    public var notes: Int?
 
     public struct Leg: Codable, Sendable, Equatable {
         public var legId: String
@@ -79,6 +82,8 @@ public struct CallRecord: Codable, Sendable, Equatable {
         case startedAt = "started_at"
         case endedAt = "ended_at"
         case eventCount = "event_count"
+        case qaScore = "qa_score"
+        case notes
     }
 }
 

@@ -36,6 +36,19 @@ public struct EvaluationForm: Codable, Sendable, Equatable {
         self.retired = retired
     }
 
+    enum CodingKeys: String, CodingKey {
+        case name, title, questions, retired
+    }
+
+    /// `retired` may be left out (a form as an admin writes it).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        title = try container.decode(String.self, forKey: .title)
+        questions = try container.decode([Question].self, forKey: .questions)
+        retired = try container.decodeIfPresent(Bool.self, forKey: .retired) ?? false
+    }
+
     /// One answer as given: `"yes"`, `"no"`, `"n/a"` or a number for a scale.
     public enum Answer: Codable, Sendable, Equatable {
         case yes, no, notApplicable

@@ -128,6 +128,8 @@ async function showCalls() {
       el('td', {}, call.queue ?? ''),
       el('td', { class: 'numeric' }, call.legs.length),
       el('td', { class: 'numeric' }, call.segments),
+      el('td', { class: 'numeric' }, call.qa_score ?? ''),
+      el('td', { class: 'numeric' }, call.notes || ''),
       el('td', { class: 'mono' }, call.interaction_id));
   });
   // The search on show (what "Save search" keeps): the page's own terms, without its place in the pages.
@@ -148,7 +150,7 @@ async function showCalls() {
     calls.length === 0
       ? el('p', { class: 'empty' }, 'No calls match (only calls of agents in your reach are listed).')
       : el('table', { class: 'calls', id: 'calls' },
-        el('thead', {}, el('tr', {}, ['Started', 'Length', 'Agents', 'Direction', 'ANI', 'DNIS', 'Queue', 'Legs', 'Screen', 'Interaction'].map((h) => el('th', {}, h)))),
+        el('thead', {}, el('tr', {}, ['Started', 'Length', 'Agents', 'Direction', 'ANI', 'DNIS', 'Queue', 'Legs', 'Screen', 'Score', 'Notes', 'Interaction'].map((h) => el('th', {}, h)))),
         el('tbody', {}, rows)),
     calls.length ? pager : null,
   );

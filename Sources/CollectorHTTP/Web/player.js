@@ -262,7 +262,9 @@ export class Player {
       el('button', { type: 'button', title: 'Back 10 s (←)', onclick: () => this.seek(this.now() - 10) }, '−10 s'),
       this.playButton,
       el('button', { type: 'button', title: 'Forward 10 s (→)', onclick: () => this.seek(this.now() + 10) }, '+10 s'),
-      this.time, el('label', {}, 'Speed ', this.speed), monitorChoice);
+      this.time, el('label', {}, 'Speed ', this.speed), monitorChoice,
+      el('a', { class: 'button export', id: 'export', href: callPath(this.call, '/export'), download: '',
+        title: 'The whole call as one WebM file, screen and voice in sync (audited)' }, 'Export WebM'));
     this.track = el('div', { class: 'track', role: 'slider', tabindex: '0', 'aria-label': 'Position in the call',
       onclick: (event) => this.seekTo(event) });
     this.playhead = el('div', { class: 'playhead' });
@@ -314,6 +316,7 @@ export class Player {
   draw() {
     this.time.textContent = `${clock(this.t * 1000)} / ${clock(this.duration * 1000)}`;
     this.playhead.style.left = `${(this.t / this.duration) * 100}%`;
+    this.onDraw?.(this.t);
   }
 
   onKey(event) {

@@ -70,15 +70,20 @@ export class ReviewPanel {
     const at = el('input', { type: 'checkbox', name: 'at', checked: true });
     const text = el('textarea', { name: 'text', rows: '3', maxlength: '4000', required: true,
       placeholder: 'What happened here (N)', 'aria-label': 'Note' });
+    // The moment a note is about: where the call was when the reviewer began writing it (N or a
+    // click into the box), shown beside the box; until then, wherever the call is.
+    let pinned = null;
     const when = el('span', { class: 'mono' }, clock(this.player.t * 1000));
-    text.addEventListener('focus', () => { when.textContent = clock(this.player.now() * 1000); });
+    this.player.onDraw = (t) => { if (pinned === null) when.textContent = clock(t * 1000); };
+    text.addEventListener('focus', () => { if (pinned === null) { pinned = this.player.now(); when.textContent = clock(pinned * 1000); } });
+    text.addEventListener('blur', () => { if (!text.value) pinned = null; });
     const form = el('form', { class: 'note-form', id: 'note-form' }, text,
       el('div', { class: 'row' }, el('label', {}, at, ' at ', when), el('button', { type: 'submit', class: 'primary' }, 'Add note')),
       message);
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       const body = { text: text.value };
-      if (at.checked) body.at_ms = Math.round(this.player.now() * 1000);
+      if (at.checked) body.at_ms = Math.round((pinned ?? this.player.now()) * 1000);
       this.save(message, () => api('POST', callPath(this.player.call, '/notes'), body));
     });
     this.noteText = text;
