@@ -39,11 +39,16 @@ struct StoreCredentials: Sendable {
             {
                 return .integration(integration)
             }
-            if basicCache.isValid(header) { return .admin(username: username) }
+            // Remembered under the stored hash too: a password changed, an admin disabled or made
+            // QA, and the next request checks the password again (before, up to 60 s later).
+            let stamp = try await collector.users.adminCredentialStamp(username: username)
+            if let stamp, basicCache.isValid(header + "\u{0}" + stamp) { return .admin(username: username) }
             let keys = AuthenticationGuards.keys(address: source, user: username)
             try await guards.check(keys, what: "store login")
-            if let user = try await collector.users.user(username: username, password: password), user.role == .admin {
-                basicCache.remember(header)
+            if let user = try await collector.users.user(username: username, password: password), user.role == .admin,
+                let stamp
+            {
+                basicCache.remember(header + "\u{0}" + stamp)
                 return .admin(username: username)
             }
             await guards.failed(keys, action: "store.basic_failed", target: "user:\(username)", source: source)
@@ -53,8 +58,8 @@ struct StoreCredentials: Sendable {
 }
 
 /// WebDAV clients send Basic credentials with every request, and a scrypt check costs ~0.1 s: a
-/// verified header is remembered (as its SHA-256, never in clear) for 60 s, so a password change or a
-/// disabled admin takes effect within a minute.
+/// verified header is remembered (as its SHA-256 with the stored password hash, never in clear) for
+/// 60 s; a password change, a disabled admin or a changed role takes effect at the next request.
 final class BasicCredentialCache: Sendable {
     private let entries = Mutex<[String: Date]>([:])
     private let lifetime: TimeInterval = 60

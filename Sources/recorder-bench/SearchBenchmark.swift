@@ -50,6 +50,14 @@ struct SearchBenchmark: AsyncParsableCommand {
             ("with voice", { var q = CallCatalog.Query(limit: 100); q.hasVoice = true; return q }()),
             ("supervisor: newest 100", .init(limit: 100, access: supervisor)),
             ("supervisor: queue and > 300 s", { var q = CallCatalog.Query(limit: 100, access: supervisor); q.queue = "retention"; q.duration = ">300"; return q }()),
+            ("has notes", { var q = CallCatalog.Query(limit: 100); q.hasNotes = true; return q }()),
+            ("category complaint", { var q = CallCatalog.Query(limit: 100); q.category = "complaint"; return q }()),
+            ("QA score < 50", { var q = CallCatalog.Query(limit: 100); q.score = "<50"; return q }()),
+            ("words: refund (1 call in 200)", { var q = CallCatalog.Query(limit: 100); q.text = "refund"; return q }()),
+            ("words: TK-1234 (one call)", { var q = CallCatalog.Query(limit: 100); q.text = "TK-1234"; return q }()),
+            ("words: nothing matches", { var q = CallCatalog.Query(limit: 100); q.text = "zebra"; return q }()),
+            ("page 51 (offset 5000)", { var q = CallCatalog.Query(limit: 100); q.offset = 5000; return q }()),
+            ("supervisor: words refund", { var q = CallCatalog.Query(limit: 100, access: supervisor); q.text = "refund"; return q }()),
         ]
         print("search                                   found   median ms   max ms")
         for (name, query) in searches {
@@ -85,6 +93,8 @@ struct SearchBenchmark: AsyncParsableCommand {
                 ).run()
             }
         }
+        _ = try await collector.reviewDefinitions.addCategory("complaint", description: "", by: .system)
+        _ = try await collector.reviewDefinitions.addField(.init(name: "ticket", label: "Ticket", kind: .text), by: .system)
         var random = SystemRandomNumberGenerator()
         var index = 0
         while index < calls {
@@ -114,6 +124,41 @@ struct SearchBenchmark: AsyncParsableCommand {
                 }
                 try await calls.run()
                 try await legs.run()
+                // What reviewers added: a note on one call in 20 ("refund" in one in 200), a category on
+                // one in 25, a score on one in 10, a ticket number on one in 50.
+                for row in rows {
+                    let number = Int(row.id.dropFirst(5))!
+                    if number % 20 == 0 {
+                        let body = number % 200 == 0 ? "Caller asks for a refund of the last invoice" : "Caller asks about the last invoice"
+                        try await database.raw(
+                            """
+                            INSERT INTO call_notes (integration, interaction_id, at_ms, body, author, created_at)
+                            VALUES ('pbx', \(bind: row.id), 1000, \(bind: body), 'qa', \(bind: row.end))
+                            """
+                        ).run()
+                    }
+                    if number % 25 == 0 {
+                        try await database.raw(
+                            """
+                            INSERT INTO call_categories (integration, interaction_id, category, added_by, added_at)
+                            VALUES ('pbx', \(bind: row.id), 'complaint', 'qa', \(bind: row.end))
+                            """
+                        ).run()
+                    }
+                    if number % 10 == 0 {
+                        try await database.raw(
+                            "UPDATE calls SET qa_score = \(bind: number / 10 % 101) WHERE integration = 'pbx' AND interaction_id = \(bind: row.id)"
+                        ).run()
+                    }
+                    if number % 50 == 0 {
+                        try await database.raw(
+                            """
+                            INSERT INTO call_field_values (integration, interaction_id, field, value, set_by, set_at)
+                            VALUES ('pbx', \(bind: row.id), 'ticket', \(bind: "TK-\(number / 50)"), 'qa', \(bind: row.end))
+                            """
+                        ).run()
+                    }
+                }
                 for row in rows where Int(row.id.dropFirst(5))! % 10 == 0 {
                     try await database.raw(
                         """

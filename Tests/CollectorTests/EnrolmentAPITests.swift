@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import HummingbirdTesting
 import TestTraits
+import TestSupport
 import Testing
 
 /// Enrolment through the API: one code, one agent; every refusal is a precise 4xx and spends nothing.
@@ -147,5 +148,21 @@ struct EnrolmentAPITests {
             let stale = try await api.send(.get, "/api/v1/agent/config")
             #expect(stale.status == 409 && stale.errorMessage.contains("made for auth digest"), "\(stale.json)")
         }
+    }
+
+    /// Agent ids name folders: one differing from an enrolled id only in case is refused (a case-blind
+    /// file system would give both one folder; a person reads them as one).
+    @Test func anAgentIdDifferingOnlyInCaseIsRefused() async throws {
+        let collector = try await makeCollector(.sqlite)
+        do {
+            _ = try await SimulatedAgent(id: "ws-twin", nodePath: "/").enrol(with: collector, actor: adminActor)
+            await #expect(throws: CollectorError.self) {
+                _ = try await SimulatedAgent(id: "WS-Twin", nodePath: "/").enrol(with: collector, actor: adminActor)
+            }
+        } catch {
+            await collector.close()
+            throw error
+        }
+        await collector.close()
     }
 }

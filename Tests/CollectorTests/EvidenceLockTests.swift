@@ -92,4 +92,45 @@ struct EvidenceLockTests {
             #expect(!members.1.contains("ws-neighbour"), "another agent's directory is not listed: \(members.1)")
         }
     }
+
+    /// A day's sealed voice is evidence too: an admin cannot delete, overwrite or move it, nor the
+    /// folder that holds it. And a password changed stops the old one at once for WebDAV Basic.
+    @Test func sealedVoiceIsWriteOnceAndBasicCredentialsFollowThePassword() async throws {
+        try await withAPI { api, collector, password in
+            try await api.logIn(password)
+            _ = try await collector.integrations.create(name: "pbx", kind: .webhook, by: adminActor)
+            let record = try await collector.ingestVoice(
+                try TimelineTests.speech(), contentType: "audio/wav",
+                metadata: VoiceMetadata(interactionId: "call-v", legId: "l", startedAt: "2026-12-01T10:00:00.000Z"),
+                integration: "pbx", deliveredBy: "put"
+            ).record
+            let file = "/dav/" + record.objectPath
+            let folder = String(file[..<file.lastIndex(of: "/")!]) + "/"
+            func send(_ method: String, _ uri: String, _ authorization: String, headers: HTTPFields = [:]) async throws -> (Int, String) {
+                var fields = headers
+                fields[.authorization] = authorization
+                let body = method == "PUT" ? ByteBuffer(string: "x") : nil
+                return try await api.client.execute(uri: uri, method: .init(method)!, headers: fields, body: body) {
+                    (Int($0.status.code), String(buffer: $0.body))
+                }
+            }
+            let bearer = "Bearer \(api.token!)"
+            for (method, uri, headers) in [
+                ("DELETE", file, HTTPFields()), ("PUT", file, HTTPFields()), ("DELETE", folder, HTTPFields()),
+                ("MOVE", file, HTTPFields([HTTPField(name: .init("Destination")!, value: folder + "elsewhere.p7m")])),
+            ] {
+                let answer = try await send(method, uri, bearer, headers: headers)
+                #expect(answer.0 == 403 && answer.1.contains("catalogued evidence"), "\(method) \(uri): \(answer)")
+            }
+            let stored = try collector.builtinStore().url(StorePath(components: record.objectPath.split(separator: "/").map(String.init)))
+            #expect(FileManager.default.fileExists(atPath: stored.path), "the voice is still there")
+
+            // Basic with the password, remembered; then the password changes: the old one is refused at once.
+            let old = "Basic " + Data("admin:\(password)".utf8).base64EncodedString()
+            #expect(try await send("PROPFIND", "/dav/", old, headers: [.init("Depth")!: "0"]).0 == 207)
+            #expect(try await send("PROPFIND", "/dav/", old, headers: [.init("Depth")!: "0"]).0 == 207)
+            try await collector.users.setPassword(username: "admin", password: "a new password for admin", by: adminActor)
+            #expect(try await send("PROPFIND", "/dav/", old, headers: [.init("Depth")!: "0"]).0 == 401)
+        }
+    }
 }

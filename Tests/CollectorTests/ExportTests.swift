@@ -76,6 +76,40 @@ struct ExportTests {
         }
     }
 
+    /// A short call with neither screen nor voice still exports (its card, its length); a call going
+    /// on and an agent's request do not.
+    @Test func aCallWithoutScreenExportsItsCardAndAgentsAndOpenCallsAreRefused() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await withAPI { api, collector, password in
+            try await RolesAndSessionsTests.twoSites(collector)
+            let pbx = try #require(try await collector.integrations.list().first { $0.name == "pbx" })
+            let events = [
+                #"{"event_id":"s1","type":"leg.started","occurred_at":"2026-12-01T11:00:00.000Z","interaction_id":"call-short","leg_id":"s","agent_id":"agent-p"}"#,
+                #"{"event_id":"s2","type":"leg.ended","occurred_at":"2026-12-01T11:00:00.300Z","interaction_id":"call-short","leg_id":"s"}"#,
+            ]
+            _ = try await collector.callEvents.accept(Data(#"{"events":[\#(events.joined(separator: ","))]}"#.utf8), from: pbx, source: "test")
+            try await api.logIn(password)
+            func export(_ call: String) async throws -> (Int, [UInt8]) {
+                try await api.client.execute(
+                    uri: "/api/v1/calls/\(call)/export", method: .get, headers: [.authorization: "Bearer \(api.token!)"]
+                ) { (Int($0.status.code), [UInt8](Data(buffer: $0.body))) }
+            }
+            let short = try await export("call-short")
+            #expect(short.0 == 200, "\(String(decoding: short.1.prefix(300), as: UTF8.self))")
+            let file = "\(directory)/short.webm"
+            try Data(short.1).write(to: URL(fileURLWithPath: file))
+            let probe = try VoiceIngestTests.tool(
+                "ffprobe", ["-v", "error", "-show_entries", "stream=codec_name:format=duration", "-of", "csv=p=0", file])
+            #expect(probe.contains("vp8") && !probe.contains("opus"), "\(probe)")
+            let open = try await export("call-p")
+            #expect(open.0 == 409 && String(decoding: open.1, as: UTF8.self).contains("still going on"))
+            try await RolesAndSessionsTests.logIn(api, "agent-linked")
+            #expect(try await export("call-short").0 == 403)
+        }
+    }
+
     /// The middle pixel's colour as a person would name it; the placeholder card is dark blue-grey.
     static func colour(_ pixel: [UInt8]) -> String {
         guard pixel.count == 3 else { return "none" }

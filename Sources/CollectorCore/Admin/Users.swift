@@ -221,6 +221,20 @@ public struct Users: Sendable {
         return try await Self.user(row, in: catalog.sql)
     }
 
+    /// What a remembered password check depends on: the stored hash of an enabled admin's password,
+    /// or nil (not an admin, disabled, unknown). A changed password or role changes it, so a check
+    /// remembered under it no longer counts.
+    public func adminCredentialStamp(username: String) async throws -> String? {
+        guard
+            let row = try await catalog.sql.raw(
+                "SELECT role, disabled, password_hash FROM users WHERE username = \(bind: username)"
+            ).first(),
+            try row.decode(column: "role", as: String.self) == Role.admin.rawValue,
+            try row.decode(column: "disabled", as: Int.self) == 0
+        else { return nil }
+        return try row.decode(column: "password_hash", as: String.self)
+    }
+
     /// The user behind a session token, if the session exists, is of `kind` and has neither expired
     /// nor been idle too long. Using it keeps it alive.
     public func user(forSessionToken token: String, kind: SessionKind = .bearer, now: Date = Date()) async throws -> User? {

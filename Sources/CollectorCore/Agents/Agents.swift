@@ -151,6 +151,14 @@ public struct Agents: Sendable {
                     "DELETE FROM agent_keys WHERE agent_id = \(bind: agentId) AND signing_key = \(bind: signingKey)"
                 ).run()
             } else {
+                // Ids name folders, and "WS-7" beside "ws-7" would be two agents in one folder on a
+                // case-blind file system, and two names a person reads as one.
+                if let twin = try await database.raw(
+                    "SELECT id FROM agents WHERE lower(id) = \(bind: agentId.lowercased()) LIMIT 1"
+                ).first()?.decode(column: "id", as: String.self) {
+                    throw CollectorError(
+                        .conflict, "agent id \(agentId) differs from the enrolled \(twin) only in case; enrol under another agent id")
+                }
                 try await database.raw(
                     """
                     INSERT INTO agents (id, node_path, token_hash, signing_key, hostname, enrolled_at)

@@ -17,8 +17,13 @@ public struct CallExport: Sendable {
     public var videoFrames: Int
     public var audioPackets: Int
 
-    /// The most screen a call export carries (its frames are held in memory while it is made).
-    static let maximumVideoBytes = 1 << 30
+    /// The most screen a call export carries (its frames are held in memory while it is made, and
+    /// the file once more as it is written).
+    static let maximumVideoBytes = 512 << 20
+    /// The longest call exported (a call stuck open for days is not a file anyone can use).
+    static let longestMs: Int64 = 8 * 3600 * 1000
+    /// The most voice recordings mixed into one export (each is a pipe and a thread while ffmpeg reads).
+    static let mostVoices = 32
     /// A frame missing for longer than this is a gap, shown as one (two frame intervals at 5 fps).
     static let gapToleranceMs: Int64 = 400
 
@@ -26,6 +31,8 @@ public struct CallExport: Sendable {
         var timestampMs: Int64
         var bytes: [UInt8]
         var isKeyframe: Bool
+        /// Until when it is live: the end of its own screen segment (a placeholder: the next frame).
+        var liveUntilMs: Int64
     }
 }
 
@@ -35,12 +42,26 @@ extension Collector {
         guard let ffmpeg = Subprocess.find("ffmpeg") else {
             throw CollectorError(.busy, "exporting a call needs ffmpeg on the collector's PATH (apt-get install ffmpeg)")
         }
+        guard access.mayExport else {
+            throw CollectorError(.forbidden, "agents play their calls; supervisors, QA and admins export them")
+        }
         guard let timeline = try await timeline(interactionId, integration: integration, for: access) else {
             throw CollectorError(.notFound, "no call \(OutsideText.bounded(interactionId, limit: 80)) in the catalog")
         }
+        guard timeline.endedAt != nil else {
+            throw CollectorError(.conflict, "call \(interactionId) is still going on; export it once it has ended")
+        }
         let duration = ([timeline.durationMs] + timeline.voice.map { $0.offsetMs + $0.durationMs }
             + timeline.screen.map { $0.offsetMs + $0.durationMs }).max() ?? 0
-        guard duration > 0 else { throw CollectorError(.unprocessable, "call \(interactionId) has no length to export yet") }
+        guard duration > 0 else { throw CollectorError(.unprocessable, "call \(interactionId) has no length to export") }
+        guard duration <= CallExport.longestMs else {
+            throw CollectorError(
+                .tooLarge, "call \(interactionId) lasts \(duration / 60_000) min; exports are of calls up to \(CallExport.longestMs / 3_600_000) h")
+        }
+        guard timeline.voice.count <= CallExport.mostVoices else {
+            throw CollectorError(
+                .tooLarge, "call \(interactionId) has \(timeline.voice.count) voice recordings; an export mixes at most \(CallExport.mostVoices)")
+        }
 
         let screens = Self.exportedScreens(timeline)
         let size = screens.first.map { ($0.width, $0.height) } ?? (1280, 720)
@@ -49,41 +70,50 @@ extension Collector {
         let audio = try await mixedVoice(timeline, interactionId: interactionId, duration: duration, access: access, ffmpeg: ffmpeg)
 
         let start = CallEvent.parseTime(timeline.startedAt) ?? Date()
-        var writer = WebMCallWriter(
-            width: size.0, height: size.1,
-            audio: audio.map { .init(opusHead: $0.head, channels: $0.channels, preSkipSamples: $0.preSkip) },
-            startWallTimeNanos: Int64(start.timeIntervalSince1970 * 1_000_000_000),
-            title: OutsideText.bounded("\(timeline.integration)/\(timeline.interactionId)", limit: 200))
-        // Both tracks in time order: at equal times, the video frame first.
-        var samples = 0
-        var packets = audio?.packets[...] ?? []
-        var lastAudio: Int64 = -1
-        func appendAudio(upTo limit: Int64) {
-            while let packet = packets.first {
-                let at = Int64(samples / 48)
-                guard at < limit else { return }
-                // Two packets of 2.5 ms may fall on one millisecond; the later one moves up by one.
-                let stamp = max(at, lastAudio + 1)
-                guard stamp <= limit || limit == .max else { return }
-                writer.append(.audio, packet.data, timestampMs: stamp, isKeyframe: true)
-                lastAudio = stamp
-                samples += packet.samples
-                packets = packets.dropFirst()
-            }
+        let title = OutsideText.bounded("\(timeline.integration)/\(timeline.interactionId)", limit: 200)
+        let shown = frames
+        frames = []
+        // Muxing an hour is seconds of CPU: on a thread of its own, not the server's pool.
+        let (bytes, videoFrames, audioPackets) = try await Subprocess.onThread {
+            try Self.mux(shown, audio: audio, size: size, start: start, title: title, duration: duration)
         }
-        for frame in frames {
-            appendAudio(upTo: frame.timestampMs)
-            writer.append(.video, frame.bytes, timestampMs: max(frame.timestampMs, writer.lastTimestampMs), isKeyframe: frame.isKeyframe)
-        }
-        appendAudio(upTo: .max)
-        let (videoFrames, audioPackets) = (writer.videoFrames, writer.audioPackets)
-        let bytes = writer.finish(durationMs: Double(duration))
         let stamp = Timestamp.string(start).replacingOccurrences(of: ":", with: "").replacingOccurrences(of: "-", with: "")
             .replacingOccurrences(of: ".000", with: "")
         return CallExport(
             bytes: bytes, fileName: Self.fileName("\(timeline.interactionId)_\(stamp)", extension: "webm"),
             sha256: SHA256.hash(data: bytes).hexString, durationMs: duration, videoFrames: videoFrames,
             audioPackets: audioPackets)
+    }
+
+    /// Both tracks in time order (at equal times, the audio first), into one file.
+    static func mux(
+        _ frames: [CallExport.Frame], audio: OggOpusPackets?, size: (Int, Int), start: Date, title: String, duration: Int64
+    ) throws -> (bytes: [UInt8], videoFrames: Int, audioPackets: Int) {
+        var writer = try WebMCallWriter(
+            width: size.0, height: size.1,
+            audio: audio.map { .init(opusHead: $0.head, channels: $0.channels, preSkipSamples: $0.preSkip) },
+            startWallTimeNanos: Int64(start.timeIntervalSince1970 * 1_000_000_000), title: title)
+        var samples = 0
+        var packets = audio?.packets[...] ?? []
+        var lastAudio: Int64 = -1
+        func appendAudio(upTo limit: Int64) throws {
+            while let packet = packets.first {
+                // Two packets of 2.5 ms may fall on one millisecond; the later one moves up by one.
+                let stamp = max(Int64(samples / 48), lastAudio + 1)
+                guard stamp <= limit else { return }
+                try writer.append(.audio, packet.data, timestampMs: stamp, isKeyframe: true)
+                lastAudio = stamp
+                samples += packet.samples
+                packets = packets.dropFirst()
+            }
+        }
+        for frame in frames {
+            try appendAudio(upTo: frame.timestampMs)
+            try writer.append(.video, frame.bytes, timestampMs: frame.timestampMs, isKeyframe: frame.isKeyframe)
+        }
+        try appendAudio(upTo: .max)
+        let counts = (writer.videoFrames, writer.audioPackets)
+        return (try writer.finish(durationMs: Double(duration)), counts.0, counts.1)
     }
 
     /// The segments the export shows: per workstation, the monitor of its first segment (as the player
@@ -123,6 +153,11 @@ extension Collector {
             var waitingForKeyframe = true
             for block in summary.blocks {
                 let at = screen.offsetMs + block.timestampMs
+                // Before the call began: left out, and what follows waits for a keyframe.
+                guard at >= 0 else {
+                    waitingForKeyframe = true
+                    continue
+                }
                 let contested = others.contains { $0.offsetMs <= at && $0.offsetMs + $0.durationMs > at }
                 let shown = !contested || Self.preferredWorkstation(timeline, at: at) == screen.agentId
                 guard shown else {
@@ -135,7 +170,10 @@ extension Collector {
                 guard total <= CallExport.maximumVideoBytes else {
                     throw CollectorError(.tooLarge, "this call has more than \(CallExport.maximumVideoBytes >> 20) MB of screen; export a shorter call")
                 }
-                frames.append(.init(timestampMs: at, bytes: Array(media.bytes[block.frameRange]), isKeyframe: block.isKeyframe))
+                frames.append(
+                    .init(
+                        timestampMs: at, bytes: Array(media.bytes[block.frameRange]), isKeyframe: block.isKeyframe,
+                        liveUntilMs: screen.offsetMs + screen.durationMs))
             }
         }
         frames.sort { $0.timestampMs < $1.timestampMs }
@@ -152,36 +190,41 @@ extension Collector {
         _ frames: [CallExport.Frame], screens: [CallTimeline.Screen], timeline: CallTimeline, duration: Int64,
         size: (Int, Int), ffmpeg: String
     ) async throws -> [CallExport.Frame] {
-        var gaps: [Int64] = []
+        // Where no frame is live: from the end of one frame's life to the next frame.
+        var gaps: [(from: Int64, to: Int64)] = []
         var shownUntil: Int64 = 0
         for frame in frames {
-            if frame.timestampMs - shownUntil > CallExport.gapToleranceMs { gaps.append(shownUntil) }
-            // A frame is live until its segment ends (or the next frame comes).
-            let covering = screens.first { $0.offsetMs <= frame.timestampMs && $0.offsetMs + $0.durationMs > frame.timestampMs }
-            shownUntil = max(frame.timestampMs, covering.map { $0.offsetMs + $0.durationMs } ?? frame.timestampMs)
+            if frame.timestampMs - shownUntil > CallExport.gapToleranceMs || (gaps.isEmpty && shownUntil == 0 && !frame.isKeyframe) {
+                gaps.append((shownUntil, frame.timestampMs))
+            }
+            // A frame is live until its own segment ends or, when a screen gave way, the next frame.
+            shownUntil = max(frame.timestampMs, frame.liveUntilMs)
         }
-        if duration - shownUntil > CallExport.gapToleranceMs { gaps.append(shownUntil) }
+        if duration - shownUntil > CallExport.gapToleranceMs || frames.isEmpty { gaps.append((min(shownUntil, duration), duration)) }
         guard !gaps.isEmpty else { return frames }
         var placeholders: [String: [UInt8]] = [:]
-        var result = frames
-        for at in gaps {
-            let paused = timeline.bands.contains { $0.kind == "pause" && $0.fromMs <= at + CallExport.gapToleranceMs && ($0.toMs ?? .max) > at }
+        var cards: [CallExport.Frame] = []
+        var taken = Set(frames.map(\.timestampMs))
+        for gap in gaps {
+            let paused = timeline.bands.contains {
+                $0.kind == "pause" && $0.fromMs <= gap.from + CallExport.gapToleranceMs && ($0.toMs ?? .max) > gap.from
+            }
             let text = paused ? "Recording paused - nothing was recorded here" : "No screen was recorded for this part of the call"
             if placeholders[text] == nil {
                 placeholders[text] = try await Subprocess.onThread { try Self.placeholderFrame(text, size: size, ffmpeg: ffmpeg) }
             }
             // Again every second until the screen comes back, so a player or a seek landing anywhere
             // in the gap shows the card (not the next frame, nor black).
-            let next = frames.first { $0.timestampMs > at }?.timestampMs ?? duration
-            var stamp = at
-            while stamp < next {
-                // Times must increase: a gap starting on a frame's millisecond begins just after it.
-                while result.contains(where: { $0.timestampMs == stamp }) { stamp += 1 }
-                result.append(.init(timestampMs: stamp, bytes: placeholders[text]!, isKeyframe: true))
+            var stamp = gap.from
+            repeat {
+                // Times must increase: a card on a frame's millisecond goes just after it.
+                while taken.contains(stamp) { stamp += 1 }
+                taken.insert(stamp)
+                cards.append(.init(timestampMs: stamp, bytes: placeholders[text]!, isKeyframe: true, liveUntilMs: stamp + 1000))
                 stamp += 1000
-            }
+            } while stamp < gap.to
         }
-        return result.sorted { $0.timestampMs < $1.timestampMs }
+        return (frames + cards).sorted { $0.timestampMs < $1.timestampMs }
     }
 
     /// One VP8 keyframe of the placeholder card, made by ffmpeg at the export's size. Without a font

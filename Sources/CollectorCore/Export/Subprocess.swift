@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -30,7 +31,9 @@ enum Subprocess {
 
     /// The first input is the child's fd 3, the next fd 4, and so on. Standard output is kept up to
     /// `outputLimit` bytes (more is a failure); standard error's last 4 KiB explain a failure.
-    static func run(_ executable: String, _ arguments: [String], inputs: [[UInt8]] = [], outputLimit: Int) throws -> Output {
+    static func run(
+        _ executable: String, _ arguments: [String], inputs: [[UInt8]] = [], outputLimit: Int, timeout: TimeInterval = 900
+    ) throws -> Output {
         // A reader that quits early must not kill the collector: writes then fail with EPIPE.
         signal(SIGPIPE, SIG_IGN)
         var pipes: [(read: Int32, write: Int32)] = []
@@ -43,9 +46,19 @@ enum Subprocess {
         func makePipe() throws -> Int {
             var fds: [Int32] = [-1, -1]
             guard pipe(&fds) == 0 else { throw Failure(description: "cannot make a pipe: \(String(cString: strerror(errno)))") }
-            // Close-on-exec: only the ends handed over (dup2 clears it on the copies) reach the child.
-            for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-            pipes.append((fds[0], fds[1]))
+            // Moved above every fd the child is given (3…3+n), so no dup2 overwrites a source before
+            // it is copied, and close-on-exec: only the copies (dup2 clears it) reach the child.
+            // (pipe2 is not imported; nothing else in the collector starts processes meanwhile.)
+            let high = fds.map { fd -> Int32 in
+                let moved = fcntl(fd, F_DUPFD_CLOEXEC, 256)
+                close(fd)
+                return moved
+            }
+            guard high.allSatisfy({ $0 >= 0 }) else {
+                for fd in high where fd >= 0 { close(fd) }
+                throw Failure(description: "cannot place a pipe: \(String(cString: strerror(errno)))")
+            }
+            pipes.append((high[0], high[1]))
             return pipes.count - 1
         }
         let inputPipes = try inputs.map { _ in try makePipe() }
@@ -101,11 +114,32 @@ enum Subprocess {
             close(stderrFD)
             return all.bytes
         }
+        // A tool that hangs is killed after `timeout`; its pipes then close and everything below ends.
+        let finished = Flag()
+        let killed = Flag()
+        let child = pid
+        let watchdog = Self.thread {
+            let deadline = Date().addingTimeInterval(timeout)
+            while !finished.isSet {
+                if Date() > deadline {
+                    killed.set()
+                    kill(child, SIGKILL)
+                    return
+                }
+                usleep(100_000)
+            }
+        }
         let stdoutFD = pipes[stdoutPipe].read
         let output = Self.readAll(stdoutFD, limit: outputLimit, keepLast: nil)
         if output.overflowed { kill(pid, SIGKILL) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        finished.set()
+        watchdog.wait()
+        if killed.isSet {
+            for writer in writers { writer.wait() }
+            throw Failure(description: "\(executable) took more than \(Int(timeout)) s and was stopped")
+        }
         for writer in writers { writer.wait() }
         let stderr = String(decoding: errors.wait(), as: UTF8.self)
         if output.overflowed {
@@ -129,6 +163,12 @@ enum Subprocess {
         }
         if let keepLast, bytes.count > keepLast { bytes.removeFirst(bytes.count - keepLast) }
         return (bytes, false)
+    }
+
+    final class Flag: Sendable {
+        private let value = Atomic<Bool>(false)
+        var isSet: Bool { value.load(ordering: .relaxed) }
+        func set() { value.store(true, ordering: .relaxed) }
     }
 
     /// A thread running `work`, and a way to wait for its result.

@@ -123,7 +123,7 @@ extension Collector {
         }
         let key = "screen/\(record.manifestSha256)"
         if let cached = playbackCache.get(key) { return cached }
-        let media = try await playbackOpens.open(key) {
+        let media = try await telling(access) { try await playbackOpens.open(key) {
             let opened = try await open(
                 storage: record.storageTarget, path: record.objectPath, sha256: record.manifest.sealedSha256,
                 what: "screen segment \(agentId) #\(sequence)")
@@ -131,7 +131,7 @@ extension Collector {
             return PlaybackMedia(
                 bytes: opened, contentType: "video/webm",
                 fileName: Self.fileName("\(interactionId)_\(agentId)_\(start)", extension: "webm"))
-        }
+        } }
         playbackCache.put(key, media)
         return media
     }
@@ -151,13 +151,15 @@ extension Collector {
         }
         let key = "voice/\(record.sealedSha256)"
         if let cached = playbackCache.get(key) { return cached }
-        let media = try await playbackOpens.open(key) {
+        let media = try await telling(access) { try await playbackOpens.open(key) {
             let opened = try await open(
                 storage: record.storageTarget, path: record.objectPath, sha256: record.sealedSha256,
                 what: "voice recording \(voiceId)")
             let digest = try await Self.onThreadPool { ManifestVerification.sha256Hex(Data(opened)) }
             guard digest == record.sha256 else {
-                throw CollectorError(.unprocessable, "voice recording \(voiceId) opened to other audio than was catalogued")
+                throw StorageFault(
+                    kind: .unprocessable, detail: "voice recording \(voiceId) opened to other audio than was catalogued",
+                    what: "voice recording \(voiceId)")
             }
             let isOgg = record.audio.codec == .opus
             let start = record.startedAt.replacingOccurrences(of: ":", with: "")
@@ -172,9 +174,32 @@ extension Collector {
                     data: data, law: record.audio.codec)
             }
             return media
-        }
+        } }
         playbackCache.put(key, media)
         return media
+    }
+
+    /// A stored recording that cannot be played: what an admin is told (where it is, what is wrong)
+    /// and what anyone else is (that it cannot be played, and whom to ask).
+    struct StorageFault: Error {
+        let kind: CollectorError.Kind
+        let detail: String
+        let what: String
+
+        func error(for access: Access) -> CollectorError {
+            access.isAdmin
+                ? CollectorError(kind, detail)
+                : CollectorError(kind, "\(what) cannot be played now; an admin can see why (recorder-collector admin segment verify)")
+        }
+    }
+
+    /// `body`, with a storage fault told as `access` may hear it: storage paths and keys are for admins.
+    func telling<T>(_ access: Access, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let fault as StorageFault {
+            throw fault.error(for: access)
+        }
     }
 
     /// Reads, checks and opens one sealed object.
@@ -183,17 +208,18 @@ extension Collector {
         let components = path.split(separator: "/").map(String.init)
         let limit = Self.maximumPlaybackBytes
         guard let sealed = try await Self.onThreadPool({ try storage.read(components, limit: limit) }) else {
-            throw CollectorError(.notFound, "\(what) is catalogued but missing from \(storage.describe(components))")
+            throw StorageFault(kind: .notFound, detail: "\(what) is catalogued but missing from \(storage.describe(components))", what: what)
         }
         let digest = try await Self.onThreadPool { ManifestVerification.sha256Hex(sealed) }
         guard digest == sha256 else {
-            throw CollectorError(
-                .unprocessable, "\(what) in \(storage.describe(components)) is not the file catalogued (its SHA-256 differs)")
+            throw StorageFault(
+                kind: .unprocessable, detail: "\(what) in \(storage.describe(components)) is not the file catalogued (its SHA-256 differs)",
+                what: what)
         }
         do {
             return try await recordingKeys.open([UInt8](sealed))
         } catch {
-            throw CollectorError(.unprocessable, "\(what) does not open with the recording keys: \(error)")
+            throw StorageFault(kind: .unprocessable, detail: "\(what) does not open with the recording keys: \(error)", what: what)
         }
     }
 

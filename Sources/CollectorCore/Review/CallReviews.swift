@@ -172,8 +172,9 @@ public struct CallReviews: Sendable {
                 .joined(separator: "\t")
         }.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
         guard !body.isEmpty else { throw CollectorError(.invalid, "a note needs some text") }
-        guard body.count <= noteLimit else {
-            throw CollectorError(.invalid, "a note is at most \(noteLimit) characters, this one has \(body.count)")
+        // Scalars, not Characters: a letter with a thousand combining marks is one Character.
+        guard body.unicodeScalars.count <= noteLimit else {
+            throw CollectorError(.invalid, "a note is at most \(noteLimit) characters, this one has \(body.unicodeScalars.count)")
         }
         return body
     }
@@ -247,7 +248,11 @@ public struct CallReviews: Sendable {
                         \(bind: actor.name), \(bind: Timestamp.now()))
                     """
                 ).run()
-                changes.append("\(name) = \(OutsideText.bounded(value, limit: 80))")
+                // Free text may quote a caller, and the audit trail is never erased: its SHA-256 only.
+                changes.append(
+                    field.kind == .text
+                        ? "\(name) set, sha256 \(SHA256.hash(data: Data(value.utf8)).hexString)"
+                        : "\(name) = \(value)")
             }
             try await AuditLog.record("call.fields", target: call.target, detail: changes.joined(separator: "; "), by: actor, in: database)
             var fields: [String: String] = [:]
@@ -283,8 +288,14 @@ public struct CallReviews: Sendable {
                 """
             ).first()
             let id = try row?.decode(column: "id", as: Int.self) ?? 0
+            // The latest by id, whichever of two concurrent evaluations commits last.
             try await database.raw(
-                "UPDATE calls SET qa_score = \(bind: score) WHERE integration = \(bind: call.integration) AND interaction_id = \(bind: call.interactionId)"
+                """
+                UPDATE calls SET qa_score = (
+                    SELECT e.score FROM call_evaluations e WHERE e.integration = calls.integration
+                        AND e.interaction_id = calls.interaction_id ORDER BY e.id DESC LIMIT 1)
+                WHERE integration = \(bind: call.integration) AND interaction_id = \(bind: call.interactionId)
+                """
             ).run()
             try await AuditLog.record(
                 "call.evaluate", target: call.target, detail: "evaluation \(id), form \(form.name), score \(score)", by: actor, in: database)
@@ -314,4 +325,10 @@ extension Collector {
 extension Access {
     /// Admins, supervisors and QA write reviews of the calls they reach; agents read theirs.
     public var mayReview: Bool { !user.disabled && user.role != .agent }
+    /// The same people export calls; agents play theirs, and a file of them leaves with nobody.
+    public var mayExport: Bool { mayReview }
+    /// What decides what this user sees of a call: role, scopes, workstation (for caching per reach).
+    public var fingerprint: String {
+        "\(user.id)|\(user.role.rawValue)|\(user.disabled)|\(user.scopes.sorted().joined(separator: ","))|\(user.workstation ?? "")"
+    }
 }

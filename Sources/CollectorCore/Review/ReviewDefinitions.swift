@@ -36,10 +36,11 @@ public struct ReviewDefinitions: Sendable {
             let value = given.trimmingCharacters(in: .whitespacesAndNewlines)
             switch kind {
             case .text:
-                guard value.unicodeScalars.count <= 500 else {
+                let safe = OutsideText.printable(value)
+                guard safe.unicodeScalars.count <= 500 else {
                     throw CollectorError(.invalid, "field \(name) holds at most 500 characters")
                 }
-                return OutsideText.bounded(value, limit: 500)
+                return safe
             case .number:
                 guard let number = Double(value), number.isFinite, value.utf8.count <= 24 else {
                     throw CollectorError(.invalid, "field \(name) is a number, found \"\(OutsideText.bounded(value, limit: 30))\"")

@@ -26,34 +26,39 @@ extension CallCatalog {
             guard (1...8).contains(words.count), words.allSatisfy({ $0.utf8.count <= 100 }) else {
                 throw CollectorError(.invalid, "text: give 1 to 8 words of at most 100 bytes each")
             }
-            for word in words { conditions.append(Self.textCondition(word, sameCall: sameCall, postgres: postgres)) }
+            for word in words { conditions.append(Self.textCondition(word, postgres: postgres)) }
         }
         return conditions
     }
 
     /// One word anywhere a person would look for it. LIKE with its wildcards escaped, both sides
     /// lower-cased the same way on both databases (ASCII only: SQLite's `lower` knows no more).
-    static func textCondition(_ word: String, sameCall: String, postgres: Bool) -> SQLQueryString {
+    static func textCondition(_ word: String, postgres: Bool) -> SQLQueryString {
         let lowered = String(word.unicodeScalars.map { scalar in
             (0x41...0x5A).contains(scalar.value) ? Character(Unicode.Scalar(scalar.value + 0x20)!) : Character(scalar)
         })
         var escaped = ""
         for character in lowered {
-            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
+            if character == "%" || character == "_" || character == "!" { escaped.append("!") }
             escaped.append(character)
         }
         let pattern = "%" + escaped + "%"
         func like(_ column: String) -> SQLQueryString {
-            "\(unsafeRaw: postgres ? Self.asciiLower(column) : column) LIKE \(bind: pattern) ESCAPE '\\'"
+            // `!` escapes: a backslash would depend on PostgreSQL's standard_conforming_strings.
+            "\(unsafeRaw: postgres ? Self.asciiLower(column) : column) LIKE \(bind: pattern) ESCAPE '!'"
         }
-        let places: [SQLQueryString] = [
-            like("c.interaction_id"), like("c.ani"), like("c.dnis"), like("c.queue"),
-            "EXISTS (SELECT 1 FROM call_legs x WHERE \(unsafeRaw: sameCall) AND (" + like("x.agent") + " OR " + like("x.workstation") + "))",
-            "EXISTS (SELECT 1 FROM call_notes x WHERE \(unsafeRaw: sameCall) AND x.deleted_at IS NULL AND " + like("x.body") + ")",
-            "EXISTS (SELECT 1 FROM call_evaluations x WHERE \(unsafeRaw: sameCall) AND " + like("x.comment") + ")",
-            "EXISTS (SELECT 1 FROM call_field_values x WHERE \(unsafeRaw: sameCall) AND " + like("x.value") + ")",
+        // The call's own columns row by row; what lives in other tables as one set of calls each
+        // (hashed or indexed once by the database), not a subquery per call: with 100 000 calls that
+        // took a search from 1.4 s to a fraction of it on PostgreSQL.
+        let own: [SQLQueryString] = [like("c.interaction_id"), like("c.ani"), like("c.dnis"), like("c.queue")]
+        let elsewhere: [SQLQueryString] = [
+            "SELECT x.integration, x.interaction_id FROM call_legs x WHERE " + like("x.agent") + " OR " + like("x.workstation"),
+            "SELECT x.integration, x.interaction_id FROM call_notes x WHERE x.deleted_at IS NULL AND " + like("x.body"),
+            "SELECT x.integration, x.interaction_id FROM call_evaluations x WHERE " + like("x.comment"),
+            "SELECT x.integration, x.interaction_id FROM call_field_values x WHERE " + like("x.value"),
         ]
-        return "(" + places.joined(separator: " OR ") + ")"
+        return "(" + own.joined(separator: " OR ") + " OR (c.integration, c.interaction_id) IN ("
+            + elsewhere.joined(separator: " UNION ") + "))"
     }
 
     /// SQLite's LIKE is blind to the case of A–Z and no other letter; PostgreSQL's sees case, and its

@@ -22,8 +22,11 @@ public struct SavedSearches: Sendable {
 
     /// Saves (or replaces) a search under a name of the user's choosing.
     public func save(_ given: Search, userId: String) async throws -> Search {
-        let name = OutsideText.bounded(given.name.trimmingCharacters(in: .whitespacesAndNewlines), limit: 80)
-        guard !name.isEmpty else { throw CollectorError(.invalid, "a saved search needs a name") }
+        let name = given.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Refused, not rewritten: the user deletes it later by the name they gave.
+        guard (1...80).contains(name.unicodeScalars.count), !name.unicodeScalars.contains(where: OutsideText.isUnsafe) else {
+            throw CollectorError(.invalid, "a saved search's name is 1 to 80 printable characters")
+        }
         guard given.query.utf8.count <= 2000, given.query.unicodeScalars.allSatisfy({ !OutsideText.isUnsafe($0) }) else {
             throw CollectorError(.invalid, "a saved search's query is at most 2000 bytes of printable text")
         }

@@ -166,6 +166,9 @@ extension Collector {
         try check(
             [manifest.durationMs, manifest.frameCount, manifest.width, manifest.height].allSatisfy { $0 >= 0 },
             "durations, frame counts and sizes cannot be negative")
+        try check(
+            (1...16384).contains(manifest.width) && (1...16384).contains(manifest.height),
+            "width and height are 1 to 16384 pixels, found \(manifest.width)×\(manifest.height)")
         try check(manifest.callIds.count <= 100, "at most 100 call ids per segment")
         if let monitor = manifest.monitor {
             try check(

@@ -8,6 +8,7 @@ import RecorderCore
 struct CallAPI {
     let collector: Collector
     let guards: AuthenticationGuards
+    let views = RecentAudit(action: "call.view")
 
     func register(on router: Router<CollectorContext>) {
         router.post("api/v1/cti/events") { request, context in
@@ -134,11 +135,9 @@ struct CallAPI {
             else {
                 throw Self.noCall(interaction)
             }
-            // The web app opens a call's player with this: that is a view of the call.
-            if context.webSession != nil {
-                try await AuditLog.record(
-                    "call.view", target: "call:\(timeline.integration)/\(interaction)", by: context.actor, in: collector.catalog)
-            }
+            // A view of the call, by the web app's player or an API client alike (once per ten minutes).
+            try await views.record(
+                "call:\(timeline.integration)/\(interaction)", detail: "timeline", context: context, collector: collector)
             return timeline
         }
         calls.get(":interaction") { request, context in
@@ -156,6 +155,8 @@ struct CallAPI {
                 throw Self.noCall(interaction)
             }
             detail.segments = try await collector.inReach(detail.segments, for: context.access)
+            try await views.record(
+                "call:\(detail.call.integration)/\(interaction)", detail: "details", context: context, collector: collector)
             return detail
         }
     }

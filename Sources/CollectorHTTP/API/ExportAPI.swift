@@ -20,9 +20,12 @@ struct ExportAPI {
         let calls = router.group("api/v1/calls").add(
             middleware: SessionAuthentication(collector: collector, roles: Set(Users.Role.allCases)))
         calls.get(":interaction/export") { request, context in
-            let interaction = try CallAPI.interaction(context)
-            let integration = PlaybackAPI.integration(request)
-            let key = "\(context.user!.id)\u{0}\(integration ?? "")\u{0}\(interaction)"
+            // Reach first, every time: a cached file is never handed to someone who no longer reaches
+            // the call, and an id two integrations share says nothing to a non-admin.
+            let call = try await collector.reviewedCall(
+                try CallAPI.interaction(context), integration: PlaybackAPI.integration(request), for: context.access)
+            let (interaction, integration) = (call.interactionId, Optional(call.integration))
+            let key = "\(context.access.fingerprint)\u{0}\(call.integration)\u{0}\(interaction)"
             let export: CallExport
             var made = false
             if let cached = cache.get(key) {
@@ -38,7 +41,7 @@ struct ExportAPI {
             let continuing = request.headers[.range].map { !$0.hasPrefix("bytes=0-") } ?? false
             if made || !continuing {
                 try await AuditLog.record(
-                    "call.export", target: "call:\(interaction)",
+                    "call.export", target: "call:\(call.integration)/\(interaction)",
                     detail: "\(export.fileName), \(export.bytes.count) bytes, sha256 \(export.sha256)\(made ? "" : " (again)")",
                     by: context.actor, in: collector.catalog)
             }
@@ -67,8 +70,10 @@ final class ExportCache: Sendable {
     func put(_ key: String, _ export: CallExport) {
         entries.withLock { entries in
             entries.removeAll { $0.key == key }
+            // An export bigger than the whole budget is served once and not kept.
+            guard export.bytes.count <= Self.budget else { return }
             entries.append((key, Date(), export))
-            while entries.reduce(0, { $0 + $1.export.bytes.count }) > Self.budget, entries.count > 1 { entries.removeFirst() }
+            while entries.reduce(0, { $0 + $1.export.bytes.count }) > Self.budget { entries.removeFirst() }
         }
     }
 }

@@ -17,7 +17,7 @@ import WebDAV
 /// ranges the player reads.
 struct PlaybackAPI {
     let collector: Collector
-    let audit = PlaybackAudit()
+    let audit = RecentAudit(action: "call.play")
 
     func register(on router: Router<CollectorContext>) {
         let calls = router.group("api/v1/calls").add(
@@ -30,7 +30,7 @@ struct PlaybackAPI {
             }
             let media = try await collector.screenMedia(
                 interaction, integration: Self.integration(request), agentId: agent, sequence: sequence, for: context.access)
-            try await audit.played(interaction, what: "screen \(agent) #\(sequence)", context: context, collector: collector)
+            try await audit.record("call:\(interaction)", detail: "from screen \(agent) #\(sequence)", context: context, collector: collector)
             return try Self.answer(media, request)
         }
         calls.get(":interaction/voice/:voice/audio") { request, context in
@@ -38,7 +38,7 @@ struct PlaybackAPI {
             let voice = try context.parameters.require("voice")
             let media = try await collector.voiceMedia(
                 interaction, integration: Self.integration(request), voiceId: voice, for: context.access)
-            try await audit.played(interaction, what: "voice \(voice)", context: context, collector: collector)
+            try await audit.record("call:\(interaction)", detail: "from voice \(voice)", context: context, collector: collector)
             return try Self.answer(media, request)
         }
     }
@@ -58,12 +58,11 @@ struct PlaybackAPI {
         switch StoreResponses.rangeAnswer(request.headers[.range], ifRange: nil, lastModified: "", size: size) {
         case .whole:
             headers[.contentLength] = String(size)
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: media.slice(0..<media.size))))
+            return Response(status: .ok, headers: headers, body: streamed(media, 0..<media.size))
         case .part(let range):
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(size)"
             headers[.contentLength] = String(range.count)
-            let slice = media.slice(Int(range.lowerBound)..<Int(range.upperBound))
-            return Response(status: .partialContent, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: slice)))
+            return Response(status: .partialContent, headers: headers, body: streamed(media, Int(range.lowerBound)..<Int(range.upperBound)))
         case .unsatisfiable:
             headers[.contentRange] = "bytes */\(size)"
             headers[.contentType] = "application/json"
@@ -73,13 +72,37 @@ struct PlaybackAPI {
     }
 }
 
-/// One audit entry per user, call and ten minutes of playing (a player reads many ranges).
-final class PlaybackAudit: Sendable {
+extension PlaybackAPI {
+    /// Bytes in flight per answer: the media stays in memory once (the cache's), and each reader,
+    /// however slow, holds one chunk of it at a time (the writer waits for the connection). Before,
+    /// each answer copied its whole range, and slow parallel readers of a large recording multiplied
+    /// the collector's memory.
+    static let chunkBytes = 256 << 10
+
+    static func streamed(_ media: PlaybackMedia, _ range: Range<Int>) -> ResponseBody {
+        ResponseBody(contentLength: range.count) { writer in
+            var offset = range.lowerBound
+            while offset < range.upperBound {
+                let end = min(range.upperBound, offset + chunkBytes)
+                try await writer.write(ByteBuffer(bytes: media.slice(offset..<end)))
+                offset = end
+            }
+            try await writer.finish(nil)
+        }
+    }
+}
+
+/// One audit entry per user, call and ten minutes of `action`: a player reads many ranges, and the
+/// page reads a call's timeline again on every visit.
+final class RecentAudit: Sendable {
+    let action: String
     private let recent = Mutex<[String: Date]>([:])
     static let window: TimeInterval = 600
 
-    func played(_ interaction: String, what: String, context: CollectorContext, collector: Collector) async throws {
-        let key = "\(context.user?.id ?? "")\u{0}\(interaction)"
+    init(action: String) { self.action = action }
+
+    func record(_ target: String, detail: String, context: CollectorContext, collector: Collector) async throws {
+        let key = "\(context.user?.id ?? "")\u{0}\(target)"
         let now = Date()
         let fresh = recent.withLock { recent -> Bool in
             if recent.count > 10_000 { recent = recent.filter { now.timeIntervalSince($0.value) < Self.window } }
@@ -88,6 +111,6 @@ final class PlaybackAudit: Sendable {
             return true
         }
         guard fresh else { return }
-        try await AuditLog.record("call.play", target: "call:\(interaction)", detail: "from \(what)", by: context.actor, in: collector.catalog)
+        try await AuditLog.record(action, target: target, detail: detail, by: context.actor, in: collector.catalog)
     }
 }

@@ -50,29 +50,46 @@ struct VoiceAPI {
         }
     }
 
-    /// A sender slower than this is dropped: a trickle must not hold memory for hours.
+    /// A sender slower than this is dropped: a trickle must not hold memory (and the intake's budget)
+    /// for hours.
     static let slowestBytesPerSecond = 64 * 1024
+    /// The grace a sender has before the floor applies (a slow start, a TLS handshake, a retry).
+    static let graceSeconds = 30
 
-    /// The body, within 30 s plus its length at `slowestBytesPerSecond`.
+    /// The body, as long as it keeps coming at `slowestBytesPerSecond` on average after the first
+    /// 30 s: checked every second while it arrives, so a sender that announced 512 MB and trickles is
+    /// dropped within a minute, not after the 2.3 h its length would allow at the floor.
     static func collect(_ request: Request, length: Int) async throws -> ByteBuffer {
-        let limit = Duration.seconds(30 + length / slowestBytesPerSecond)
+        let received = ReceivedBytes()
+        let started = ContinuousClock.now
         return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
             group.addTask {
-                do {
-                    return try await request.body.collect(upTo: Collector.maximumVoiceBytes)
-                } catch {
-                    throw CollectorError(.tooLarge, "a voice recording is at most \(Collector.maximumVoiceBytes >> 20) MB")
+                var body = ByteBuffer()
+                body.reserveCapacity(min(length, Collector.maximumVoiceBytes))
+                for try await chunk in request.body {
+                    guard body.readableBytes + chunk.readableBytes <= Collector.maximumVoiceBytes else {
+                        throw CollectorError(.tooLarge, "a voice recording is at most \(Collector.maximumVoiceBytes >> 20) MB")
+                    }
+                    var chunk = chunk
+                    body.writeBuffer(&chunk)
+                    received.count = body.readableBytes
                 }
+                return body
             }
             group.addTask {
-                try await Task.sleep(for: limit)
-                return nil
+                while true {
+                    try await Task.sleep(for: .seconds(1))
+                    let elapsed = Int((ContinuousClock.now - started).components.seconds)
+                    let owed = max(0, elapsed - graceSeconds) * slowestBytesPerSecond
+                    if received.count < min(owed, length) { return nil }
+                }
             }
             defer { group.cancelAll() }
             guard let first = try await group.next(), let body = first else {
+                let got = received.count
                 throw CollectorError(
                     .invalid,
-                    "the recording did not arrive within \(limit.components.seconds) s (\(length) bytes at \(slowestBytesPerSecond / 1024) KiB/s or faster)")
+                    "the recording arrived too slowly: \(got) of \(length) bytes in \(Int((ContinuousClock.now - started).components.seconds)) s; after \(graceSeconds) s a sender must keep \(slowestBytesPerSecond / 1024) KiB/s on average")
             }
             return body
         }
@@ -151,3 +168,12 @@ final class IntakeBudget: Sendable {
 }
 
 extension VoiceRecord: ResponseEncodable {}
+
+/// How much of a body has arrived, read by the watchdog while the receiver writes it.
+final class ReceivedBytes: Sendable {
+    private let value = Atomic<Int>(0)
+    var count: Int {
+        get { value.load(ordering: .relaxed) }
+        set { value.store(newValue, ordering: .relaxed) }
+    }
+}

@@ -38,8 +38,15 @@ public struct WebMCallWriter: Sendable {
     public private(set) var audioPackets = 0
     public private(set) var lastTimestampMs: Int64 = 0
 
-    public init(width: Int, height: Int, audio: Audio?, startWallTimeNanos: Int64, title: String) {
-        precondition(width > 0 && height > 0, "video size must be positive")
+    /// A block the file cannot take as given: the caller's mistake, told rather than a crash.
+    public struct Misuse: Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    public init(width: Int, height: Int, audio: Audio?, startWallTimeNanos: Int64, title: String) throws {
+        guard (1...16384).contains(width), (1...16384).contains(height) else {
+            throw Misuse(description: "a video of \(width)×\(height) pixels")
+        }
         self.width = width
         self.height = height
         self.audio = audio
@@ -49,11 +56,17 @@ public struct WebMCallWriter: Sendable {
 
     /// Appends one frame (VP8) or packet (Opus). Blocks come in time order across both tracks; each
     /// track's own timestamps increase; the video starts with a keyframe.
-    public mutating func append(_ track: Track, _ data: [UInt8], timestampMs: Int64, isKeyframe: Bool) {
-        precondition(timestampMs >= lastTimestampMs, "blocks must come in time order")
-        precondition(lastTimestamp[track].map { timestampMs > $0 } ?? true, "a track's timestamps must increase")
-        precondition(track == .audio || videoFrames > 0 || isKeyframe, "the video must start with a keyframe")
-        precondition(track == .video || audio != nil, "no audio track was declared")
+    public mutating func append(_ track: Track, _ data: [UInt8], timestampMs: Int64, isKeyframe: Bool) throws {
+        guard timestampMs >= lastTimestampMs, timestampMs >= 0 else {
+            throw Misuse(description: "a block at \(timestampMs) ms after one at \(lastTimestampMs) ms: blocks come in time order")
+        }
+        guard lastTimestamp[track].map({ timestampMs > $0 }) ?? true else {
+            throw Misuse(description: "two blocks of one track at \(timestampMs) ms")
+        }
+        guard track == .audio || videoFrames > 0 || isKeyframe else {
+            throw Misuse(description: "the video must start with a keyframe")
+        }
+        guard track == .video || audio != nil else { throw Misuse(description: "no audio track was declared") }
         lastTimestamp[track] = timestampMs
         lastTimestampMs = timestampMs
         let videoKeyframe = track == .video && isKeyframe
@@ -83,8 +96,8 @@ public struct WebMCallWriter: Sendable {
     }
 
     /// The file, `durationMs` long (the call's length, at least to its last block).
-    public mutating func finish(durationMs: Double) -> [UInt8] {
-        precondition(videoFrames > 0, "a call file needs at least one video frame")
+    public mutating func finish(durationMs: Double) throws -> [UInt8] {
+        guard videoFrames > 0 else { throw Misuse(description: "a call file needs at least one video frame") }
         closeCluster()
         var info = EBMLBuffer()
         info.appendMaster(EBMLID.info) { body in
@@ -103,15 +116,20 @@ public struct WebMCallWriter: Sendable {
         let tracksAt = infoAt + info.count
         let cuesAt = tracksAt + tracks.count
         let clustersAt = cuesAt + cuesSize
-        var body = EBMLBuffer(reservingCapacity: clustersAt + clusters.count)
-        body.appendRaw(WebMSegmentWriter.seekHead(infoAt: infoAt, tracksAt: tracksAt, cuesAt: cuesAt, width: width).bytes)
-        body.appendRaw(info.bytes)
-        body.appendRaw(tracks.bytes)
-        body.appendRaw(WebMSegmentWriter.cues(cuePoints, clustersAt: clustersAt, width: width).bytes)
-        body.appendRaw(clusters.bytes)
-        var file = EBMLBuffer(reservingCapacity: body.count + 64)
+        // One buffer for the file, the clusters moved into it and let go: an hour of screen is held
+        // twice at most, not four times.
+        let bodySize = clustersAt + clusters.count
+        var file = EBMLBuffer(reservingCapacity: bodySize + 64)
         file.appendRaw(WebMSegmentWriter.ebmlHeader().bytes)
-        file.appendMaster(EBMLID.segment, body, sizeWidth: 8)
+        file.appendID(EBMLID.segment)
+        file.appendSize(UInt64(bodySize), width: 8)
+        file.appendRaw(WebMSegmentWriter.seekHead(infoAt: infoAt, tracksAt: tracksAt, cuesAt: cuesAt, width: width).bytes)
+        file.appendRaw(info.bytes)
+        file.appendRaw(tracks.bytes)
+        file.appendRaw(WebMSegmentWriter.cues(cuePoints, clustersAt: clustersAt, width: width).bytes)
+        let moved = clusters.bytes
+        clusters = EBMLBuffer()
+        file.appendRaw(moved)
         return file.bytes
     }
 
