@@ -113,13 +113,13 @@ struct SearchBenchmark: AsyncParsableCommand {
             try await collector.catalog.transaction { database in
                 var calls = database.insert(into: "calls").columns(
                     "interaction_id", "integration", "state", "started_at", "ended_at", "direction", "ani", "dnis", "queue", "record",
-                    "updated_at", "duration_ms")
+                    "updated_at", "duration_ms", "search_text")
                 var legs = database.insert(into: "call_legs").columns(
                     "integration", "interaction_id", "leg_id", "workstation", "agent", "state", "started_at", "ended_at")
                 for row in rows {
                     calls = calls.values(
                         row.id, "pbx", "ended", row.start, row.end, row.direction, row.ani, row.dnis, row.queue, try row.record(),
-                        row.end, row.durationMs)
+                        row.end, row.durationMs, [row.id, row.ani, row.dnis, row.queue, row.agent, row.workstation].joined(separator: "\n"))
                     legs = legs.values("pbx", row.id, "leg-\(row.id)", row.workstation, row.agent, "ended", row.start, row.end)
                 }
                 try await calls.run()

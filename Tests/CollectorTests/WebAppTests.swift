@@ -297,4 +297,88 @@ struct WebAppTests {
         }
         return seen
     }
+
+    /// The admin pages in the browser: the storage test, an enrolment code shown once, a category added
+    /// through the form, the audit chain verified; a QA user sees no admin link and gets 403 from the API.
+    @Test func anAdminRunsTheCollectorFromItsPages() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("webadmin-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let collector = try await makeCollector(.sqlite)
+        let password = try #require(try await collector.bootstrap()?.password)
+        do {
+            try await Self.call(collector, directory: directory)
+            let application = try CollectorApplication.make(collector: collector, host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
+            try await application.test(.live) { client in
+                let base = "http://localhost:\(try #require(client.port))"
+                let shots = ProcessInfo.processInfo.environment["WEBAPP_SCREENSHOTS"]
+                let seen = try await withCheckedThrowingContinuation { (done: CheckedContinuation<[String: String], any Error>) in
+                    Thread.detachNewThread {
+                        done.resume(with: Result { try Self.administer(base: base, password: password, shots: shots) })
+                    }
+                }
+                #expect(seen["storage"]?.contains("builtin: works") == true, "\(seen)")
+                #expect(seen["code"]?.hasPrefix("Code ") == true && seen["code"]?.contains(" for /,") == true, "\(seen)")
+                #expect(seen["category"] == "escalation", "\(seen)")
+                #expect(seen["audit"]?.hasPrefix("The chain holds") == true, "\(seen)")
+                #expect(seen["qa-link-hidden"] == "true" && seen["qa-admin-api"] == "403", "\(seen)")
+            }
+        } catch {
+            await collector.close()
+            throw error
+        }
+        let actions = try await AuditLog.entries(limit: 100, in: collector.catalog.sql).map(\.action)
+        #expect(actions.contains("category.create") && actions.contains("enrolment_code.create"), "\(actions)")
+        await collector.close()
+    }
+
+    static func administer(base: String, password: String, shots: String?) throws -> [String: String] {
+        var seen: [String: String] = [:]
+        let browser = try Browser()
+        defer { browser.stop() }
+        try browser.go("\(base)/app/")
+        try browser.wait(for: "document.querySelector('#sign-in')", "the sign-in form")
+        try browser.run(
+            "const f = document.querySelector('#sign-in'); f.username.value = 'admin'; f.password.value = arguments[0]; f.requestSubmit();",
+            [password])
+        try browser.wait(for: "!document.querySelector('#admin-link').hidden", "the admin link")
+        try browser.run("document.querySelector('#admin-link').click();")
+        try browser.wait(for: "document.querySelector('#agents')", "the agents page")
+        try browser.run("location.hash = '#/admin/storage';")
+        try browser.wait(for: "document.querySelector('#storage button')", "the storage page")
+        try browser.run("document.querySelector('#storage button').click();")
+        try browser.wait(for: "document.querySelector('#storage-test h2')", seconds: 30, "the storage test's report")
+        seen["storage"] = try browser.run("return document.querySelector('#storage-test h2').textContent;") as? String
+        if let shots { try browser.screenshot(to: "\(shots)/web-admin.png") }
+        try browser.run("location.hash = '#/admin/enrolment';")
+        try browser.wait(for: "document.querySelector('#enrolment-form')", "the enrolment page")
+        try browser.run(
+            """
+            const f = document.querySelector('#enrolment-form');
+            f.node_path.value = '/'; f.requestSubmit();
+            """)
+        try browser.wait(for: "document.querySelector('#enrolment-form .message.ok')", "the code")
+        seen["code"] = try browser.run("return document.querySelector('#enrolment-form .message').textContent;") as? String
+        try browser.run("location.hash = '#/admin/review';")
+        try browser.wait(for: "document.querySelector('#category-form')", "the review page")
+        try browser.run(
+            """
+            const f = document.querySelector('#category-form');
+            f.name.value = 'escalation'; f.description.value = 'Passed to a manager'; f.requestSubmit();
+            """)
+        try browser.wait(for: "[...document.querySelectorAll('#categories td')].some((td) => td.textContent === 'escalation')", "the new category")
+        seen["category"] = "escalation"
+        try browser.run("location.hash = '#/admin/audit';")
+        try browser.wait(for: "document.querySelector('#audit-verify')", "the audit page")
+        try browser.run("document.querySelector('#audit-verify').click();")
+        try browser.wait(for: "document.querySelector('#audit-verdict p')?.textContent.startsWith('The chain')", "the verdict")
+        seen["audit"] = try browser.run("return document.querySelector('#audit-verdict p').textContent;") as? String
+        try browser.run("document.querySelector('#sign-out').click();")
+        try browser.wait(for: "document.querySelector('#sign-in')", "signed out")
+        try Self.signIn(browser, base, "qa-paris")
+        seen["qa-link-hidden"] = String(describing: try browser.run("return document.querySelector('#admin-link').hidden;") as? Bool ?? false)
+        let status = try browser.runAsync(
+            "const done = arguments[arguments.length - 1]; fetch('/api/v1/admin/agents').then((r) => done(r.status));")
+        seen["qa-admin-api"] = (status as? NSNumber).map { "\($0.intValue)" }
+        return seen
+    }
 }

@@ -47,15 +47,15 @@ public struct CallCatalog: Sendable {
             try await database.raw(
                 """
                 INSERT INTO calls (interaction_id, integration, state, started_at, ended_at, direction, ani, dnis, queue,
-                    record, updated_at, duration_ms)
+                    record, updated_at, duration_ms, search_text)
                 VALUES (\(bind: interaction), \(bind: record.integration), \(bind: record.state), \(bind: record.startedAt),
                     \(bind: record.endedAt), \(bind: record.direction?.rawValue), \(bind: record.ani), \(bind: record.dnis),
                     \(bind: record.queue), \(bind: String(decoding: try StrictJSON.encode(record), as: UTF8.self)),
-                    \(bind: Timestamp.now()), \(bind: Self.durationMs(record)))
+                    \(bind: Timestamp.now()), \(bind: Self.durationMs(record)), \(bind: Self.searchText(record)))
                 ON CONFLICT (integration, interaction_id) DO UPDATE SET state = excluded.state,
                     started_at = excluded.started_at, ended_at = excluded.ended_at, direction = excluded.direction,
                     ani = excluded.ani, dnis = excluded.dnis, queue = excluded.queue, record = excluded.record,
-                    updated_at = excluded.updated_at, duration_ms = excluded.duration_ms
+                    updated_at = excluded.updated_at, duration_ms = excluded.duration_ms, search_text = excluded.search_text
                 """
             ).run()
             try await database.raw(

@@ -61,6 +61,28 @@ enum ReviewSchema {
                     query TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (user_id, name))
                 """,
             ]
-        }
+        },
+        // One column to find a word in a call's own attributes: its id, numbers, queue, and each leg's
+        // agent and workstation, lower-cased A–Z (`CallCatalog.searchText`). Scanning it is a LIKE per
+        // call; before, a word's search ran translate() on six columns and scanned every leg, 1 s with
+        // 100 000 calls on PostgreSQL.
+        Migrations.Step(version: 22, name: "calls' searchable text") { postgres in
+            let letters = "'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'"
+            return [
+                "ALTER TABLE calls ADD COLUMN search_text TEXT NOT NULL DEFAULT ''",
+                postgres
+                    ? """
+                    UPDATE calls SET search_text = translate(concat_ws(E'\\n', interaction_id, ani, dnis, queue,
+                        (SELECT string_agg(concat_ws(E'\\n', l.agent, l.workstation), E'\\n') FROM call_legs l
+                         WHERE l.integration = calls.integration AND l.interaction_id = calls.interaction_id)), \(letters))
+                    """
+                    : """
+                    UPDATE calls SET search_text = lower(interaction_id || char(10) || coalesce(ani, '') || char(10)
+                        || coalesce(dnis, '') || char(10) || coalesce(queue, '') || char(10)
+                        || coalesce((SELECT group_concat(coalesce(l.agent, '') || char(10) || coalesce(l.workstation, ''), char(10))
+                            FROM call_legs l WHERE l.integration = calls.integration AND l.interaction_id = calls.interaction_id), ''))
+                    """,
+            ]
+        },
     ]
 }

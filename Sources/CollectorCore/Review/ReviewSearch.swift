@@ -34,9 +34,7 @@ extension CallCatalog {
     /// One word anywhere a person would look for it. LIKE with its wildcards escaped, both sides
     /// lower-cased the same way on both databases (ASCII only: SQLite's `lower` knows no more).
     static func textCondition(_ word: String, postgres: Bool) -> SQLQueryString {
-        let lowered = String(word.unicodeScalars.map { scalar in
-            (0x41...0x5A).contains(scalar.value) ? Character(Unicode.Scalar(scalar.value + 0x20)!) : Character(scalar)
-        })
+        let lowered = Self.asciiLowered(word)
         var escaped = ""
         for character in lowered {
             if character == "%" || character == "_" || character == "!" { escaped.append("!") }
@@ -47,18 +45,30 @@ extension CallCatalog {
             // `!` escapes: a backslash would depend on PostgreSQL's standard_conforming_strings.
             "\(unsafeRaw: postgres ? Self.asciiLower(column) : column) LIKE \(bind: pattern) ESCAPE '!'"
         }
-        // The call's own columns row by row; what lives in other tables as one set of calls each
-        // (hashed or indexed once by the database), not a subquery per call: with 100 000 calls that
-        // took a search from 1.4 s to a fraction of it on PostgreSQL.
-        let own: [SQLQueryString] = [like("c.interaction_id"), like("c.ani"), like("c.dnis"), like("c.queue")]
+        // The call's own attributes in one lower-cased column; what reviewers wrote (other tables) as
+        // one set of calls each, hashed or indexed once by the database, not a subquery per call.
+        let own: SQLQueryString = "c.search_text LIKE \(bind: pattern) ESCAPE '!'"
         let elsewhere: [SQLQueryString] = [
-            "SELECT x.integration, x.interaction_id FROM call_legs x WHERE " + like("x.agent") + " OR " + like("x.workstation"),
             "SELECT x.integration, x.interaction_id FROM call_notes x WHERE x.deleted_at IS NULL AND " + like("x.body"),
             "SELECT x.integration, x.interaction_id FROM call_evaluations x WHERE " + like("x.comment"),
             "SELECT x.integration, x.interaction_id FROM call_field_values x WHERE " + like("x.value"),
         ]
-        return "(" + own.joined(separator: " OR ") + " OR (c.integration, c.interaction_id) IN ("
-            + elsewhere.joined(separator: " UNION ") + "))"
+        return "(" + own + " OR (c.integration, c.interaction_id) IN (" + elsewhere.joined(separator: " UNION ") + "))"
+    }
+
+    /// A–Z lower-cased, every other letter as it is: what SQLite's `lower` does, on both databases.
+    static func asciiLowered(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
+            (0x41...0x5A).contains(scalar.value) ? Unicode.Scalar(scalar.value + 0x20)! : scalar
+        }))
+    }
+
+    /// The call's own words for free-text search: id, numbers, queue, and each leg's agent and
+    /// workstation, one a line (a word never spans two), A–Z lower-cased.
+    static func searchText(_ record: CallRecord) -> String {
+        let words = [record.interactionId, record.ani, record.dnis, record.queue]
+            + record.legs.flatMap { [$0.agent, $0.workstation] }
+        return asciiLowered(words.compactMap { $0?.replacingOccurrences(of: "\n", with: " ") }.joined(separator: "\n"))
     }
 
     /// SQLite's LIKE is blind to the case of A–Z and no other letter; PostgreSQL's sees case, and its

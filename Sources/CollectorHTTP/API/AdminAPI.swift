@@ -97,6 +97,16 @@ struct AdminAPI {
                 username: try context.parameters.require("username"), password: input.password, by: context.actor)
             return HTTPResponse.Status.noContent
         }
+        // Recording keys: the certificates agents seal for. A new one is added beside the others;
+        // retiring one stops new sealing for it (what it sealed still opens).
+        admin.get("recording-keys") { _, _ in Items(items: try await collector.recordingKeys.list()) }
+        admin.post("recording-keys") { _, context in
+            EditedResponse(status: .created, response: try await collector.recordingKeys.add(by: context.actor))
+        }
+        admin.post("recording-keys/:id/retire") { _, context in
+            try await collector.recordingKeys.retire(try context.parameters.require("id"), by: context.actor)
+            return HTTPResponse.Status.noContent
+        }
         admin.get("audit") { request, _ in
             let limit = min(max(Int(request.uri.queryParameters["limit"].map(String.init) ?? "") ?? 100, 1), 1000)
             let before = request.uri.queryParameters["before"].flatMap { Int(String($0)) }
@@ -194,6 +204,7 @@ struct LoginResponse: ResponseEncodable, Sendable {
 extension StorageTargetRecord: ResponseEncodable {}
 extension NodePathRecord: ResponseEncodable {}
 extension Users.User: ResponseEncodable {}
+extension RecordingKeys.Key: ResponseEncodable {}
 
 extension StorageProbeReport: ResponseEncodable {}
 

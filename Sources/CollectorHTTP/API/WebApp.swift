@@ -13,6 +13,7 @@ struct WebApp {
         "index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
         "api.js": "text/javascript; charset=utf-8", "dom.js": "text/javascript; charset=utf-8",
         "player.js": "text/javascript; charset=utf-8", "review.js": "text/javascript; charset=utf-8",
+        "admin.js": "text/javascript; charset=utf-8",
         "style.css": "text/css; charset=utf-8",
     ]
     static let securityHeaders: HTTPFields = [

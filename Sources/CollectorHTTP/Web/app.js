@@ -4,6 +4,7 @@ import { api, currentSession, signIn, signOut, ApiError } from './api.js';
 import { el, clock, localTime } from './dom.js';
 import { Player } from './player.js';
 import { ReviewPanel } from './review.js';
+import { showAdmin } from './admin.js';
 
 const view = document.getElementById('view');
 let session = null;
@@ -24,6 +25,8 @@ function showUser() {
   const who = document.getElementById('who');
   who.hidden = !session;
   if (session) document.getElementById('user').textContent = `${session.user.username} · ${session.user.role}`;
+  // A link for admins only; the API refuses the admin pages' calls to anyone else all the same.
+  document.getElementById('admin-link').hidden = session?.user.role !== 'admin';
 }
 
 async function route() {
@@ -34,6 +37,7 @@ async function route() {
   const [, page, integration, interaction] = (location.hash || '#/calls').split('/');
   try {
     if (page === 'call' && interaction) return await showCall(decodeURIComponent(integration), decodeURIComponent(interaction));
+    if (page === 'admin') return await showAdmin(view, (integration ?? '').split('?')[0] || undefined);
     return await showCalls();
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
