@@ -135,8 +135,9 @@ let package = Package(
         .executableTarget(
             name: "recorder-bench",
             dependencies: [
-                "RecorderAgent", "RecorderCore", "StorageClient", "TestSupport", "CollectorCore",
+                "RecorderAgent", "RecorderCore", "StorageClient", "TestSupport", "CollectorCore", "CollectorHTTP", "WebDAV",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

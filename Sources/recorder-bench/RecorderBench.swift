@@ -9,7 +9,7 @@ struct RecorderBench: AsyncParsableCommand {
         abstract: "Per-segment costs after encoding (sealing, spooling, uploading) and the collector's load capacity.",
         subcommands: [
             SealBenchmark.self, UploadBenchmark.self, CollectorLoadBenchmark.self, HostileLoadBenchmark.self,
-            CallEventBenchmark.self, IdleFleetBenchmark.self, SearchBenchmark.self,
+            CallEventBenchmark.self, IdleFleetBenchmark.self, SearchBenchmark.self, PlayerBenchmark.self,
         ],
         defaultSubcommand: SealBenchmark.self)
 }

@@ -148,6 +148,7 @@ struct WebAppTests {
             let worst = drifts.max() ?? .infinity
             #expect(worst <= 0.040, "screen and voice apart by \(Int(worst * 1000)) ms at \(rate): \(drifts.map { Int($0 * 1000) })")
         }
+        #expect(seen.filmstrip == ["ws-a#2", "blue", "false"], "the thumbnail at 7.5 s: \(seen.filmstrip)")
         #expect(seen.noteMarks == 1, "one note, one mark on the bar: \(String(describing: seen.noteMarks))")
         #expect(abs((seen.afterNoteClick ?? 0) - 3) < 0.1, "clicking the note went to \(String(describing: seen.afterNoteClick)) s")
         #expect(seen.score == "73 %", "\(String(describing: seen.score))")
@@ -170,6 +171,8 @@ struct WebAppTests {
         var otherSiteStatus: Int?
         /// Where the pause's band sits on the bar, in % of its width, as laid out.
         var pauseBandAt: Double?
+        /// The hover thumbnail's segment, colour and whether it was hidden.
+        var filmstrip: [String] = []
         var noteMarks: Int?
         var afterNoteClick: Double?
         var score: String?
@@ -250,6 +253,22 @@ struct WebAppTests {
                     for: "(() => { \(Self.centreColour) })() === '\(expected)' && window.player.state().placeholder === null",
                     seconds: 15, "\(expected) at \(second) s, with nothing over it")
             }
+            // Hovering the bar at 75 % (7.5 s) shows that moment's screen above it: the blue segment.
+            let film = try browser.runAsync(
+                """
+                const done = arguments[arguments.length - 1];
+                const track = document.querySelector('.track'); const box = track.getBoundingClientRect();
+                track.dispatchEvent(new MouseEvent('mousemove', { clientX: box.left + box.width * 0.75, clientY: box.top + 5, bubbles: true }));
+                const check = () => {
+                  const tip = document.querySelector('#filmstrip');
+                  if (!tip.dataset.segment) return setTimeout(check, 100);
+                  const [r, g, b] = tip.querySelector('canvas').getContext('2d').getImageData(96, 54, 1, 1).data;
+                  done([tip.dataset.segment, r > 150 && g < 90 ? 'red' : b > 150 && r < 90 ? 'blue' : `${r},${g},${b}`, String(tip.hidden)]);
+                };
+                check();
+                """) as? [Any] ?? []
+            seen.filmstrip = film.map { "\($0)" }
+            try browser.run("document.querySelector('.track').dispatchEvent(new MouseEvent('mouseleave'));")
             try browser.run("window.player.seek(5);")
             try browser.wait(for: "window.player.state().placeholder !== null", "the pause's placeholder")
             seen.placeholder = try browser.run("return window.player.state().placeholder;") as? String

@@ -69,9 +69,9 @@ public final class Browser: @unchecked Sendable {
 
     /// Runs `script` whose last argument is a callback (`arguments[arguments.length - 1]`), up to `timeout` s.
     @discardableResult
-    public func runAsync(_ script: String, timeout: Int = 30) throws -> Any? {
+    public func runAsync(_ script: String, _ arguments: [Any] = [], timeout: Int = 30) throws -> Any? {
         _ = try command("POST", "timeouts", ["script": timeout * 1000])
-        return try command("POST", "execute/async", ["script": script, "args": []])
+        return try command("POST", "execute/async", ["script": script, "args": arguments])
     }
 
     /// Polls `condition` (a script returning a boolean) until true.

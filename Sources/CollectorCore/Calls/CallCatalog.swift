@@ -179,12 +179,13 @@ public struct CallCatalog: Sendable {
             conditions.append(hasScreen ? exists : "NOT " + exists)
         }
         if let hasVoice = query.hasVoice {
-            let exists: SQLQueryString = """
-                (EXISTS (SELECT 1 FROM voice_recordings v WHERE v.integration = c.integration AND v.interaction_id = c.interaction_id)
-                OR EXISTS (SELECT 1 FROM call_links k WHERE k.integration = c.integration AND k.interaction_id = c.interaction_id
-                    AND k.kind = 'voice'))
+            // One set of calls with voice, hashed once, rather than two subqueries per call (PostgreSQL
+            // took 0.3 s for the newest 100 with voice of 100 000 calls that way).
+            let withVoice: SQLQueryString = """
+                (c.integration, c.interaction_id) IN (SELECT v.integration, v.interaction_id FROM voice_recordings v
+                    UNION SELECT k.integration, k.interaction_id FROM call_links k WHERE k.kind = 'voice')
                 """
-            conditions.append(hasVoice ? exists : "NOT " + exists)
+            conditions.append(hasVoice ? withVoice : "NOT " + withVoice)
         }
         conditions += try Self.reviewConditions(query, postgres: catalog.isPostgres)
         if let workstation = query.workstation {
@@ -415,20 +416,21 @@ public struct CallCatalog: Sendable {
     /// Each call's latest QA score and its notes, for the list.
     private func withReviewSummary(_ records: [CallRecord]) async throws -> [CallRecord] {
         guard !records.isEmpty else { return records }
-        let ids = records.map(\.interactionId)
+        // By the whole key (integration, interaction id), so both lookups use their index.
+        let keys = records.map { "(\(bind: $0.integration), \(bind: $0.interactionId))" as SQLQueryString }
+            .joined(separator: ", ")
         var scores: [String: Int] = [:]
         for row in try await catalog.sql.raw(
-            "SELECT integration, interaction_id, qa_score FROM calls WHERE interaction_id IN (\(binds: ids)) AND qa_score IS NOT NULL"
+            "SELECT integration, interaction_id, qa_score FROM calls WHERE (integration, interaction_id) IN (" + keys
+                + ") AND qa_score IS NOT NULL"
         ).all() {
             scores["\(try row.decode(column: "integration", as: String.self))\u{0}\(try row.decode(column: "interaction_id", as: String.self))"] =
                 try row.decode(column: "qa_score", as: Int.self)
         }
         var notes: [String: Int] = [:]
         for row in try await catalog.sql.raw(
-            """
-            SELECT integration, interaction_id, COUNT(*) AS n FROM call_notes
-            WHERE interaction_id IN (\(binds: ids)) AND deleted_at IS NULL GROUP BY integration, interaction_id
-            """
+            "SELECT integration, interaction_id, COUNT(*) AS n FROM call_notes WHERE (integration, interaction_id) IN (" + keys
+                + ") AND deleted_at IS NULL GROUP BY integration, interaction_id"
         ).all() {
             notes["\(try row.decode(column: "integration", as: String.self))\u{0}\(try row.decode(column: "interaction_id", as: String.self))"] =
                 try row.decode(column: "n", as: Int.self)

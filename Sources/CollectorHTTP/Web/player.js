@@ -62,7 +62,7 @@ export class Player {
     cancelAnimationFrame(this.frame);
     document.removeEventListener('keydown', this.keys);
     for (const voice of this.voices) { voice.audio.pause(); voice.audio.removeAttribute('src'); voice.audio.load(); }
-    for (const video of this.videos) { video.pause(); video.removeAttribute('src'); video.load(); }
+    for (const video of [...this.videos, this.filmstripProbe]) { video.pause(); video.removeAttribute('src'); video.load(); }
   }
 
   // MARK: - The clock
@@ -200,8 +200,10 @@ export class Player {
       if (Math.abs(drift) > 0.01 && !shown.seeking) shown.currentTime = wanted;
       shown.playbackRate = this.rate;
     } else {
-      // A little behind or ahead: catch up by speed, not by a jump the eye would see.
-      shown.playbackRate = this.rate * Math.min(1.25, Math.max(0.8, 1 - drift * 4));
+      // A little behind or ahead: catch up by speed, not by a jump the eye would see. The gain
+      // closes 40 ms in about a quarter of a second (each frame takes an eighth off the gap), the
+      // lag a video has when it starts a moment after the voice it follows.
+      shown.playbackRate = this.rate * Math.min(1.6, Math.max(0.6, 1 - drift * 8));
     }
     if (running && shown.paused && !shown.seeking) shown.play().catch(() => {});
     if (!running && !shown.paused) shown.pause();
@@ -278,7 +280,7 @@ export class Player {
         onclick: (event) => { event.stopPropagation(); this.seek(band.from_ms / 1000); },
       }));
     }
-    this.track.append(this.playhead);
+    this.track.append(this.playhead, this.makeFilmstrip());
     const legs = el('div', { class: 'legs' }, t.legs.map((leg) => el('div', { class: 'leg-row' },
       el('span', { class: 'leg-name' }, leg.workstation ?? leg.agent ?? leg.leg_id),
       el('div', { class: 'leg-lane', onclick: (event) => this.seekTo(event) },
@@ -292,7 +294,69 @@ export class Player {
         el('h1', {}, `Call ${t.interaction_id}`),
         el('p', { class: 'meta' }, `${localTime(t.started_at)} · ${clock(t.duration_ms)} · ${t.legs.length} leg(s) · ${t.voice.length} voice, ${t.screen.length} screen segment(s) · ${sync}`)),
       this.stage, controls, el('div', { class: 'leg-row' }, el('span', { class: 'leg-name' }, 'Call'), this.track), legs,
-      el('p', { class: 'hint' }, 'Space: play or pause · ← →: 10 s · < >: speed · N: write a note here · click the bar, a band or a note to go there'));
+      el('p', { class: 'hint' }, 'Space: play or pause · ← →: 10 s · < >: speed · N: write a note here · hover the bar to see the screen there, click it, a band or a note to go there'));
+  }
+
+  /// The screen at the moment under the pointer, shown above the bar while hovering it: a third
+  /// <video>, never shown itself, sought there and drawn into a small canvas. One seek at a time;
+  /// the latest position asked wins.
+  makeFilmstrip() {
+    const canvas = el('canvas', { width: '192', height: '108' });
+    const label = el('span', { class: 'mono' });
+    const tip = el('div', { class: 'filmstrip', id: 'filmstrip', 'aria-hidden': 'true' }, canvas, label);
+    tip.hidden = true;
+    const probe = el('video', { muted: true, preload: 'auto' });
+    probe.muted = true;
+    let wanted = null;
+    let busy = false;
+    const draw = () => {
+      const context = canvas.getContext('2d');
+      context.fillStyle = '#1b2330';
+      context.fillRect(0, 0, canvas.width, canvas.height);
+      if (probe.videoWidth) {
+        const scale = Math.min(canvas.width / probe.videoWidth, canvas.height / probe.videoHeight);
+        const w = probe.videoWidth * scale;
+        const h = probe.videoHeight * scale;
+        context.drawImage(probe, (canvas.width - w) / 2, (canvas.height - h) / 2, w, h);
+      }
+    };
+    const next = () => {
+      if (busy || wanted === null) return;
+      const t = wanted;
+      wanted = null;
+      const segment = this.segmentAt(t);
+      label.textContent = clock(t * 1000);
+      if (!segment) {
+        const context = canvas.getContext('2d');
+        context.fillStyle = '#1b2330';
+        context.fillRect(0, 0, canvas.width, canvas.height);
+        context.fillStyle = '#e8ecf2';
+        context.font = '13px sans-serif';
+        context.fillText('no screen here', 50, 58);
+        tip.dataset.segment = '';
+        return next();
+      }
+      busy = true;
+      const seekTo = () => { probe.currentTime = Math.max(0, t - segment.offset); };
+      probe.onseeked = () => { draw(); tip.dataset.segment = `${segment.agent_id}#${segment.sequence}`; busy = false; next(); };
+      probe.onerror = () => { busy = false; };
+      if (probe.dataset.url !== segment.url) {
+        probe.dataset.url = segment.url;
+        probe.src = segment.url;
+        probe.onloadedmetadata = seekTo;
+      } else seekTo();
+    };
+    this.track.addEventListener('mousemove', (event) => {
+      const box = this.track.getBoundingClientRect();
+      const fraction = Math.min(1, Math.max(0, (event.clientX - box.left) / box.width));
+      tip.style.left = `${fraction * 100}%`;
+      tip.hidden = false;
+      wanted = fraction * this.duration;
+      next();
+    });
+    this.track.addEventListener('mouseleave', () => { tip.hidden = true; wanted = null; });
+    this.filmstripProbe = probe;
+    return tip;
   }
 
   /// A tick on the bar for each timed note (the review panel calls this whenever its notes change).
