@@ -110,6 +110,29 @@ struct ExportTests {
         }
     }
 
+    /// Idle stretches: where the voice is silent (all but 3–4 s) and the screen does not change (static
+    /// colours; the pause has none): 0–3 s and 4–10 s.
+    @Test func idleStretchesAreWhereVoiceIsSilentAndTheScreenStill() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("idle-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await withAPI { api, collector, _ in
+            try await WebAppTests.call(collector, directory: directory, voice: Self.voice)
+            try await RolesAndSessionsTests.logIn(api, "qa-paris", "correct horse battery")
+            let reply = try await api.send(.get, "/api/v1/calls/call-1/idle?min_ms=2000")
+            let stretches = (reply.json["stretches"] as? [[String: Any]] ?? []).map {
+                (($0["from_ms"] as? Int) ?? -1, ($0["to_ms"] as? Int) ?? -1)
+            }
+            #expect(stretches.count == 2, "\(reply.json)")
+            if stretches.count == 2 {
+                #expect(abs(stretches[0].0 - 0) <= 100 && abs(stretches[0].1 - 3000) <= 100, "\(stretches)")
+                #expect(abs(stretches[1].0 - 4000) <= 100 && abs(stretches[1].1 - 10000) <= 100, "\(stretches)")
+            }
+            try await RolesAndSessionsTests.logIn(api, "qa-lyon", "correct horse battery")
+            #expect(try await api.send(.get, "/api/v1/calls/call-1/idle").status == 404)
+        }
+    }
+
     /// The middle pixel's colour as a person would name it; the placeholder card is dark blue-grey.
     static func colour(_ pixel: [UInt8]) -> String {
         guard pixel.count == 3 else { return "none" }

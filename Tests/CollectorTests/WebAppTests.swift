@@ -325,7 +325,8 @@ struct WebAppTests {
         let collector = try await makeCollector(.sqlite)
         let password = try #require(try await collector.bootstrap()?.password)
         do {
-            try await Self.call(collector, directory: directory)
+            // The voice silent but for a tone from 3 s to 4 s: the QA user's "skip idle" jumps 0.5 → 3 s.
+            try await Self.call(collector, directory: directory, voice: ExportTests.voice)
             let application = try CollectorApplication.make(collector: collector, host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
             try await application.test(.live) { client in
                 let base = "http://localhost:\(try #require(client.port))"
@@ -340,6 +341,8 @@ struct WebAppTests {
                 #expect(seen["category"] == "escalation", "\(seen)")
                 #expect(seen["audit"]?.hasPrefix("The chain holds") == true, "\(seen)")
                 #expect(seen["qa-link-hidden"] == "true" && seen["qa-admin-api"] == "403", "\(seen)")
+                let skipped = (seen["skipped"] ?? "").split(separator: ",").compactMap { Double($0) }
+                #expect(skipped.count == 2 && skipped[0] < 1.5 && abs(skipped[1] - 3.0) <= 0.1, "skip idle: \(seen["skipped"] ?? "none")")
             }
         } catch {
             await collector.close()
@@ -398,6 +401,15 @@ struct WebAppTests {
         let status = try browser.runAsync(
             "const done = arguments[arguments.length - 1]; fetch('/api/v1/admin/agents').then((r) => done(r.status));")
         seen["qa-admin-api"] = (status as? NSNumber).map { "\($0.intValue)" }
+        // Skip idle: playing from 0.5 s, the silent, still stretch up to 3 s is jumped over.
+        try browser.run("document.querySelector('#calls a.call-link').click();")
+        try browser.wait(for: "window.player && window.player.state()", "the player")
+        try browser.run("document.querySelector('#skip-idle').click();")
+        try browser.wait(for: "document.querySelectorAll('.band-idle').length === 2", "the idle stretches on the bar")
+        try browser.run("window.player.seek(0.5); window.player.play();")
+        try browser.wait(for: "window.player.state().skipped.length > 0", "a skip")
+        let skip = try browser.run("const s = window.player.state().skipped[0]; window.player.pause(); return [s.from, s.to];") as? [Any] ?? []
+        seen["skipped"] = skip.compactMap { ($0 as? NSNumber)?.doubleValue }.map { String($0) }.joined(separator: ",")
         return seen
     }
 }

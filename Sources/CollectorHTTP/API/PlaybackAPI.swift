@@ -33,6 +33,7 @@ struct PlaybackAPI {
             try await audit.record("call:\(interaction)", detail: "from screen \(agent) #\(sequence)", context: context, collector: collector)
             return try Self.answer(media, request)
         }
+        registerIdle(on: calls)
         calls.get(":interaction/voice/:voice/audio") { request, context in
             let interaction = try CallAPI.interaction(context)
             let voice = try context.parameters.require("voice")
@@ -40,6 +41,15 @@ struct PlaybackAPI {
                 interaction, integration: Self.integration(request), voiceId: voice, for: context.access)
             try await audit.record("call:\(interaction)", detail: "from voice \(voice)", context: context, collector: collector)
             return try Self.answer(media, request)
+        }
+    }
+
+    /// The stretches where nothing happens (every voice silent, no screen change), for "skip idle".
+    func registerIdle(on calls: RouterGroup<CollectorContext>) {
+        calls.get(":interaction/idle") { request, context in
+            let minimum = try CallAPI.wholeNumber(request, "min_ms", default: 3000, range: 1000...600_000, meaning: "the shortest stretch skipped")
+            return try await collector.idleStretches(
+                try CallAPI.interaction(context), integration: Self.integration(request), for: context.access, minimumMs: minimum)
         }
     }
 
@@ -114,3 +124,5 @@ final class RecentAudit: Sendable {
         try await AuditLog.record(action, target: target, detail: detail, by: context.actor, in: collector.catalog)
     }
 }
+
+extension IdleStretches: ResponseEncodable {}

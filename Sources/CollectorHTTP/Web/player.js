@@ -92,6 +92,7 @@ export class Player {
   play() {
     if (this.t >= this.duration) this.seek(0);
     this.playing = true;
+    this.gate();
     this.anchor = { t: this.t, wall: performance.now() };
     this.playButton.textContent = 'Pause';
     this.playButton.setAttribute('aria-pressed', 'true');
@@ -117,7 +118,22 @@ export class Player {
       else voice.audio.pause();
     }
     this.placeScreen(true);
+    this.gate();
     this.draw();
+  }
+
+  /// After a seek or on play, the voices wait (and the clock with them) until the screen there can
+  /// play too, so both start together instead of the screen catching up from behind; never more than
+  /// 3 s (a screen that does not load does not hold the voice).
+  gate() { this.gateSince = this.segmentAt(this.t) ? performance.now() : null; }
+
+  gated() {
+    if (this.gateSince === null || this.gateSince === undefined) return false;
+    const segment = this.segmentAt(this.t);
+    const video = this.videos[this.front];
+    const ready = segment && video.dataset.url === segment.url && video.readyState >= 3 && !video.seeking;
+    if (!segment || ready || performance.now() - this.gateSince > 3000) { this.gateSince = null; return false; }
+    return true;
   }
 
   setRate(rate) {
@@ -135,6 +151,7 @@ export class Player {
     if (this.playing) {
       this.t = this.now();
       if (this.t >= this.duration) { this.t = this.duration; this.pause(); }
+      this.skipIfIdle();
       this.anchor = { t: this.t, wall: performance.now() };
       const lead = this.master();
       for (const voice of this.voices) {
@@ -142,6 +159,7 @@ export class Player {
         if (!inside) { if (!voice.audio.paused) voice.audio.pause(); continue; }
         voice.audio.playbackRate = this.rate;
         if (voice.audio.paused) {
+          if (this.gated()) continue;
           voice.audio.currentTime = this.t - voice.offset;
           voice.audio.play().catch(() => {});
         } else if (voice !== lead && Math.abs(voice.audio.currentTime - (this.t - voice.offset)) > 0.04) {
@@ -178,12 +196,16 @@ export class Player {
       this.showPlaceholder(true);
       return;
     }
+    let swapped = false;
     if (video.dataset.url !== segment.url) {
-      // The other element may hold it already (preloaded): swap, so the switch shows no blank.
+      // The other element may hold it already (preloaded, at its start): swap, so the switch shows
+      // no blank, and let it run from there (a seek would stall it), nudged like any small gap.
       const other = this.videos[1 - this.front];
-      if (other.dataset.url === segment.url) this.front = 1 - this.front;
-      else { video.dataset.url = segment.url; video.src = segment.url; }
-      sought = true;
+      if (other.dataset.url === segment.url) { this.front = 1 - this.front; swapped = true; } else {
+        video.dataset.url = segment.url;
+        video.src = segment.url;
+        sought = true;
+      }
     }
     const shown = this.videos[this.front];
     this.videos[1 - this.front].hidden = true;
@@ -196,7 +218,7 @@ export class Player {
     const drift = shown.currentTime - wanted;
     // Held while the voice it follows has not started: it starts with it.
     const running = this.playing && !this.voiceDue();
-    if (sought || !running || Math.abs(drift) > 0.15) {
+    if ((sought && !swapped) || !running || Math.abs(drift) > 0.15) {
       if (Math.abs(drift) > 0.01 && !shown.seeking) shown.currentTime = wanted;
       shown.playbackRate = this.rate;
     } else {
@@ -243,6 +265,7 @@ export class Player {
       video: this.current && seen(video) ? this.current.offset + video.currentTime : null,
       segment: this.current ? `${this.current.agent_id}#${this.current.sequence}` : null,
       placeholder: seen(this.placeholder) ? this.placeholder.textContent : null,
+      skipped: this.skipped,
     };
   }
 
@@ -264,7 +287,7 @@ export class Player {
       el('button', { type: 'button', title: 'Back 10 s (←)', onclick: () => this.seek(this.now() - 10) }, '−10 s'),
       this.playButton,
       el('button', { type: 'button', title: 'Forward 10 s (→)', onclick: () => this.seek(this.now() + 10) }, '+10 s'),
-      this.time, el('label', {}, 'Speed ', this.speed), monitorChoice,
+      this.time, el('label', {}, 'Speed ', this.speed), monitorChoice, this.makeSkipIdle(),
       el('a', { class: 'button export', id: 'export', href: callPath(this.call, '/export'), download: '',
         title: 'The whole call as one WebM file, screen and voice in sync (audited)' }, 'Export WebM'));
     this.track = el('div', { class: 'track', role: 'slider', tabindex: '0', 'aria-label': 'Position in the call',
@@ -294,7 +317,45 @@ export class Player {
         el('h1', {}, `Call ${t.interaction_id}`),
         el('p', { class: 'meta' }, `${localTime(t.started_at)} · ${clock(t.duration_ms)} · ${t.legs.length} leg(s) · ${t.voice.length} voice, ${t.screen.length} screen segment(s) · ${sync}`)),
       this.stage, controls, el('div', { class: 'leg-row' }, el('span', { class: 'leg-name' }, 'Call'), this.track), legs,
-      el('p', { class: 'hint' }, 'Space: play or pause · ← →: 10 s · < >: speed · N: write a note here · hover the bar to see the screen there, click it, a band or a note to go there'));
+      el('p', { class: 'hint' }, 'Space: play or pause · ← →: 10 s · < >: speed · I: skip idle · N: write a note here · hover the bar to see the screen there, click it, a band or a note to go there'));
+  }
+
+  /// "Skip idle": the collector finds where every voice is silent and the screen does not change
+  /// (3 s or more); while on, playing into such a stretch jumps to its end, and the bar shows them.
+  makeSkipIdle() {
+    const box = el('input', { type: 'checkbox', id: 'skip-idle' });
+    this.skipped = [];
+    box.addEventListener('change', async () => {
+      this.skipIdle = box.checked;
+      if (box.checked && !this.idle) {
+        try {
+          this.idle = (await api('GET', callPath(this.call, '/idle'))).stretches;
+        } catch (error) {
+          this.skipIdle = false;
+          box.checked = false;
+          box.parentNode.title = error.message;
+          return;
+        }
+        const left = (ms) => `${(ms / 1000 / this.duration) * 100}%`;
+        for (const stretch of this.idle) {
+          this.track.append(el('div', { class: 'band band-idle', style: { left: left(stretch.from_ms),
+            width: left(stretch.to_ms - stretch.from_ms) }, title: `idle ${clock(stretch.from_ms)}–${clock(stretch.to_ms)}` }));
+        }
+      }
+      this.track.classList.toggle('showing-idle', box.checked);
+    });
+    this.skipIdleBox = box;
+    return el('label', { title: 'Skip stretches of silence with no screen change (I)' }, box, ' Skip idle');
+  }
+
+  /// While playing with "skip idle" on: past the start of an idle stretch, go to its end.
+  skipIfIdle() {
+    if (!this.skipIdle || !this.idle || !this.playing) return;
+    const ms = this.t * 1000;
+    const stretch = this.idle.find((s) => ms >= s.from_ms && ms < s.to_ms - 250);
+    if (!stretch) return;
+    this.skipped.push({ from: this.t, to: stretch.to_ms / 1000 });
+    this.seek(stretch.to_ms / 1000);
   }
 
   /// The screen at the moment under the pointer, shown above the bar while hovering it: a third
@@ -395,6 +456,7 @@ export class Player {
       case '>': this.setRate(SPEEDS[Math.min(SPEEDS.length - 1, index + 1)]); break;
       case 'Home': this.seek(0); break;
       case 'n': if (this.onNoteKey) { event.preventDefault(); this.onNoteKey(); } break;
+      case 'i': this.skipIdleBox.click(); break;
       default: break;
     }
   }
