@@ -34,7 +34,7 @@ struct WebAppTests {
 
     /// Paris's call: a leg of 10 s at ws-a, paused for a card number from 4 s to 6 s; screen 0–4 s and
     /// 6–10 s; the voice for all 10 s.
-    static func call(_ collector: Collector, directory: String, voice: [String]? = nil) async throws {
+    static func call(_ collector: Collector, directory: String, voice: [String]? = nil, secondMonitor: Bool = false) async throws {
         let (pbx, _) = try await collector.integrations.create(name: "pbx", kind: .webhook, by: adminActor)
         let agent = SimulatedAgent(id: "ws-a", nodePath: "/emea/paris", epoch: CallEvent.parseTime("2026-12-01T09:59:00Z")!)
         _ = try await agent.enrol(with: collector, actor: adminActor)
@@ -50,11 +50,15 @@ struct WebAppTests {
         _ = try await collector.callEvents.accept(
             Data(#"{"events":[\#(events.joined(separator: ","))]}"#.utf8), from: pbx, source: "test")
         let recipients = try await collector.recordingKeys.active().map { try SealingRecipient(certificatePEM: $0.certificatePEM) }
-        for (index, (colours, first)) in [(["red", "green"], "10:00:00"), (["blue"], "10:00:06")].enumerated() {
+        // With a second monitor: DP-1 shows red, green, blue as always; HDMI-1 yellow for the first 4 s.
+        var segments: [([String], String, String?)] = [(["red", "green"], "10:00:00", nil), (["blue"], "10:00:06", nil)]
+        if secondMonitor { segments = segments.map { ($0.0, $0.1, "DP-1") } + [(["yellow"], "10:00:00", "HDMI-1")] }
+        for (index, (colours, first, monitor)) in segments.enumerated() {
             let plain = try segment(colours, in: directory, name: "segment-\(index)")
             let sealed = try SegmentSealer.seal(plain, for: recipients)
             let made = try agent.nextSegment(callId: "call-1", sealed: Data(sealed)) {
                 $0.legs = [CallLeg(interactionId: "call-1", legId: "leg-1")]
+                $0.monitor = monitor
                 $0.firstFrameTime = "2026-12-01T\(first).000Z"
                 $0.durationMs = 4000
                 $0.frameCount = 20
@@ -326,7 +330,7 @@ struct WebAppTests {
         let password = try #require(try await collector.bootstrap()?.password)
         do {
             // The voice silent but for a tone from 3 s to 4 s: the QA user's "skip idle" jumps 0.5 → 3 s.
-            try await Self.call(collector, directory: directory, voice: ExportTests.voice)
+            try await Self.call(collector, directory: directory, voice: ExportTests.voice, secondMonitor: true)
             let application = try CollectorApplication.make(collector: collector, host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
             try await application.test(.live) { client in
                 let base = "http://localhost:\(try #require(client.port))"
@@ -341,6 +345,7 @@ struct WebAppTests {
                 #expect(seen["category"] == "escalation", "\(seen)")
                 #expect(seen["audit"]?.hasPrefix("The chain holds") == true, "\(seen)")
                 #expect(seen["qa-link-hidden"] == "true" && seen["qa-admin-api"] == "403", "\(seen)")
+                #expect(seen["lanes"] == "red,yellow", "all monitors: \(seen["lanes"] ?? "none")")
                 let skipped = (seen["skipped"] ?? "").split(separator: ",").compactMap { Double($0) }
                 #expect(skipped.count == 2 && skipped[0] < 1.5 && abs(skipped[1] - 3.0) <= 0.1, "skip idle: \(seen["skipped"] ?? "none")")
             }
@@ -410,6 +415,23 @@ struct WebAppTests {
         try browser.wait(for: "window.player.state().skipped.length > 0", "a skip")
         let skip = try browser.run("const s = window.player.state().skipped[0]; window.player.pause(); return [s.from, s.to];") as? [Any] ?? []
         seen["skipped"] = skip.compactMap { ($0 as? NSNumber)?.doubleValue }.map { String($0) }.joined(separator: ",")
+        // All monitors at once: two lanes, each its own monitor's screen at 1 s (red on DP-1, yellow on HDMI-1).
+        try browser.run("const m = document.querySelector('#monitor'); m.value = '*'; m.dispatchEvent(new Event('change')); window.player.seek(1);")
+        let lanes = """
+            return [...document.querySelectorAll('.lane')].map((lane) => {
+              const video = [...lane.querySelectorAll('video.screen')].find((v) => v.offsetParent !== null);
+              if (!video || video.readyState < 2 || video.seeking) return 'none';
+              const canvas = document.createElement('canvas');
+              canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+              const context = canvas.getContext('2d');
+              context.drawImage(video, 0, 0);
+              const [r, g, b] = context.getImageData(canvas.width / 2, canvas.height / 2, 1, 1).data;
+              return r > 150 && g > 150 && b < 90 ? 'yellow' : r > 150 && g < 90 ? 'red' : `${r},${g},${b}`;
+            }).join(',');
+            """
+        try browser.wait(for: "(() => { \(lanes) })() === 'red,yellow'", seconds: 15, "red and yellow side by side")
+        seen["lanes"] = try browser.run(lanes) as? String
+        if let shots { try browser.screenshot(to: "\(shots)/web-monitors.png") }
         return seen
     }
 }

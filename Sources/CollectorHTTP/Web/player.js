@@ -42,13 +42,39 @@ export class Player {
     }));
     this.monitors = [...new Set(this.screens.map((s) => s.monitor))];
     this.monitor = this.monitors[0] ?? null;
-    this.videos = [this.makeVideo(), this.makeVideo()];
-    this.front = 0;
+    // One lane per monitor shown: the chosen monitor, or all of them side by side ("all monitors").
+    this.lanes = [this.makeLane(this.monitor)];
     this.build();
     this.keys = (event) => this.onKey(event);
     document.addEventListener('keydown', this.keys);
     this.frame = requestAnimationFrame(() => this.tick());
     this.seek(0);
+  }
+
+  /// A screen lane: two <video> elements taking turns (one plays, one preloads the next segment)
+  /// and the placeholder shown where that monitor has no screen.
+  makeLane(monitor) {
+    const lane = { monitor, videos: [this.makeVideo(), this.makeVideo()], front: 0, current: null,
+      placeholder: el('div', { class: 'placeholder', role: 'status' }) };
+    lane.element = el('div', { class: 'lane' }, lane.videos, lane.placeholder,
+      this.monitors.length > 1 ? el('span', { class: 'lane-name' }, monitor) : null);
+    return lane;
+  }
+
+  // The first lane answers for the player (the tests, the clock's gate, the state).
+  get videos() { return this.lanes[0].videos; }
+  get front() { return this.lanes[0].front; }
+  get current() { return this.lanes[0].current; }
+  get placeholder() { return this.lanes[0].placeholder; }
+
+  /// Shows one monitor, or (`'*'`) every monitor at once, each following the same clock.
+  showMonitor(choice) {
+    for (const lane of this.lanes) for (const video of lane.videos) { video.pause(); video.removeAttribute('src'); video.load(); }
+    this.monitor = choice === '*' ? this.monitors[0] : choice;
+    this.lanes = choice === '*' ? this.monitors.map((m) => this.makeLane(m)) : [this.makeLane(choice)];
+    this.stage.replaceChildren(...this.lanes.map((lane) => lane.element));
+    this.stage.classList.toggle('all', choice === '*');
+    this.placeScreen(true);
   }
 
   makeVideo() {
@@ -62,7 +88,9 @@ export class Player {
     cancelAnimationFrame(this.frame);
     document.removeEventListener('keydown', this.keys);
     for (const voice of this.voices) { voice.audio.pause(); voice.audio.removeAttribute('src'); voice.audio.load(); }
-    for (const video of [...this.videos, this.filmstripProbe]) { video.pause(); video.removeAttribute('src'); video.load(); }
+    for (const video of [...this.lanes.flatMap((lane) => lane.videos), this.filmstripProbe]) {
+      video.pause(); video.removeAttribute('src'); video.load();
+    }
   }
 
   // MARK: - The clock
@@ -102,7 +130,7 @@ export class Player {
     this.t = this.now();
     this.playing = false;
     for (const voice of this.voices) voice.audio.pause();
-    for (const video of this.videos) video.pause();
+    for (const lane of this.lanes) for (const video of lane.videos) video.pause();
     this.playButton.textContent = 'Play';
     this.playButton.setAttribute('aria-pressed', 'false');
   }
@@ -173,12 +201,12 @@ export class Player {
 
   /// The screen segment for this moment: of the workstation on the leg that is live (the latest
   /// begun), on the chosen monitor; or nil.
-  segmentAt(t) {
+  segmentAt(t, monitor = this.monitor) {
     const ms = t * 1000;
     const legs = this.timeline.legs.filter((leg) => leg.workstation && leg.from_ms <= ms && (leg.to_ms ?? Infinity) > ms);
     const workstations = legs.sort((a, b) => b.from_ms - a.from_ms).map((leg) => leg.workstation);
     const covering = this.screens.filter((s) => t >= s.offset && t < s.offset + s.length);
-    const onMonitor = (s) => this.monitor === null || s.monitor === this.monitor || !this.monitors.includes(this.monitor);
+    const onMonitor = (s) => monitor === null || s.monitor === monitor || !this.monitors.includes(monitor);
     for (const workstation of workstations) {
       const found = covering.find((s) => s.agent_id === workstation && onMonitor(s))
         ?? covering.find((s) => s.agent_id === workstation);
@@ -188,33 +216,39 @@ export class Player {
   }
 
   placeScreen(sought) {
-    const segment = this.segmentAt(this.t);
-    const video = this.videos[this.front];
+    for (const lane of this.lanes) this.placeLane(lane, sought);
+  }
+
+  placeLane(lane, sought) {
+    // With every monitor shown, a lane shows only its own monitor's screen, or its placeholder.
+    const found = this.segmentAt(this.t, lane.monitor);
+    const segment = found && (this.lanes.length === 1 || found.monitor === lane.monitor) ? found : null;
+    const video = lane.videos[lane.front];
     if (!segment) {
-      for (const v of this.videos) { v.pause(); v.hidden = true; }
-      this.current = null;
-      this.showPlaceholder(true);
+      for (const v of lane.videos) { v.pause(); v.hidden = true; }
+      lane.current = null;
+      this.showPlaceholder(lane, true);
       return;
     }
     let swapped = false;
     if (video.dataset.url !== segment.url) {
       // The other element may hold it already (preloaded, at its start): swap, so the switch shows
       // no blank, and let it run from there (a seek would stall it), nudged like any small gap.
-      const other = this.videos[1 - this.front];
-      if (other.dataset.url === segment.url) { this.front = 1 - this.front; swapped = true; } else {
+      const other = lane.videos[1 - lane.front];
+      if (other.dataset.url === segment.url) { lane.front = 1 - lane.front; swapped = true; } else {
         video.dataset.url = segment.url;
         video.src = segment.url;
         sought = true;
       }
     }
-    const shown = this.videos[this.front];
-    this.videos[1 - this.front].hidden = true;
-    this.videos[1 - this.front].pause();
-    this.current = segment;
+    const shown = lane.videos[lane.front];
+    lane.videos[1 - lane.front].hidden = true;
+    lane.videos[1 - lane.front].pause();
+    lane.current = segment;
     const wanted = this.t - segment.offset;
-    if (shown.readyState < 1) { this.showPlaceholder(false, 'Loading the screen…'); return; }
+    if (shown.readyState < 1) { this.showPlaceholder(lane, false, 'Loading the screen…'); return; }
     shown.hidden = false;
-    this.showPlaceholder(false);
+    this.showPlaceholder(lane, false);
     const drift = shown.currentTime - wanted;
     // Held while the voice it follows has not started: it starts with it.
     const running = this.playing && !this.voiceDue();
@@ -229,12 +263,12 @@ export class Player {
     }
     if (running && shown.paused && !shown.seeking) shown.play().catch(() => {});
     if (!running && !shown.paused) shown.pause();
-    this.preloadAfter(segment);
+    this.preloadAfter(lane, segment);
   }
 
-  preloadAfter(segment) {
+  preloadAfter(lane, segment) {
     const next = this.screens.find((s) => s.agent_id === segment.agent_id && s.monitor === segment.monitor && s.offset > segment.offset);
-    const spare = this.videos[1 - this.front];
+    const spare = lane.videos[1 - lane.front];
     if (next && spare.dataset.url !== next.url && segment.offset + segment.length - this.t < 5) {
       spare.dataset.url = next.url;
       spare.src = next.url;
@@ -242,15 +276,16 @@ export class Player {
     }
   }
 
-  showPlaceholder(gap, text) {
-    if (!gap && !text) { this.placeholder.hidden = true; return; }
+  showPlaceholder(lane, gap, text) {
+    const placeholder = lane.placeholder;
+    if (!gap && !text) { placeholder.hidden = true; return; }
     const ms = this.t * 1000;
     const band = this.timeline.bands.find((b) => (b.kind === 'pause' || b.kind === 'no_screen')
       && b.from_ms <= ms && (b.to_ms ?? Infinity) > ms);
-    this.placeholder.textContent = text
+    placeholder.textContent = text
       ?? (band ? PLACEHOLDERS[band.kind](band) : this.t >= this.timeline.duration_ms / 1000 ? PLACEHOLDERS.after() : PLACEHOLDERS.none());
-    this.placeholder.dataset.kind = band?.kind ?? 'none';
-    this.placeholder.hidden = false;
+    placeholder.dataset.kind = band?.kind ?? 'none';
+    placeholder.hidden = false;
   }
 
   /// For tests and diagnostics: where each clock is, in seconds on the call's timeline, and what a
@@ -273,15 +308,14 @@ export class Player {
 
   build() {
     const t = this.timeline;
-    this.placeholder = el('div', { class: 'placeholder', role: 'status' });
-    this.stage = el('div', { class: 'stage' }, this.videos, this.placeholder);
+    this.stage = el('div', { class: 'stage' }, this.lanes.map((lane) => lane.element));
     this.playButton = el('button', { type: 'button', class: 'primary', 'aria-pressed': 'false', onclick: () => this.toggle() }, 'Play');
     this.time = el('span', { class: 'time mono' });
     this.speed = el('select', { 'aria-label': 'Speed', onchange: () => this.setRate(Number(this.speed.value)) },
       SPEEDS.map((s) => el('option', { value: String(s), selected: s === 1 }, `${s}×`)));
     const monitorChoice = this.monitors.length > 1
-      ? el('select', { 'aria-label': 'Monitor', onchange: (e) => { this.monitor = e.target.value; this.placeScreen(true); } },
-        this.monitors.map((m) => el('option', { value: m }, m)))
+      ? el('select', { 'aria-label': 'Monitor', id: 'monitor', onchange: (e) => this.showMonitor(e.target.value) },
+        this.monitors.map((m) => el('option', { value: m }, m)), el('option', { value: '*' }, 'all monitors'))
       : null;
     const controls = el('div', { class: 'controls' },
       el('button', { type: 'button', title: 'Back 10 s (←)', onclick: () => this.seek(this.now() - 10) }, '−10 s'),
