@@ -98,6 +98,10 @@ struct ReviewTests {
                 ("category=!complaint", ["call-t"]), ("category=complaint,training", ["call-p"]), ("score=%3E70", ["call-p"]),
                 ("score=%3C50", []), ("score=70..80", ["call-p"]), ("text=refund", ["call-p"]), ("text=tk-991", ["call-p"]),
                 ("text=no%20refund", ["call-p"]), ("text=agent-l", ["call-t"]), ("text=100%25", []), ("text=escalated", ["call-p"]),
+                // A team: Paris's sales covers call-p and call-t (a Paris leg); Lyon's only call-t, of which sup sees
+                // it as Paris's call; a look-alike prefix nothing.
+                ("node_path=/emea/paris", ["call-p", "call-t"]), ("node_path=/emea/paris/sales/", ["call-p", "call-t"]),
+                ("node_path=/emea/lyon", ["call-t"]), ("node_path=/emea/par", []),
             ] {
                 #expect(try await Self.found(api, query) == expected, "\(query)")
             }

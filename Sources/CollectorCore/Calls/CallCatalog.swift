@@ -90,6 +90,8 @@ public struct CallCatalog: Sendable {
         /// Calls with a leg at this workstation (enrolled agent id) or of this phone-system agent.
         public var workstation: String?
         public var agent: String?
+        /// Calls with a leg at a workstation enrolled at or under this node path (a team, a site).
+        public var nodePath: String?
         /// Search terms (`SearchTerm`): ANI, DNIS, queue and direction as text, duration in seconds.
         public var ani: String?
         public var dnis: String?
@@ -192,6 +194,21 @@ public struct CallCatalog: Sendable {
             conditions.append(
                 "EXISTS (SELECT 1 FROM call_legs l WHERE l.integration = c.integration AND l.interaction_id = c.interaction_id AND l.workstation = \(bind: workstation))"
             )
+        }
+        if let nodePath = query.nodePath {
+            guard nodePath.hasPrefix("/"), nodePath.utf8.count <= 512 else {
+                throw CollectorError(
+                    .invalid, "node_path is a path like /emea/paris (its calls and those below it), found \"\(OutsideText.bounded(nodePath, limit: 60))\"")
+            }
+            let path = nodePath.count > 1 && nodePath.hasSuffix("/") ? String(nodePath.dropLast()) : nodePath
+            // As scopes do: /emea/paris covers /emea/paris/sales, not /emea/parisian (substr, not LIKE).
+            let under: SQLQueryString =
+                path == "/"
+                ? "1 = 1"
+                : "(a.node_path = \(bind: path) OR substr(a.node_path, 1, CAST(\(bind: path.utf8.count + 1) AS INTEGER)) = \(bind: path + "/"))"
+            conditions.append(
+                "EXISTS (SELECT 1 FROM call_legs l JOIN agents a ON a.id = l.workstation WHERE l.integration = c.integration AND l.interaction_id = c.interaction_id AND "
+                    + under + ")")
         }
         if let agent = query.agent {
             conditions.append(

@@ -116,6 +116,7 @@ struct CallAPI {
             search.duration = text("duration")
             (search.hasScreen, search.hasVoice) = (try flag("has_screen"), try flag("has_voice"))
             search.hasNotes = try flag("has_notes")
+            search.nodePath = text("node_path")
             (search.category, search.score, search.text) = (text("category"), text("score"), text("text"))
             search.offset = Int(try Self.wholeNumber(request, "offset", default: 0, range: 0...Int64(CallCatalog.deepestOffset)))
             let page = try await collector.calls.page(search)

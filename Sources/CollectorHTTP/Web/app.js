@@ -75,7 +75,8 @@ const SEARCH_FIELDS = [
   ['from', 'From', 'datetime-local'], ['to', 'To', 'datetime-local'],
   ['ani', 'ANI', 'text', '+33* or a,b or !x'], ['dnis', 'DNIS', 'text', '3000'],
   ['queue', 'Queue', 'text', 'billing,sales'], ['agent', 'Agent', 'text', 'phone-system id'],
-  ['workstation', 'Workstation', 'text', ''], ['duration', 'Length (s)', 'text', '>60 or 30..120'],
+  ['workstation', 'Workstation', 'text', ''], ['node_path', 'Team (node path)', 'text', '/emea/paris'],
+  ['duration', 'Length (s)', 'text', '>60 or 30..120'],
   ['category', 'Category', 'text', 'complaint or !training'], ['score', 'QA score', 'text', '<70 or 80..100'],
   ['text', 'Words', 'text', 'in notes, fields, numbers'],
 ];
