@@ -77,8 +77,9 @@ extension Collector {
         let (bytes, videoFrames, audioPackets) = try await Subprocess.onThread {
             try Self.mux(shown, audio: audio, size: size, start: start, title: title, duration: duration)
         }
-        let stamp = Timestamp.string(start).replacingOccurrences(of: ":", with: "").replacingOccurrences(of: "-", with: "")
-            .replacingOccurrences(of: ".000", with: "")
+        // 2026-12-01T10:00:00.250Z as 20261201T100000Z: the second the call began, in UTC.
+        let stamp = String(Timestamp.string(start).prefix(19)).replacingOccurrences(of: ":", with: "")
+            .replacingOccurrences(of: "-", with: "") + "Z"
         return CallExport(
             bytes: bytes, fileName: Self.fileName("\(timeline.interactionId)_\(stamp)", extension: "webm"),
             sha256: SHA256.hash(data: bytes).hexString, durationMs: duration, videoFrames: videoFrames,
