@@ -22,6 +22,9 @@ struct PlayerBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         guard Browser.isAvailable else { throw ValidationError("needs chromium and chromium-driver (scripts/install-deps)") }
+        guard (2...600).contains(minutes), (5...1800).contains(playSeconds), Double(playSeconds) * 2 + 10 < Double(minutes * 60) else {
+            throw ValidationError("--minutes is 2 to 600 and --play-seconds 5 to 1800, with twice the playing shorter than the call")
+        }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bench-player-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -76,6 +76,28 @@ import Testing
         #expect(structure.stdout.contains("mgf1"))
     }
 
+    /// Read by ranges (the collector's playback of large recordings): every range decrypts to the
+    /// same bytes as opening the whole, from the object's first 64 KiB and the range's own ciphertext.
+    @Test func rangesDecryptFromTheirOwnCiphertext() throws {
+        let pair = try TestKeyPair(name: "collector")
+        let plaintext = (0..<300_001).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }
+        let sealed = try SegmentSealer.seal(plaintext, for: [try SealingRecipient(certificatePEM: try pair.certificatePEM)])
+        let layout = try #require(SealedLayout.parse(prefix: Array(sealed.prefix(65_536)), totalSize: sealed.count))
+        #expect(layout.ciphertextLength == plaintext.count)
+        let key = try opener(pair).contentKey(of: layout)
+        for range in [0..<1, 0..<16, 15..<17, 1000..<70_000, 299_990..<300_001, 123_457..<123_458, 0..<300_001] {
+            let cipher = Array(sealed[layout.ciphertextRange(for: range)])
+            #expect(try layout.decrypt(cipher, range: range, key: key) == Array(plaintext[range]), "\(range)")
+        }
+        // OpenSSL's layout, if the ranged reader takes it, reads the same; if not, it is opened whole.
+        let small = Array(plaintext.prefix(1000))
+        let fromOpenSSL = try opensslEncrypt(small, for: pair)
+        if let other = SealedLayout.parse(prefix: Array(fromOpenSSL.prefix(65_536)), totalSize: fromOpenSSL.count) {
+            let cipher = Array(fromOpenSSL[other.ciphertextRange(for: 0..<1000)])
+            #expect(try other.decrypt(cipher, range: 0..<1000, key: try opener(pair).contentKey(of: other)) == small)
+        }
+    }
+
     @Test func weOpenWhatOpensslSeals() throws {
         let pair = try TestKeyPair(name: "collector")
         let plaintext = sampleSegment()

@@ -187,7 +187,13 @@ public struct CallCatalog: Sendable {
                 (c.integration, c.interaction_id) IN (SELECT v.integration, v.interaction_id FROM voice_recordings v
                     UNION SELECT k.integration, k.interaction_id FROM call_links k WHERE k.kind = 'voice')
                 """
-            conditions.append(hasVoice ? withVoice : "NOT " + withVoice)
+            // Without voice: NOT EXISTS, which PostgreSQL runs as an anti-join (NOT IN it cannot).
+            let none: SQLQueryString = """
+                (NOT EXISTS (SELECT 1 FROM voice_recordings v WHERE v.integration = c.integration AND v.interaction_id = c.interaction_id)
+                AND NOT EXISTS (SELECT 1 FROM call_links k WHERE k.integration = c.integration AND k.interaction_id = c.interaction_id
+                    AND k.kind = 'voice'))
+                """
+            conditions.append(hasVoice ? withVoice : none)
         }
         conditions += try Self.reviewConditions(query, postgres: catalog.isPostgres)
         if let workstation = query.workstation {

@@ -103,7 +103,16 @@ public struct RecordingKeys: Sendable {
             throw CollectorError(
                 .conflict, "\(id) is the only active recording key; rotate first (`recorder-collector keys rotate`)")
         }
+        let postgres = catalog.isPostgres
         try await catalog.transaction { database in
+            // Counted again inside the transaction (two retires at once must not leave none active):
+            // SQLite's transactions already take turns; on PostgreSQL, a lock for retiring.
+            if postgres { try await database.raw("SELECT pg_advisory_xact_lock(7274172)").run() }
+            let active = try await database.raw("SELECT COUNT(*) AS n FROM recording_keys WHERE retired_at IS NULL").first()?
+                .decode(column: "n", as: Int.self) ?? 0
+            guard active > 1 else {
+                throw CollectorError(.conflict, "\(id) is the only active recording key; rotate first (`recorder-collector keys rotate`)")
+            }
             try await database.raw(
                 "UPDATE recording_keys SET retired_at = \(bind: Timestamp.now()) WHERE id = \(bind: id)"
             ).run()

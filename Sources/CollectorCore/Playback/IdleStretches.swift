@@ -69,35 +69,33 @@ extension Collector {
             guard let ffmpeg = Subprocess.find("ffmpeg") else {
                 throw CollectorError(.busy, "finding silence needs ffmpeg on the collector's PATH (apt-get install ffmpeg)")
             }
-            let threshold = pow(10, silenceDB / 20) * 32768
             for voice in timeline.voice {
+                try Task.checkCancellation()
                 let media = try await voiceMedia(interactionId, integration: timeline.integration, voiceId: voice.id, for: access)
                 let input = media.bytes
+                // ffmpeg measures each 100 ms itself (800 samples at 8 kHz) and prints one level a line:
+                // a few MB of text for 8 hours, not the decoded audio.
                 let output = try await Subprocess.onThread {
                     try Subprocess.run(
-                        ffmpeg, ["-v", "error", "-nostdin", "-i", "pipe:3", "-ac", "1", "-ar", "8000", "-f", "s16le", "pipe:1"],
-                        inputs: [input], outputLimit: 8 * 3600 * 16_000)
+                        ffmpeg,
+                        [
+                            "-v", "error", "-nostdin", "-i", "pipe:3", "-ac", "1", "-ar", "8000", "-af",
+                            "asetnsamples=n=800:p=0,astats=metadata=1:reset=1:measure_perchannel=none,ametadata=mode=print:key=lavfi.astats.Overall.RMS_level:file=/dev/stdout",
+                            "-f", "null", "-",
+                        ],
+                        inputs: [input], outputLimit: 64 << 20)
                 }
                 guard output.status == 0 else {
                     throw CollectorError(.unprocessable, "ffmpeg could not read voice recording \(voice.id): \(OutsideText.bounded(output.stderr, limit: 300))")
                 }
-                let samples = output.stdout
-                let perWindow = 8 * Int(IdleStretches.windowMs) * 2
-                var offset = 0
                 var window = 0
-                while offset + perWindow <= samples.count {
-                    var sum = 0.0
-                    var index = offset
-                    while index < offset + perWindow {
-                        let value = Double(Int16(bitPattern: UInt16(samples[index]) | UInt16(samples[index + 1]) << 8))
-                        sum += value * value
-                        index += 2
-                    }
-                    if (sum / Double(perWindow / 2)).squareRoot() > threshold {
+                for line in String(decoding: output.stdout, as: UTF8.self).split(separator: "\n") {
+                    guard let equals = line.firstIndex(of: "="), line.hasPrefix("lavfi.astats.Overall.RMS_level") else { continue }
+                    let level = Double(line[line.index(after: equals)...]) ?? -.infinity
+                    if level > silenceDB {
                         let at = voice.offsetMs + Int64(window) * IdleStretches.windowMs
                         mark(at, at + IdleStretches.windowMs - 1)
                     }
-                    offset += perWindow
                     window += 1
                 }
             }

@@ -15,7 +15,12 @@ export async function showAdmin(view, section = 'agents') {
     el('a', { href: `#/admin/${id}`, class: id === known ? 'tab on' : 'tab', 'aria-current': id === known ? 'page' : undefined }, title)));
   const body = el('section', { class: 'admin', id: `admin-${known}` });
   view.replaceChildren(el('h1', {}, 'Administration'), nav, body);
-  const rerender = () => showAdmin(view, known);
+  // Redrawn after a change only while the page is still this section (not after the user left).
+  const rerender = () => {
+    if ((location.hash || '').startsWith(`#/admin/${known}`) || (known === 'agents' && location.hash === '#/admin')) {
+      showAdmin(view, known).catch((error) => view.replaceChildren(el('p', { class: 'error', role: 'alert' }, error.message)));
+    }
+  };
   await PAGES[known](body, rerender);
 }
 
@@ -60,9 +65,10 @@ function form(id, title, fields, send, submit = 'Add') {
 }
 
 /// A button for one row's action; errors show beside it.
-function action(label, work, done) {
+function action(label, work, done, confirmation) {
   const button = el('button', { type: 'button' }, label);
   button.addEventListener('click', async () => {
+    if (confirmation && !window.confirm(confirmation)) return;
     button.disabled = true;
     try { await work(); done(); } catch (error) {
       button.replaceWith(el('span', { class: 'error' }, error.message));
@@ -89,7 +95,8 @@ const PAGES = {
         localTime(agent.last_seen_at),
         agent.revoked_at
           ? action('Allow re-enrolment', () => api('POST', `/api/v1/admin/agents/${enc(agent.id)}/allow-reenrolment`), again)
-          : action('Revoke', () => api('POST', `/api/v1/admin/agents/${enc(agent.id)}/revoke`), again),
+          : action('Revoke', () => api('POST', `/api/v1/admin/agents/${enc(agent.id)}/revoke`), again,
+            `Revoke ${agent.id}? It stops recording until it is enrolled again.`),
       ])));
   },
 
@@ -157,7 +164,8 @@ const PAGES = {
     const integrations = (await api('GET', '/api/v1/admin/integrations')).items;
     body.append(table('integrations', ['Name', 'Kind', 'Workstation logins', 'Created', ''],
       integrations.map((i) => [i.name, i.kind, i.workstation_logins ? 'allowed' : 'no', `${localTime(i.created_at)} by ${i.created_by}`,
-        i.revoked_at ? `revoked ${localTime(i.revoked_at)}` : action('Revoke', () => api('POST', `/api/v1/admin/integrations/${enc(i.name)}/revoke`), again)])));
+        i.revoked_at ? `revoked ${localTime(i.revoked_at)}` : action('Revoke', () => api('POST', `/api/v1/admin/integrations/${enc(i.name)}/revoke`), again,
+          `Revoke ${i.name}? Its events are refused from now on.`)])));
     body.append(form('integration-form', 'Add an integration (a phone system or middleware)', [
       ['name', 'Name', 'text', { required: true }], ['kind', 'Kind', 'select', { choices: ['webhook', 'amazon-connect', 'genesys-cloud'] }],
     ], async (values) => {
@@ -171,7 +179,8 @@ const PAGES = {
     body.append(el('p', { class: 'hint' }, 'Agents seal every segment for each active key. A new key takes effect at the agents\' next configuration fetch; a retired key still opens what was sealed for it.'));
     body.append(table('keys', ['Key', 'Created', 'State', ''], keys.map((k) => [el('span', { class: 'mono' }, k.id), localTime(k.created_at),
       k.retired_at ? `retired ${localTime(k.retired_at)}` : 'active',
-      k.retired_at ? '' : action('Retire', () => api('POST', `/api/v1/admin/recording-keys/${enc(k.id)}/retire`), again)])));
+      k.retired_at ? '' : action('Retire', () => api('POST', `/api/v1/admin/recording-keys/${enc(k.id)}/retire`), again,
+        `Retire key ${k.id}? Agents stop sealing for it at their next configuration fetch.`)])));
     body.append(action('Add a recording key', () => api('POST', '/api/v1/admin/recording-keys'), again));
   },
 

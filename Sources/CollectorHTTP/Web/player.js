@@ -147,20 +147,26 @@ export class Player {
     }
     this.placeScreen(true);
     this.gate();
+    // Playing, the voices there stop until the screen can play too (tick starts them again).
+    if (this.playing && this.gateSince !== null) {
+      for (const voice of this.voices) if (!voice.audio.paused) voice.audio.pause();
+    }
     this.draw();
   }
 
   /// After a seek or on play, the voices wait (and the clock with them) until the screen there can
   /// play too, so both start together instead of the screen catching up from behind; never more than
   /// 3 s (a screen that does not load does not hold the voice).
-  gate() { this.gateSince = this.segmentAt(this.t) ? performance.now() : null; }
+  gate() { this.gateSince = this.lanes.some((lane) => lane.current) ? performance.now() : null; }
 
+  /// Whether the voices still wait: some lane shows a segment whose video cannot play yet.
   gated() {
     if (this.gateSince === null || this.gateSince === undefined) return false;
-    const segment = this.segmentAt(this.t);
-    const video = this.videos[this.front];
-    const ready = segment && video.dataset.url === segment.url && video.readyState >= 3 && !video.seeking;
-    if (!segment || ready || performance.now() - this.gateSince > 3000) { this.gateSince = null; return false; }
+    const waiting = this.lanes.some((lane) => {
+      const video = lane.videos[lane.front];
+      return lane.current && (video.dataset.url !== lane.current.url || video.readyState < 3 || video.seeking);
+    });
+    if (!waiting || performance.now() - this.gateSince > 3000) { this.gateSince = null; return false; }
     return true;
   }
 
@@ -362,9 +368,15 @@ export class Player {
     box.addEventListener('change', async () => {
       this.skipIdle = box.checked;
       if (box.checked && !this.idle) {
+        // One request, however often the box is ticked while it is answered.
+        const first = !this.idlePending;
+        this.idlePending ??= api('GET', callPath(this.call, '/idle'));
         try {
-          this.idle = (await api('GET', callPath(this.call, '/idle'))).stretches;
+          const stretches = (await this.idlePending).stretches;
+          if (!first || this.idle) { this.track.classList.toggle('showing-idle', box.checked); return; }
+          this.idle = stretches;
         } catch (error) {
+          this.idlePending = null;
           this.skipIdle = false;
           box.checked = false;
           box.parentNode.title = error.message;
@@ -434,22 +446,27 @@ export class Player {
       busy = true;
       const seekTo = () => { probe.currentTime = Math.max(0, t - segment.offset); };
       probe.onseeked = () => { draw(); tip.dataset.segment = `${segment.agent_id}#${segment.sequence}`; busy = false; next(); };
-      probe.onerror = () => { busy = false; };
+      // A segment that failed to load is tried afresh next time, and the thumbnail goes on.
+      probe.onerror = () => { delete probe.dataset.url; busy = false; next(); };
       if (probe.dataset.url !== segment.url) {
         probe.dataset.url = segment.url;
         probe.src = segment.url;
         probe.onloadedmetadata = seekTo;
       } else seekTo();
     };
+    // The tip follows the pointer at once; the screen under it is asked for when the pointer rests
+    // 80 ms (each new position may open another segment on the collector).
+    let rest = null;
     this.track.addEventListener('mousemove', (event) => {
       const box = this.track.getBoundingClientRect();
       const fraction = Math.min(1, Math.max(0, (event.clientX - box.left) / box.width));
       tip.style.left = `${fraction * 100}%`;
       tip.hidden = false;
-      wanted = fraction * this.duration;
-      next();
+      label.textContent = clock(fraction * this.duration * 1000);
+      clearTimeout(rest);
+      rest = setTimeout(() => { wanted = fraction * this.duration; next(); }, 80);
     });
-    this.track.addEventListener('mouseleave', () => { tip.hidden = true; wanted = null; });
+    this.track.addEventListener('mouseleave', () => { clearTimeout(rest); tip.hidden = true; wanted = null; });
     this.filmstripProbe = probe;
     return tip;
   }

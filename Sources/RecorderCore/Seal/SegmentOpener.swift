@@ -29,6 +29,25 @@ public struct SegmentOpener: Sendable {
         }
     }
 
+    /// The content key of an object sealed for these recipients, when one of them is this opener.
+    func contentKey(of recipients: [AuthEnvelopedData.Recipient]) throws -> SymmetricKey {
+        guard let recipient = recipients.first(where: { $0.issuerDER == issuerDER && $0.serialNumber == serialNumber }) else {
+            throw SealError.noMatchingRecipient
+        }
+        let keyBytes: Data
+        do {
+            let privateKey = try _RSA.Encryption.PrivateKey(derRepresentation: privateKeyDER)
+            keyBytes = try privateKey.decrypt(recipient.encryptedKey, padding: .PKCS1_OAEP_SHA256)
+        } catch {
+            throw SealError("the content key does not decrypt with this private key (RSA-OAEP-SHA256): \(error)")
+        }
+        guard keyBytes.count == 32 else { throw SealError.malformed("the content key is \(keyBytes.count) bytes, not 32") }
+        return SymmetricKey(data: keyBytes)
+    }
+
+    /// The content key of the object whose layout this is (`SealedLayout`), for reading it by ranges.
+    public func contentKey(of layout: SealedLayout) throws -> SymmetricKey { try layout.contentKey(with: self) }
+
     /// Returns the exact plaintext, or throws when the data is not ours, not for us, or was altered.
     public func open(_ sealed: [UInt8]) throws -> [UInt8] {
         let envelope: AuthEnvelopedData
