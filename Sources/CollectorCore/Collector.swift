@@ -29,6 +29,9 @@ public struct Collector: Sendable {
     let playbackCache = PlaybackCache()
     let playbackOpens = PlaybackOpens()
     public let dataDirectory: URL
+    /// Built-in recordings larger than this are played by ranges, never held whole (`PlaintextSource`);
+    /// tests lower it to exercise that path on small files.
+    public var rangedThreshold = Collector.rangedPlaybackBytes
     /// Signs the audit chain's checkpoints (`AuditChain`); derived from the secrets key, never stored.
     public let auditKey: SymmetricKey
     /// Makes each web session's CSRF token (`WebSession`); derived from the secrets key, never stored.

@@ -45,6 +45,11 @@ struct PlayerBenchmark: AsyncParsableCommand {
             Thread.detachNewThread { done.resume(with: Result { try measure(base: base) }) }
         }
         for line in figures { print(line) }
+        // The collector runs in this process: its peak resident memory over the whole run.
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        if let peak = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) {
+            print("peak resident memory of the collector (with the data made for the run): \(peak.dropFirst(6).trimmingCharacters(in: .whitespaces))")
+        }
         server.cancel()
         await collector.close()
     }

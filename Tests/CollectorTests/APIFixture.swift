@@ -46,11 +46,14 @@ final class Session: @unchecked Sendable {
 /// Runs `body` with a client, the collector behind it and the first admin's password; closes the
 /// collector afterwards, also when `body` throws.
 func withAPI(
-    _ backend: Backend = .sqlite, _ body: @escaping @Sendable (Session, Collector, String) async throws -> Void
+    _ backend: Backend = .sqlite, rangedThreshold: Int? = nil,
+    _ body: @escaping @Sendable (Session, Collector, String) async throws -> Void
 )
     async throws
 {
-    let collector = try await makeCollector(backend)
+    var opened = try await makeCollector(backend)
+    if let rangedThreshold { opened.rangedThreshold = rangedThreshold }
+    let collector = opened
     let password = try await collector.bootstrap()!.password
     let application = try CollectorApplication.make(
         collector: collector, host: "127.0.0.1", port: 0, logger: Logger(label: "test"))

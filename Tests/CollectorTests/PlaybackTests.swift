@@ -14,7 +14,10 @@ import Testing
 /// the call, refusing a stored file that is not the one catalogued, and auditing the playing once.
 @Suite(.serialized, .realTime)
 struct PlaybackTests {
-    @Test func aCallsScreenAndVoiceAreServedOpenedWithRangesToThoseWhoMaySeeIt() async throws {
+    /// Opened whole (the default for small files), and read by ranges from the sealed file (what large
+    /// built-in recordings get): the same bytes, the same refusals.
+    @Test(arguments: [nil, 0])
+    func aCallsScreenAndVoiceAreServedOpenedWithRangesToThoseWhoMaySeeIt(_ rangedThreshold: Int?) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("playback-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try VoiceIngestTests.tool(
@@ -29,7 +32,7 @@ struct PlaybackTests {
             try VoiceIngestTests.tool("sox", ["\(directory)/\(law).wav", "-e", "signed-integer", "-b", "16", "\(directory)/\(law)-pcm.wav"])
         }
 
-        try await withAPI { api, collector, password in
+        try await withAPI(rangedThreshold: rangedThreshold) { api, collector, password in
             let (pbx, _) = try await collector.integrations.create(name: "pbx", kind: .webhook, by: adminActor)
             let agent = SimulatedAgent(id: "ws-a", nodePath: "/emea/paris", epoch: CallEvent.parseTime("2026-12-01T09:59:00Z")!)
             _ = try await agent.enrol(with: collector, actor: adminActor)

@@ -144,9 +144,10 @@ extension Collector {
         for (index, screen) in screens.enumerated() {
             let media = try await screenMedia(
                 interactionId, integration: timeline.integration, agentId: screen.agentId, sequence: screen.sequence, for: access)
+            let bytes = try await Self.onThreadPool { try media.whole() }
             let summary: WebMFileSummary
             do {
-                summary = try WebMFileSummary.parse(media.bytes, checkingInvariants: false)
+                summary = try WebMFileSummary.parse(bytes, checkingInvariants: false)
             } catch {
                 throw CollectorError(.unprocessable, "screen segment \(screen.agentId) #\(screen.sequence) cannot be read for the export: \(error)")
             }
@@ -173,7 +174,7 @@ extension Collector {
                 }
                 frames.append(
                     .init(
-                        timestampMs: at, bytes: Array(media.bytes[block.frameRange]), isKeyframe: block.isKeyframe,
+                        timestampMs: at, bytes: Array(bytes[block.frameRange]), isKeyframe: block.isKeyframe,
                         liveUntilMs: screen.offsetMs + screen.durationMs))
             }
         }
@@ -258,7 +259,7 @@ extension Collector {
         var chains: [String] = []
         for (index, voice) in timeline.voice.enumerated() {
             let media = try await voiceMedia(interactionId, integration: timeline.integration, voiceId: voice.id, for: access)
-            inputs.append(media.bytes)
+            inputs.append(try await Self.onThreadPool { try media.whole() })
             arguments += ["-i", "pipe:\(3 + index)"]
             let trim = voice.offsetMs < 0 ? "atrim=start=\(Double(-voice.offsetMs) / 1000)," : ""
             chains.append("[\(index):a]\(trim)aresample=48000,aformat=channel_layouts=mono,adelay=delays=\(max(0, voice.offsetMs)):all=1[v\(index)]")

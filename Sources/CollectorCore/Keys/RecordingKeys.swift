@@ -120,6 +120,26 @@ public struct RecordingKeys: Sendable {
         }
     }
 
+    /// The content key of a sealed object read by ranges (`SealedLayout`), with whichever key it was
+    /// sealed for.
+    func contentKey(of layout: SealedLayout) async throws -> SymmetricKey {
+        var problems: [String] = []
+        for key in try await list() {
+            let keyPath = directory.appendingPathComponent("\(key.id).key").path
+            guard let keyPEM = try? String(contentsOfFile: keyPath, encoding: .utf8) else {
+                problems.append("\(key.id): private key \(keyPath) missing")
+                continue
+            }
+            do {
+                return try SegmentOpener(certificatePEM: key.certificatePEM, privateKeyPEM: keyPEM).contentKey(of: layout)
+            } catch {
+                problems.append("\(key.id): \(error)")
+            }
+        }
+        throw CollectorError(
+            .invalid, "no recording key opens this recording (\(problems.isEmpty ? "no keys" : problems.joined(separator: "; ")))")
+    }
+
     /// Opens a sealed segment with whichever key (active or retired) it was sealed for.
     public func open(_ sealed: [UInt8]) async throws -> [UInt8] {
         var problems: [String] = []

@@ -24,8 +24,14 @@ enum G711Playback {
 
     /// Bytes `range` of the PCM WAV that G.711 audio `source` (the stored file's data chunk) plays as:
     /// each output sample is decoded from its one input byte, so any range costs only itself.
-    static func slice(_ range: Range<Int>, of wav: [UInt8], data: Range<Int>, header: [UInt8], law: AudioFacts.Codec) -> [UInt8] {
+    /// `read` gives bytes of the stored WAV; only the G.711 bytes the range decodes from are read.
+    static func slice(
+        _ range: Range<Int>, data: Range<Int>, header: [UInt8], law: AudioFacts.Codec, read: (Range<Int>) throws -> [UInt8]
+    ) throws -> [UInt8] {
         let table = law == .mulaw ? muLaw : aLaw
+        let first = max(0, range.lowerBound - header.count) / 2
+        let end = max(0, range.upperBound - header.count + 1) / 2
+        let input = end > first ? try read((data.lowerBound + first)..<(data.lowerBound + end)) : []
         var out = [UInt8]()
         out.reserveCapacity(range.count)
         for offset in range {
@@ -33,20 +39,22 @@ enum G711Playback {
                 out.append(header[offset])
                 continue
             }
-            let sample = UInt16(bitPattern: table[Int(wav[data.lowerBound + (offset - header.count) / 2])])
+            let sample = UInt16(bitPattern: table[Int(input[(offset - header.count) / 2 - first])])
             out.append((offset - header.count) % 2 == 0 ? UInt8(sample & 0xFF) : UInt8(sample >> 8))
         }
         return out
     }
 
     /// Where the `data` chunk's audio is (the file was checked whole at intake).
-    static func dataChunk(_ wav: [UInt8]) -> Range<Int>? {
+    /// `wav`: the file's first bytes (its chunks before `data` are small); `total`: the file's size.
+    static func dataChunk(_ wav: [UInt8], total: Int? = nil) -> Range<Int>? {
+        let total = total ?? wav.count
         func u32(_ at: Int) -> Int { Int(wav[at]) | Int(wav[at + 1]) << 8 | Int(wav[at + 2]) << 16 | Int(wav[at + 3]) << 24 }
         var offset = 12
         while offset + 8 <= wav.count {
             let size = u32(offset + 4)
             if wav[offset..<offset + 4].elementsEqual("data".utf8) {
-                return offset + 8 + size <= wav.count ? (offset + 8)..<(offset + 8 + size) : nil
+                return offset + 8 + size <= total ? (offset + 8)..<(offset + 8 + size) : nil
             }
             offset += 8 + size + (size & 1)
         }

@@ -58,7 +58,8 @@ extension Collector {
         for screen in timeline.screen {
             let media = try await screenMedia(
                 interactionId, integration: timeline.integration, agentId: screen.agentId, sequence: screen.sequence, for: access)
-            guard let summary = try? WebMFileSummary.parse(media.bytes, checkingInvariants: false) else { continue }
+            let bytes = try await Self.onThreadPool { try media.whole() }
+            guard let summary = try? WebMFileSummary.parse(bytes, checkingInvariants: false) else { continue }
             for block in summary.blocks where !block.isKeyframe && block.size > IdleStretches.unchangedFrameBytes {
                 let at = screen.offsetMs + block.timestampMs
                 mark(at - IdleStretches.changeMarginMs, at + IdleStretches.changeMarginMs)
@@ -72,7 +73,7 @@ extension Collector {
             for voice in timeline.voice {
                 try Task.checkCancellation()
                 let media = try await voiceMedia(interactionId, integration: timeline.integration, voiceId: voice.id, for: access)
-                let input = media.bytes
+                let input = try await Self.onThreadPool { try media.whole() }
                 // ffmpeg measures each 100 ms itself (800 samples at 8 kHz) and prints one level a line:
                 // a few MB of text for 8 hours, not the decoded audio.
                 let output = try await Subprocess.onThread {

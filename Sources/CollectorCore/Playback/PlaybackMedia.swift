@@ -11,8 +11,8 @@ import Synchronization
 /// A player asks for each file in ranges, so opened files are kept in a small cache (`PlaybackCache`)
 /// and opened once however many ranges are read.
 public struct PlaybackMedia: Sendable {
-    /// The opened recording, as stored.
-    public var bytes: [UInt8]
+    /// The opened recording, as stored: in memory or read by ranges (`PlaintextSource`).
+    let source: PlaintextSource
     public var contentType: String
     /// A name for a download: the interaction, the agent or leg, and the UTC time it began.
     public var fileName: String
@@ -20,10 +20,17 @@ public struct PlaybackMedia: Sendable {
     var rendition: Rendition = .asStored
 
     public init(bytes: [UInt8], contentType: String, fileName: String) {
-        self.bytes = bytes
+        self.init(source: PlaintextSource(.memory(bytes)), contentType: contentType, fileName: fileName)
+    }
+
+    init(source: PlaintextSource, contentType: String, fileName: String) {
+        self.source = source
         self.contentType = contentType
         self.fileName = fileName
     }
+
+    /// The whole recording as stored (an export, the search for silence); read once, not kept.
+    public func whole() throws -> [UInt8] { try source.read(0..<source.count) }
 
     enum Rendition: Sendable {
         case asStored
@@ -33,16 +40,17 @@ public struct PlaybackMedia: Sendable {
     /// The size of what the player gets.
     public var size: Int {
         switch rendition {
-        case .asStored: bytes.count
+        case .asStored: source.count
         case .pcm16(let header, let data, _): header.count + data.count * 2
         }
     }
 
     /// Bytes `range` of what the player gets (`range` within `size`).
-    public func slice(_ range: Range<Int>) -> [UInt8] {
+    public func slice(_ range: Range<Int>) throws -> [UInt8] {
         switch rendition {
-        case .asStored: Array(bytes[range])
-        case .pcm16(let header, let data, let law): G711Playback.slice(range, of: bytes, data: data, header: header, law: law)
+        case .asStored: try source.read(range)
+        case .pcm16(let header, let data, let law):
+            try G711Playback.slice(range, data: data, header: header, law: law, read: source.read)
         }
     }
 }
@@ -88,16 +96,16 @@ final class PlaybackCache: Sendable {
     }
 
     func put(_ key: String, _ media: PlaybackMedia) {
-        guard media.bytes.count <= budget / 2 else { return }
+        guard media.source.residentBytes <= budget / 2 else { return }
         state.withLock { state in
             state.tick += 1
             if let old = state.entries.updateValue(Entry(media: media, used: state.tick), forKey: key) {
-                state.bytes -= old.media.bytes.count
+                state.bytes -= old.media.source.residentBytes
             }
-            state.bytes += media.bytes.count
+            state.bytes += media.source.residentBytes
             while state.bytes > budget, let oldest = state.entries.min(by: { $0.value.used < $1.value.used }) {
                 state.entries[oldest.key] = nil
-                state.bytes -= oldest.value.media.bytes.count
+                state.bytes -= oldest.value.media.source.residentBytes
             }
         }
     }
@@ -123,13 +131,25 @@ extension Collector {
         }
         let key = "screen/\(record.manifestSha256)"
         if let cached = playbackCache.get(key) { return cached }
+        let threshold = rangedThreshold
         let media = try await telling(access) { try await playbackOpens.open(key) {
-            let opened = try await open(
+            let what = "screen segment \(agentId) #\(sequence)"
+            let source: PlaintextSource
+            if let ranged = try await rangedSource(
                 storage: record.storageTarget, path: record.objectPath, sha256: record.manifest.sealedSha256,
-                what: "screen segment \(agentId) #\(sequence)")
+                plainSha256: nil, what: what, threshold: threshold)
+            {
+                source = ranged
+            } else {
+                source = PlaintextSource(
+                    .memory(
+                        try await open(
+                            storage: record.storageTarget, path: record.objectPath, sha256: record.manifest.sealedSha256,
+                            what: what)))
+            }
             let start = record.manifest.firstFrameTime.replacingOccurrences(of: ":", with: "")
             return PlaybackMedia(
-                bytes: opened, contentType: "video/webm",
+                source: source, contentType: "video/webm",
                 fileName: Self.fileName("\(interactionId)_\(agentId)_\(start)", extension: "webm"))
         } }
         playbackCache.put(key, media)
@@ -151,23 +171,32 @@ extension Collector {
         }
         let key = "voice/\(record.sealedSha256)"
         if let cached = playbackCache.get(key) { return cached }
+        let threshold = rangedThreshold
         let media = try await telling(access) { try await playbackOpens.open(key) {
-            let opened = try await open(
-                storage: record.storageTarget, path: record.objectPath, sha256: record.sealedSha256,
-                what: "voice recording \(voiceId)")
-            let digest = try await Self.onThreadPool { ManifestVerification.sha256Hex(Data(opened)) }
-            guard digest == record.sha256 else {
-                throw StorageFault(
-                    kind: .unprocessable, detail: "voice recording \(voiceId) opened to other audio than was catalogued",
-                    what: "voice recording \(voiceId)")
+            let what = "voice recording \(voiceId)"
+            let source: PlaintextSource
+            if let ranged = try await rangedSource(
+                storage: record.storageTarget, path: record.objectPath, sha256: record.sealedSha256, plainSha256: record.sha256,
+                what: what, threshold: threshold)
+            {
+                source = ranged
+            } else {
+                let opened = try await open(
+                    storage: record.storageTarget, path: record.objectPath, sha256: record.sealedSha256, what: what)
+                let digest = try await Self.onThreadPool { ManifestVerification.sha256Hex(Data(opened)) }
+                guard digest == record.sha256 else {
+                    throw StorageFault(kind: .unprocessable, detail: "\(what) opened to other audio than was catalogued", what: what)
+                }
+                source = PlaintextSource(.memory(opened))
             }
             let isOgg = record.audio.codec == .opus
             let start = record.startedAt.replacingOccurrences(of: ":", with: "")
             var media = PlaybackMedia(
-                bytes: opened, contentType: isOgg ? "audio/ogg" : "audio/wav",
+                source: source, contentType: isOgg ? "audio/ogg" : "audio/wav",
                 fileName: Self.fileName("\(interactionId)_\(record.legId)_\(start)", extension: isOgg ? "opus" : "wav"))
             // G.711 plays nowhere in a browser: the player gets 16-bit PCM, decoded range by range.
-            if record.audio.codec == .mulaw || record.audio.codec == .alaw, let data = G711Playback.dataChunk(opened) {
+            let head = try source.read(0..<min(source.count, 64 << 10))
+            if record.audio.codec == .mulaw || record.audio.codec == .alaw, let data = G711Playback.dataChunk(head, total: source.count) {
                 media.rendition = .pcm16(
                     header: G711Playback.header(
                         dataBytes: data.count * 2, channels: record.audio.channels, sampleRate: record.audio.sampleRate),

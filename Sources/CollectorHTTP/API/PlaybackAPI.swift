@@ -114,7 +114,7 @@ extension PlaybackAPI {
             var offset = range.lowerBound
             while offset < range.upperBound {
                 let end = min(range.upperBound, offset + chunkBytes)
-                try await writer.write(ByteBuffer(bytes: media.slice(offset..<end)))
+                try await writer.write(ByteBuffer(bytes: try media.slice(offset..<end)))
                 offset = end
             }
             try await writer.finish(nil)
