@@ -5,8 +5,9 @@ import Synchronization
 
 /// Recordings opened for playback. The collector reads the sealed object from the storage it was
 /// catalogued in, checks that it is the very object catalogued (its SHA-256, which the agent signed
-/// for screen and intake computed for voice), opens it with the recording keys (AES-GCM: a changed
-/// byte fails), and keeps the plaintext in memory only, never on disk.
+/// for screen and intake computed for voice), and opens it with the recording keys: whole (AES-GCM:
+/// a changed byte fails), or, for a large one in the built-in store, range by range from its sealed
+/// file (`PlaintextSource`). The plaintext is in memory only, never on disk.
 ///
 /// A player asks for each file in ranges, so opened files are kept in a small cache (`PlaybackCache`)
 /// and opened once however many ranges are read.
