@@ -183,20 +183,9 @@ struct PlayerBenchmark: AsyncParsableCommand {
         return lines
     }
 
-    /// |screen − voice| in seconds, `count` times `every` ms apart, while playing.
+    /// |screen − voice| in seconds, `count` times `every` ms apart, from 300 ms after playing starts.
     private func samples(_ browser: Browser, count: Int, every: Int) throws -> [Double] {
-        let measured = try browser.runAsync(
-            """
-            const done = arguments[arguments.length - 1];
-            const drifts = [];
-            const sample = () => {
-              const s = window.player.state();
-              if (s.audio !== null && s.video !== null && s.playing) drifts.push(Math.abs(s.video - s.audio));
-              if (drifts.length >= \(count) || !s.playing) done(drifts); else setTimeout(sample, \(every));
-            };
-            setTimeout(sample, 300);
-            """, timeout: count * every / 1000 + 60) as? [Any] ?? []
-        return measured.compactMap { ($0 as? NSNumber)?.doubleValue }
+        try browser.playerDrifts(count: count, every: every, after: 300)
     }
 
     private func clock(_ seconds: Double) -> String {

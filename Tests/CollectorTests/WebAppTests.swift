@@ -283,20 +283,7 @@ struct WebAppTests {
             try browser.run("window.player.seek(0.5); window.player.play();")
             try browser.wait(for: "window.player.state().t > 1.2 && window.player.state().video !== null", "playing")
             if let shots { try browser.screenshot(to: "\(shots)/web-player.png") }
-            func drifts(samples: Int) throws -> [Double] {
-                let measured = try browser.runAsync(
-                    """
-                    const done = arguments[arguments.length - 1];
-                    const drifts = [];
-                    const sample = () => {
-                      const s = window.player.state();
-                      if (s.audio !== null && s.video !== null && s.playing) drifts.push(Math.abs(s.video - s.audio));
-                      if (drifts.length >= \(samples) || !s.playing) done(drifts); else setTimeout(sample, 50);
-                    };
-                    sample();
-                    """) as? [Any] ?? []
-                return measured.compactMap { ($0 as? NSNumber)?.doubleValue }
-            }
+            func drifts(samples: Int) throws -> [Double] { try browser.playerDrifts(count: samples, every: 50) }
             seen.drifts = try drifts(samples: 30)
             try browser.run("window.player.setRate(1.5); window.player.seek(7);")
             try browser.wait(for: "window.player.state().t > 7.4 && window.player.state().video !== null", "playing at 1.5×")

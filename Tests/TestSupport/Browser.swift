@@ -118,3 +118,22 @@ public final class Browser: @unchecked Sendable {
         return (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any] ?? [:]
     }
 }
+
+extension Browser {
+    /// The web player's |screen − voice| in seconds, measured by the page itself (`window.player.state()`)
+    /// `count` times `every` ms apart while it plays, starting after `after` ms; fewer when it stops.
+    public func playerDrifts(count: Int, every: Int, after: Int = 0) throws -> [Double] {
+        let measured = try runAsync(
+            """
+            const done = arguments[arguments.length - 1];
+            const drifts = [];
+            const sample = () => {
+              const s = window.player.state();
+              if (s.audio !== null && s.video !== null && s.playing) drifts.push(Math.abs(s.video - s.audio));
+              if (drifts.length >= \(count) || !s.playing) done(drifts); else setTimeout(sample, \(every));
+            };
+            setTimeout(sample, \(after));
+            """, timeout: count * every / 1000 + 60) as? [Any] ?? []
+        return measured.compactMap { ($0 as? NSNumber)?.doubleValue }
+    }
+}

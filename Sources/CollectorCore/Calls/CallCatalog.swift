@@ -442,27 +442,24 @@ public struct CallCatalog: Sendable {
         // By the whole key (integration, interaction id), so both lookups use their index.
         let keys = records.map { "(\(bind: $0.integration), \(bind: $0.interactionId))" as SQLQueryString }
             .joined(separator: ", ")
-        var scores: [String: Int] = [:]
+        // One query for both: each listed call's score, and its notes counted through their index.
+        var summary: [String: (score: Int?, notes: Int)] = [:]
         for row in try await catalog.sql.raw(
-            "SELECT integration, interaction_id, qa_score FROM calls WHERE (integration, interaction_id) IN (" + keys
-                + ") AND qa_score IS NOT NULL"
+            """
+            SELECT c.integration, c.interaction_id, c.qa_score,
+                (SELECT COUNT(*) FROM call_notes x WHERE x.integration = c.integration AND x.interaction_id = c.interaction_id
+                    AND x.deleted_at IS NULL) AS notes
+            FROM calls c WHERE (c.integration, c.interaction_id) IN (
+            """ + keys + ")"
         ).all() {
-            scores["\(try row.decode(column: "integration", as: String.self))\u{0}\(try row.decode(column: "interaction_id", as: String.self))"] =
-                try row.decode(column: "qa_score", as: Int.self)
-        }
-        var notes: [String: Int] = [:]
-        for row in try await catalog.sql.raw(
-            "SELECT integration, interaction_id, COUNT(*) AS n FROM call_notes WHERE (integration, interaction_id) IN (" + keys
-                + ") AND deleted_at IS NULL GROUP BY integration, interaction_id"
-        ).all() {
-            notes["\(try row.decode(column: "integration", as: String.self))\u{0}\(try row.decode(column: "interaction_id", as: String.self))"] =
-                try row.decode(column: "n", as: Int.self)
+            summary["\(try row.decode(column: "integration", as: String.self))\u{0}\(try row.decode(column: "interaction_id", as: String.self))"] =
+                (try row.decode(column: "qa_score", as: Int?.self), try row.decode(column: "notes", as: Int.self))
         }
         return records.map { record in
             var record = record
             let key = "\(record.integration)\u{0}\(record.interactionId)"
-            record.qaScore = scores[key]
-            record.notes = notes[key] ?? 0
+            record.qaScore = summary[key]?.score
+            record.notes = summary[key]?.notes ?? 0
             return record
         }
     }

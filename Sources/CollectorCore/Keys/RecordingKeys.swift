@@ -123,25 +123,17 @@ public struct RecordingKeys: Sendable {
     /// The content key of a sealed object read by ranges (`SealedLayout`), with whichever key it was
     /// sealed for.
     func contentKey(of layout: SealedLayout) async throws -> SymmetricKey {
-        var problems: [String] = []
-        for key in try await list() {
-            let keyPath = directory.appendingPathComponent("\(key.id).key").path
-            guard let keyPEM = try? String(contentsOfFile: keyPath, encoding: .utf8) else {
-                problems.append("\(key.id): private key \(keyPath) missing")
-                continue
-            }
-            do {
-                return try SegmentOpener(certificatePEM: key.certificatePEM, privateKeyPEM: keyPEM).contentKey(of: layout)
-            } catch {
-                problems.append("\(key.id): \(error)")
-            }
-        }
-        throw CollectorError(
-            .invalid, "no recording key opens this recording (\(problems.isEmpty ? "no keys" : problems.joined(separator: "; ")))")
+        try await withEachKey(opening: "this recording") { try $0.contentKey(of: layout) }
     }
 
     /// Opens a sealed segment with whichever key (active or retired) it was sealed for.
     public func open(_ sealed: [UInt8]) async throws -> [UInt8] {
+        try await withEachKey(opening: "this segment") { try $0.open(sealed) }
+    }
+
+    /// `body`'s answer with the first key (active or retired) it works with; what each other key
+    /// said, when none does.
+    private func withEachKey<T>(opening what: String, _ body: (SegmentOpener) throws -> T) async throws -> T {
         var problems: [String] = []
         for key in try await list() {
             let keyPath = directory.appendingPathComponent("\(key.id).key").path
@@ -151,13 +143,12 @@ public struct RecordingKeys: Sendable {
             }
             let opener = try SegmentOpener(certificatePEM: key.certificatePEM, privateKeyPEM: keyPEM)
             do {
-                return try opener.open(sealed)
+                return try body(opener)
             } catch {
                 problems.append("\(key.id): \(error)")
             }
         }
         throw CollectorError(
-            .invalid,
-            "no recording key opens this segment (\(problems.isEmpty ? "no keys" : problems.joined(separator: "; ")))")
+            .invalid, "no recording key opens \(what) (\(problems.isEmpty ? "no keys" : problems.joined(separator: "; ")))")
     }
 }

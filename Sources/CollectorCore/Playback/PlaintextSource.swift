@@ -75,26 +75,24 @@ extension Collector {
         let prefix = try PlaintextSource.read(file, 0..<min(size, 64 << 10))
         guard let layout = SealedLayout.parse(prefix: prefix, totalSize: size) else { return nil }
         let key = try await recordingKeys.contentKey(of: layout)
+        // One pass over the file: every byte into the sealed hash; the ciphertext's, decrypted, into
+        // the plaintext's. Chunks are cut at the ciphertext's start, so each decrypts from a block edge.
         let (sealed, plain) = try await Self.onThreadPool { () -> (String, String?) in
             var sealedHash = SHA256()
             var plainHash = plainSha256 == nil ? nil : SHA256()
             let chunk = 1 << 20
+            let cipher = layout.ciphertextOffset..<(layout.ciphertextOffset + layout.ciphertextLength)
             var offset = 0
             while offset < size {
-                let range = offset..<min(size, offset + chunk)
+                let limit = offset < cipher.lowerBound ? cipher.lowerBound : offset < cipher.upperBound ? cipher.upperBound : size
+                let range = offset..<min(limit, offset + chunk)
                 let bytes = try PlaintextSource.read(file, range)
                 sealedHash.update(data: bytes)
-                offset = range.upperBound
-            }
-            if plainHash != nil {
-                var at = 0
-                while at < layout.ciphertextLength {
-                    let range = at..<min(layout.ciphertextLength, at + chunk)
-                    let plainChunk = try layout.decrypt(
-                        try PlaintextSource.read(file, layout.ciphertextRange(for: range)), range: range, key: key)
-                    plainHash?.update(data: plainChunk)
-                    at = range.upperBound
+                if plainHash != nil, cipher.contains(range.lowerBound) {
+                    let plainRange = (range.lowerBound - cipher.lowerBound)..<(range.upperBound - cipher.lowerBound)
+                    plainHash?.update(data: try layout.decrypt(bytes, range: plainRange, key: key))
                 }
+                offset = range.upperBound
             }
             return (sealedHash.finalize().hexString, plainHash.map { $0.finalize().hexString })
         }

@@ -196,8 +196,9 @@ extension Collector {
                 source: source, contentType: isOgg ? "audio/ogg" : "audio/wav",
                 fileName: Self.fileName("\(interactionId)_\(record.legId)_\(start)", extension: isOgg ? "opus" : "wav"))
             // G.711 plays nowhere in a browser: the player gets 16-bit PCM, decoded range by range.
-            let head = try source.read(0..<min(source.count, 64 << 10))
-            if record.audio.codec == .mulaw || record.audio.codec == .alaw, let data = G711Playback.dataChunk(head, total: source.count) {
+            if record.audio.codec == .mulaw || record.audio.codec == .alaw,
+                let data = G711Playback.dataChunk(try source.read(0..<min(source.count, 64 << 10)), total: source.count)
+            {
                 media.rendition = .pcm16(
                     header: G711Playback.header(
                         dataBytes: data.count * 2, channels: record.audio.channels, sampleRate: record.audio.sampleRate),

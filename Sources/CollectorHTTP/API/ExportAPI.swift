@@ -12,7 +12,8 @@ import Synchronization
 /// Every export made and every download begun is audited with the file's SHA-256.
 struct ExportAPI {
     let collector: Collector
-    let cache = ExportCache()
+    /// Recent exports, at most 512 MB and ten minutes old.
+    let cache = RecentAnswers<CallExport>(budget: 512 << 20) { $0.bytes.count }
     /// One export at a time: each runs ffmpeg over the call's voice and holds its screen in memory.
     let turn = AsyncTurn(limit: 1)
 
@@ -54,26 +55,34 @@ struct ExportAPI {
     }
 }
 
-/// Recent exports, at most 512 MB and ten minutes old.
-final class ExportCache: Sendable {
-    private let entries = Mutex<[(key: String, at: Date, export: CallExport)]>([])
-    static let lifetime: TimeInterval = 600
-    static let budget = 512 << 20
+/// Answers kept for a while: each at most `lifetime` old, all together within `budget` (as `size`
+/// counts them), the oldest let go first; one bigger than the whole budget is never kept. Exports
+/// (bytes) and idle stretches (one each) use it.
+final class RecentAnswers<Value: Sendable>: Sendable {
+    private let entries = Mutex<[(key: String, at: Date, value: Value)]>([])
+    let lifetime: TimeInterval
+    let budget: Int
+    let size: @Sendable (Value) -> Int
 
-    func get(_ key: String) -> CallExport? {
+    init(lifetime: TimeInterval = 600, budget: Int, size: @escaping @Sendable (Value) -> Int) {
+        self.lifetime = lifetime
+        self.budget = budget
+        self.size = size
+    }
+
+    func get(_ key: String) -> Value? {
         entries.withLock { entries in
-            entries.removeAll { Date().timeIntervalSince($0.at) > Self.lifetime }
-            return entries.first { $0.key == key }?.export
+            entries.removeAll { Date().timeIntervalSince($0.at) > lifetime }
+            return entries.first { $0.key == key }?.value
         }
     }
 
-    func put(_ key: String, _ export: CallExport) {
+    func put(_ key: String, _ value: Value) {
         entries.withLock { entries in
             entries.removeAll { $0.key == key }
-            // An export bigger than the whole budget is served once and not kept.
-            guard export.bytes.count <= Self.budget else { return }
-            entries.append((key, Date(), export))
-            while entries.reduce(0, { $0 + $1.export.bytes.count }) > Self.budget { entries.removeFirst() }
+            guard size(value) <= budget else { return }
+            entries.append((key, Date(), value))
+            while entries.reduce(0, { $0 + size($1.value) }) > budget { entries.removeFirst() }
         }
     }
 }

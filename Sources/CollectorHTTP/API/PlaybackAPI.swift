@@ -48,25 +48,16 @@ struct PlaybackAPI {
     /// One at a time (it reads every recording of the call), each answer kept ten minutes per reach.
     func registerIdle(on calls: RouterGroup<CollectorContext>) {
         let turn = AsyncTurn(limit: 1)
-        let answers = Mutex<[String: (at: Date, idle: IdleStretches)]>([:])
+        let answers = RecentAnswers<IdleStretches>(budget: 1000) { _ in 1 }
         calls.get(":interaction/idle") { request, context in
             let minimum = try CallAPI.wholeNumber(request, "min_ms", default: 3000, range: 1000...600_000, meaning: "the shortest stretch skipped")
             let interaction = try CallAPI.interaction(context)
             let key = "\(context.access.fingerprint)\u{0}\(Self.integration(request) ?? "")\u{0}\(interaction)\u{0}\(minimum)"
-            let now = Date()
-            if let kept = answers.withLock({ answers -> IdleStretches? in
-                answers = answers.filter { now.timeIntervalSince($0.value.at) < RecentAudit.window }
-                return answers[key]?.idle
-            }) {
-                return kept
-            }
+            if let kept = answers.get(key) { return kept }
             let idle = try await turn.run {
                 try await collector.idleStretches(interaction, integration: Self.integration(request), for: context.access, minimumMs: minimum)
             }
-            answers.withLock { answers in
-                if answers.count > 1000 { answers.removeAll() }
-                answers[key] = (now, idle)
-            }
+            answers.put(key, idle)
             // Reading a call's recordings for their silences is a use of them, audited like playing.
             try await audit.record("call:\(interaction)", detail: "idle stretches", context: context, collector: collector)
             return idle

@@ -58,25 +58,11 @@ public struct SegmentOpener: Sendable {
         } catch {
             throw SealError.malformed("\(error)")
         }
-        guard
-            let recipient = envelope.recipients.first(where: {
-                $0.issuerDER == issuerDER && $0.serialNumber == serialNumber
-            })
-        else { throw SealError.noMatchingRecipient }
-        let keyBytes: Data
-        do {
-            let privateKey = try _RSA.Encryption.PrivateKey(derRepresentation: privateKeyDER)
-            keyBytes = try privateKey.decrypt(recipient.encryptedKey, padding: .PKCS1_OAEP_SHA256)
-        } catch {
-            throw SealError("the content key does not decrypt with this private key (RSA-OAEP-SHA256): \(error)")
-        }
-        guard keyBytes.count == 32 else {
-            throw SealError.malformed("the content key is \(keyBytes.count) bytes, not 32")
-        }
+        let key = try contentKey(of: envelope.recipients)
         do {
             let box = try AES.GCM.SealedBox(
                 nonce: AES.GCM.Nonce(data: envelope.nonce), ciphertext: envelope.ciphertext, tag: envelope.tag)
-            return Array(try AES.GCM.open(box, using: SymmetricKey(data: keyBytes)))
+            return Array(try AES.GCM.open(box, using: key))
         } catch {
             throw SealError.authenticationFailed
         }

@@ -108,45 +108,15 @@ public struct WebMCallWriter: Sendable {
             body.appendString(EBMLID.muxingApp, "recorder-collector")
             body.appendString(EBMLID.writingApp, "recorder-collector")
         }
-        let tracks = makeTracks()
-        let width = 8
-        let seekHeadSize = WebMSegmentWriter.seekHead(infoAt: 0, tracksAt: 0, cuesAt: 0, width: width).count
-        let cuesSize = WebMSegmentWriter.cues(cuePoints, clustersAt: 0, width: width).count
-        let infoAt = seekHeadSize
-        let tracksAt = infoAt + info.count
-        let cuesAt = tracksAt + tracks.count
-        let clustersAt = cuesAt + cuesSize
-        // One buffer for the file, the clusters moved into it and let go: an hour of screen is held
-        // twice at most, not four times.
-        let bodySize = clustersAt + clusters.count
-        var file = EBMLBuffer(reservingCapacity: bodySize + 64)
-        file.appendRaw(WebMSegmentWriter.ebmlHeader().bytes)
-        file.appendID(EBMLID.segment)
-        file.appendSize(UInt64(bodySize), width: 8)
-        file.appendRaw(WebMSegmentWriter.seekHead(infoAt: infoAt, tracksAt: tracksAt, cuesAt: cuesAt, width: width).bytes)
-        file.appendRaw(info.bytes)
-        file.appendRaw(tracks.bytes)
-        file.appendRaw(WebMSegmentWriter.cues(cuePoints, clustersAt: clustersAt, width: width).bytes)
-        let moved = clusters.bytes
+        let moved = clusters
         clusters = EBMLBuffer()
-        file.appendRaw(moved)
-        return file.bytes
+        return WebMSegmentWriter.file(info: info, tracks: makeTracks(), cuePoints: cuePoints, clusters: moved)
     }
 
     private func makeTracks() -> EBMLBuffer {
         var tracks = EBMLBuffer()
         tracks.appendMaster(EBMLID.tracks) { body in
-            body.appendMaster(EBMLID.trackEntry) { entry in
-                entry.appendUnsigned(EBMLID.trackNumber, 1)
-                entry.appendUnsigned(EBMLID.trackUID, 1)
-                entry.appendUnsigned(EBMLID.trackType, 1)
-                entry.appendUnsigned(EBMLID.flagLacing, 0)
-                entry.appendString(EBMLID.codecID, "V_VP8")
-                entry.appendMaster(EBMLID.video) { video in
-                    video.appendUnsigned(EBMLID.pixelWidth, UInt64(width))
-                    video.appendUnsigned(EBMLID.pixelHeight, UInt64(height))
-                }
-            }
+            WebMSegmentWriter.appendVideoTrack(to: &body, width: width, height: height)
             guard let audio else { return }
             body.appendMaster(EBMLID.trackEntry) { entry in
                 entry.appendUnsigned(EBMLID.trackNumber, 2)

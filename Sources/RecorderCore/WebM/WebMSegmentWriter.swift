@@ -81,29 +81,35 @@ public struct WebMSegmentWriter: Sendable {
         closeCluster()
 
         let info = makeInfo(durationMs: max(durationMs, Double(lastTimestampMs) + 1))
-        let tracks = makeTracks()
-        let positionWidth = 8
-        // Sizes of SeekHead and Cues do not depend on the positions they carry (fixed-width fields).
-        let seekHeadSize = Self.seekHead(infoAt: 0, tracksAt: 0, cuesAt: 0, width: positionWidth).count
-        let cuesSize = Self.cues(cuePoints, clustersAt: 0, width: positionWidth).count
+        let moved = clusters
+        clusters = EBMLBuffer()
+        return Self.file(info: info, tracks: makeTracks(), cuePoints: cuePoints, clusters: moved)
+    }
+
+    /// The whole file: EBML header, then a Segment of known size holding SeekHead, Info, Tracks, Cues
+    /// and the Clusters. Sizes of SeekHead and Cues do not depend on the positions they carry
+    /// (fixed-width fields), so the layout is computed once. One buffer: the clusters are copied into
+    /// it once (an hour of a call's screen held twice at most). Shared with `WebMCallWriter`.
+    static func file(info: EBMLBuffer, tracks: EBMLBuffer, cuePoints: [(timeMs: Int64, clusterOffset: Int)], clusters: EBMLBuffer)
+        -> [UInt8]
+    {
+        let width = 8
+        let seekHeadSize = seekHead(infoAt: 0, tracksAt: 0, cuesAt: 0, width: width).count
+        let cuesSize = cues(cuePoints, clustersAt: 0, width: width).count
         let infoAt = seekHeadSize
         let tracksAt = infoAt + info.count
         let cuesAt = tracksAt + tracks.count
         let clustersAt = cuesAt + cuesSize
-
-        let seekHead = Self.seekHead(infoAt: infoAt, tracksAt: tracksAt, cuesAt: cuesAt, width: positionWidth)
-        let cues = Self.cues(cuePoints, clustersAt: clustersAt, width: positionWidth)
-
-        var segmentBody = EBMLBuffer(reservingCapacity: clustersAt + clusters.count)
-        segmentBody.appendRaw(seekHead.bytes)
-        segmentBody.appendRaw(info.bytes)
-        segmentBody.appendRaw(tracks.bytes)
-        segmentBody.appendRaw(cues.bytes)
-        segmentBody.appendRaw(clusters.bytes)
-
-        var file = EBMLBuffer(reservingCapacity: segmentBody.count + 64)
-        file.appendRaw(WebMSegmentWriter.ebmlHeader().bytes)
-        file.appendMaster(EBMLID.segment, segmentBody, sizeWidth: 8)
+        let bodySize = clustersAt + clusters.count
+        var file = EBMLBuffer(reservingCapacity: bodySize + 64)
+        file.appendRaw(ebmlHeader().bytes)
+        file.appendID(EBMLID.segment)
+        file.appendSize(UInt64(bodySize), width: 8)
+        file.appendRaw(seekHead(infoAt: infoAt, tracksAt: tracksAt, cuesAt: cuesAt, width: width).bytes)
+        file.appendRaw(info.bytes)
+        file.appendRaw(tracks.bytes)
+        file.appendRaw(cues(cuePoints, clustersAt: clustersAt, width: width).bytes)
+        file.appendRaw(clusters.bytes)
         return file.bytes
     }
 
@@ -135,20 +141,23 @@ public struct WebMSegmentWriter: Sendable {
 
     private func makeTracks() -> EBMLBuffer {
         var tracks = EBMLBuffer()
-        tracks.appendMaster(EBMLID.tracks) { body in
-            body.appendMaster(EBMLID.trackEntry) { entry in
-                entry.appendUnsigned(EBMLID.trackNumber, 1)
-                entry.appendUnsigned(EBMLID.trackUID, 1)
-                entry.appendUnsigned(EBMLID.trackType, 1)  // video
-                entry.appendUnsigned(EBMLID.flagLacing, 0)
-                entry.appendString(EBMLID.codecID, "V_VP8")
-                entry.appendMaster(EBMLID.video) { video in
-                    video.appendUnsigned(EBMLID.pixelWidth, UInt64(width))
-                    video.appendUnsigned(EBMLID.pixelHeight, UInt64(height))
-                }
+        tracks.appendMaster(EBMLID.tracks) { body in Self.appendVideoTrack(to: &body, width: width, height: height) }
+        return tracks
+    }
+
+    /// Track 1: the screen, VP8, at its size. Shared with `WebMCallWriter`.
+    static func appendVideoTrack(to body: inout EBMLBuffer, width: Int, height: Int) {
+        body.appendMaster(EBMLID.trackEntry) { entry in
+            entry.appendUnsigned(EBMLID.trackNumber, 1)
+            entry.appendUnsigned(EBMLID.trackUID, 1)
+            entry.appendUnsigned(EBMLID.trackType, 1)  // video
+            entry.appendUnsigned(EBMLID.flagLacing, 0)
+            entry.appendString(EBMLID.codecID, "V_VP8")
+            entry.appendMaster(EBMLID.video) { video in
+                video.appendUnsigned(EBMLID.pixelWidth, UInt64(width))
+                video.appendUnsigned(EBMLID.pixelHeight, UInt64(height))
             }
         }
-        return tracks
     }
 
     /// SeekHead for Info, Tracks and Cues, its positions `width` bytes wide (so its size never depends
