@@ -252,7 +252,18 @@ struct WebAppTests {
                 """) as? NSNumber)?.doubleValue
             // A frame at a known moment shows the known colour; the pause shows its placeholder.
             for (second, expected) in [(1.0, "red"), (3.0, "green"), (7.5, "blue")] {
-                try browser.run("window.player.seek(arguments[0]);", [second])
+                // The moment after a seek into another segment: its frame is not there yet, and the
+                // last segment's frame must not stand in for it (hidden, not reported as this moment's).
+                // For blue, the next segment is not preloaded (as when its preload has not finished).
+                let stale = try browser.run(
+                    """
+                    const lane = window.player.lanes[0];
+                    if (arguments[1]) { const spare = lane.videos[1 - lane.front]; spare.removeAttribute('src'); spare.load(); delete spare.dataset.url; }
+                    window.player.seek(arguments[0]);
+                    const s = window.player.state();
+                    return s.video === null || Math.abs(s.video - s.t) < 0.1;
+                    """, [second, expected == "blue"]) as? Bool
+                #expect(stale == true, "right after seeking to \(second) s, a frame of another moment was shown as this one")
                 try browser.wait(
                     for: "(() => { \(Self.centreColour) })() === '\(expected)' && window.player.state().placeholder === null",
                     seconds: 15, "\(expected) at \(second) s, with nothing over it")

@@ -252,7 +252,9 @@ export class Player {
     lane.videos[1 - lane.front].pause();
     lane.current = segment;
     const wanted = this.t - segment.offset;
-    if (shown.readyState < 1) { this.showPlaceholder(lane, false, 'Loading the screen…'); return; }
+    // Still loading (a new src on the element that showed the last segment): hidden, so neither a
+    // person nor state() takes the old frame for this moment's.
+    if (shown.readyState < 1) { shown.hidden = true; this.showPlaceholder(lane, false, 'Loading the screen…'); return; }
     shown.hidden = false;
     this.showPlaceholder(lane, false);
     const drift = shown.currentTime - wanted;
