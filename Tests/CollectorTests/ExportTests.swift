@@ -67,6 +67,14 @@ struct ExportTests {
             let digest = answer[HTTPField.Name("X-Content-SHA256")!] ?? ""
             #expect(entries.count == 1 && entries[0].detail.contains("sha256 \(digest)") && entries[0].actor == "user:qa-paris")
             #expect(digest == ManifestVerification.sha256Hex(Data(body)))
+            // The whole file again by a suffix range is a download begun: audited; a resumed one is not.
+            for (range, audits) in [("bytes=-99999999", 2), ("bytes=100-", 2), ("bytes= 0-", 3)] {
+                var ranged = headers
+                ranged[.range] = range
+                _ = try await api.client.execute(uri: "/api/v1/calls/call-1/export", method: .get, headers: ranged) { $0.status }
+                let count = try await AuditLog.entries(limit: 50, in: collector.catalog.sql).filter { $0.action == "call.export" }.count
+                #expect(count == audits, "after \(range): \(count) export entries")
+            }
 
             // Another site: 404, and nothing made.
             try await RolesAndSessionsTests.logIn(api, "qa-lyon", "correct horse battery")
@@ -128,6 +136,11 @@ struct ExportTests {
                 #expect(abs(stretches[0].0 - 0) <= 100 && abs(stretches[0].1 - 3000) <= 100, "\(stretches)")
                 #expect(abs(stretches[1].0 - 4000) <= 100 && abs(stretches[1].1 - 10000) <= 100, "\(stretches)")
             }
+            // Another length is cut from the same search: the 3 s stretch goes at 4 s, the 6 s one stays.
+            let longer = try await api.send(.get, "/api/v1/calls/call-1/idle?min_ms=4000")
+            #expect((longer.json["stretches"] as? [[String: Any]])?.count == 1 && longer.json["minimum_ms"] as? Int == 4000, "\(longer.json)")
+            let audited = try await AuditLog.entries(limit: 50, in: collector.catalog.sql).filter { $0.detail == "idle stretches" }
+            #expect(audited.count == 1, "one search, one audit entry: \(audited)")
             try await RolesAndSessionsTests.logIn(api, "qa-lyon", "correct horse battery")
             #expect(try await api.send(.get, "/api/v1/calls/call-1/idle").status == 404)
         }

@@ -5,6 +5,7 @@ import Hummingbird
 import NIOCore
 import RecorderCore
 import Synchronization
+import WebDAV
 
 /// `GET /api/v1/calls/{interaction}/export`: the whole call as one WebM file (`CallExport`), screen and
 /// voice in sync, named after the interaction and its UTC start, as a download. Made once per user
@@ -39,7 +40,16 @@ struct ExportAPI {
                 }
                 cache.put(key, export)
             }
-            let continuing = request.headers[.range].map { !$0.hasPrefix("bytes=0-") } ?? false
+            // A download begun is audited; a resumed one (a range that starts past the first byte) is not
+            // again. Read as the answer will be, so `bytes=-N` or a spaced `bytes= 0-` counts as begun.
+            let continuing: Bool
+            if case .part(let range) = StoreResponses.rangeAnswer(
+                request.headers[.range], ifRange: nil, lastModified: "", size: Int64(export.bytes.count))
+            {
+                continuing = range.lowerBound > 0
+            } else {
+                continuing = false
+            }
             if made || !continuing {
                 try await AuditLog.record(
                     "call.export", target: "call:\(call.integration)/\(interaction)",
