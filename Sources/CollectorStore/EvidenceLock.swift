@@ -14,9 +14,13 @@ struct EvidenceLock: Sendable {
     let collector: Collector
     let store: BuiltinStore
 
-    /// Throws 403 naming the catalogued object when `path` is one, or (a collection) holds one.
-    func refuseChange(of path: StorePath, _ verb: String) async throws {
+    /// Throws 403 naming the catalogued object when `path` is one, or (a collection) holds one. The
+    /// attempt is audited: someone tried to change evidence.
+    func refuseChange(of path: StorePath, _ verb: String, by actor: Actor) async throws {
         guard let found = try await cataloguedObject(at: path) else { return }
+        try await AuditLog.record(
+            "store.refused", target: "store:\(path)", detail: "not \(verb): catalogued evidence /\(found)", by: actor,
+            in: collector.catalog)
         throw CollectorError(
             .forbidden,
             "\(path) is catalogued evidence (/\(found)) and cannot be \(verb); recordings leave the store only through retention"

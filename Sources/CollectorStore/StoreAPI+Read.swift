@@ -12,7 +12,7 @@ extension StoreAPI {
     /// brought that to 210–230 MB but cost 30% more CPU per uploaded segment, so it is not done.
     static let downloadChunkBytes = 64 * 1024
 
-    func get(_ request: Request, _ path: StorePath, headOnly: Bool) async throws -> Response {
+    func get(_ request: Request, _ path: StorePath, headOnly: Bool, pace: ConnectionPace) async throws -> Response {
         guard case .file(let size, let modified) = try store.kind(path) else {
             throw CollectorError(.notFound, "\(path) is not a file in the store")
         }
@@ -43,6 +43,7 @@ extension StoreAPI {
             var offset = span.lowerBound
             while offset < span.upperBound {
                 let count = Int(min(Int64(StoreAPI.downloadChunkBytes), span.upperBound - offset))
+                try await pace.writable()
                 let chunk = try await BuiltinStore.read(file, offset: offset, count: count)
                 offset += Int64(chunk.readableBytes)
                 try await writer.write(chunk)

@@ -54,8 +54,8 @@ extension StoreAPI {
         if existed && !overwrite {
             throw StoreError(.preconditionFailed, "\(destination) exists and Overwrite is F")
         }
-        if existed { try await evidence.refuseChange(of: destination, "overwritten") }
-        if move { try await evidence.refuseChange(of: source, "moved") }
+        if existed { try await evidence.refuseChange(of: destination, "overwritten", by: actor) }
+        if move { try await evidence.refuseChange(of: source, "moved", by: actor) }
 
         let store = self.store
         let size = try await BuiltinStore.blocking { store.treeSize(source) }

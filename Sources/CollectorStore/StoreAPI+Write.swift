@@ -26,7 +26,7 @@ extension StoreAPI {
         case .file(let size, _):
             existed = true
             previousSize = size
-            try await evidence.refuseChange(of: path, "overwritten")
+            try await evidence.refuseChange(of: path, "overwritten", by: actor)
         case .missing: existed = false
         }
         guard store.availableBytes > (declared ?? 0) else { throw StoreQuota.insufficientStorage() }
@@ -46,7 +46,7 @@ extension StoreAPI {
             written = try await store.write(
                 path, chunks: request.body, maxBytes: StoreAPI.maxFileBytes,
                 received: { total in try reservation.grow(to: total) },
-                beforePlacing: { try await evidence.refuseChange(of: path, "overwritten") })
+                beforePlacing: { try await evidence.refuseChange(of: path, "overwritten", by: actor) })
         } catch let exceeded as StoreQuota.Exceeded {
             throw StoreQuota.exceeded(exceeded.room)
         }
@@ -87,7 +87,7 @@ extension StoreAPI {
         if !access.isAdmin, case .collection = kind {
             throw CollectorError(.forbidden, "agents and integrations may delete files they uploaded, not collections")
         }
-        try await evidence.refuseChange(of: path, "deleted")
+        try await evidence.refuseChange(of: path, "deleted", by: actor)
         let store = self.store
         let size = try await BuiltinStore.blocking { store.treeSize(path) }
         let propertyBytes = try await properties.bytes(path)

@@ -56,9 +56,9 @@ public struct StoreAPI: Sendable {
         }
     }
 
-    /// One request under `/dav`, from the client at `source`. Refusals are `StoreError`s (and the
+    /// One request under `/dav`, from the client at `source`, answered at its `pace`. Refusals are `StoreError`s (and the
     /// domain's `CollectorError`s, e.g. a throttled login), which the HTTP layer turns into answers.
-    public func handle(_ request: Request, source: String) async throws -> Response {
+    public func handle(_ request: Request, source: String, pace: ConnectionPace = ConnectionPace(nil)) async throws -> Response {
         let access = try await credentials.authenticate(request, source: source)
         let raw = String(request.uri.path.dropFirst("/dav".count))
         let path = try StorePath(parsing: raw)
@@ -78,7 +78,7 @@ public struct StoreAPI: Sendable {
             access, path, write: writes && method != "MKCOL", ancestorsAllowed: !writes || method == "MKCOL")
         let actor = access.actor(source: source)
         switch method {
-        case "GET", "HEAD": return try await get(request, path, headOnly: method == "HEAD")
+        case "GET", "HEAD": return try await get(request, path, headOnly: method == "HEAD", pace: pace)
         case "PUT": return try await put(request, path, actor: actor)
         case "MKCOL": return try await mkcol(request, path, actor: actor)
         case "DELETE": return try await delete(path, access: access, actor: actor)

@@ -60,7 +60,7 @@ struct EvidenceLockTests {
             #expect(try Data(contentsOf: stored) == segment.sealed, "the segment is untouched")
 
             let audit = try await AuditLog.entries(limit: 100, in: collector.catalog.sql).map(\.action)
-            for action in ["store.put", "store.delete"] { #expect(audit.contains(action), "\(action) audited") }
+            for action in ["store.put", "store.delete", "store.refused"] { #expect(audit.contains(action), "\(action) audited") }
         }
     }
 

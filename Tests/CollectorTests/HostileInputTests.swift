@@ -275,6 +275,82 @@ struct HostileInputTests {
         try Self.expectAliveOverHTTP(collector)
     }
 
+    /// Thirty clients that ask for a 15 MB recording and read nothing hold about a chunk each in the
+    /// collector, not the recording: its answers wait for the connection (`ConnectionPace`). Before,
+    /// Hummingbird's writer learnt of a full socket only after the whole answer was handed to it
+    /// (chunks sliced from memory never wait), and slow readers of one recording took the collector
+    /// to gigabytes. A reader that does read then gets every byte.
+    @Test func slowReadersOfARecordingHoldAChunkEachNotTheRecording() throws {
+        let collector = try Self.start([
+            "connection_limits": [
+                "header_timeout_seconds": 5, "idle_timeout_seconds": 5, "body_stall_timeout_seconds": 60,
+                "max_connections_per_address": 40,
+            ]
+        ])
+        defer { collector.stop() }
+        let added = try ProcessRunner.run(
+            ProcessRunner.product("recorder-collector"),
+            ["admin", "integration", "add", "pbx", "--data-dir", collector.dataDirectory])
+        let pbx = String(added.stdout.split(separator: "\n").last ?? "")
+        let event = #"{"event_id":"e1","type":"leg.started","occurred_at":"2026-12-01T10:00:00Z","interaction_id":"call-m","leg_id":"leg-1"}"#
+        let accepted = try Self.curl(
+            collector, "POST", "/api/v1/cti/events", body: event,
+            headers: ["Authorization: Bearer \(pbx)", "Content-Type: application/json"])
+        #expect(accepted.status == 200 || accepted.status == 202, "\(accepted.status) \(accepted.body)")
+        let wav = FileManager.default.temporaryDirectory.appendingPathComponent("long-\(UUID().uuidString).wav").path
+        defer { try? FileManager.default.removeItem(atPath: wav) }
+        #expect(try ProcessRunner.run("sox", ["-n", "-r", "8000", "-c", "1", "-b", "16", wav, "synth", "960", "sine", "440"]).status == 0)
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: wav)[.size] as? Int)
+        let put = try Self.curl(
+            collector, "PUT", "/api/v1/voice/call-m/leg-1", bodyFile: wav,
+            headers: ["Authorization: Bearer \(pbx)", "Content-Type: audio/wav", "X-Voice-Start: 2026-12-01T10:00:00Z"])
+        let voice = try #require(
+            (try JSONSerialization.jsonObject(with: Data(put.body.utf8)) as? [String: Any])?["id"] as? String, "\(put.body)")
+        let password = try #require(collector.adminPassword)
+        let login = try Self.curl(
+            collector, "POST", "/api/v1/auth/login", body: #"{"username":"admin","password":"\#(password)"}"#,
+            headers: ["Content-Type: application/json"])
+        let token = try #require((try JSONSerialization.jsonObject(with: Data(login.body.utf8)) as? [String: Any])?["token"] as? String)
+        let path = "/api/v1/calls/call-m/voice/\(voice)/audio"
+        // Played once first, so the recording is opened and cached before the baseline.
+        #expect(try Self.curl(collector, "GET", path, headers: ["Authorization: Bearer \(token)"]).status == 200)
+        let before = collector.residentKB
+        // Over HTTPS, as the player reads (behind TLS the writer saw the socket full far too late):
+        // curl reading 1 KB/s.
+        var readers: [Process] = []
+        defer {
+            for reader in readers {
+                kill(reader.processIdentifier, SIGKILL)
+                reader.waitUntilExit()
+            }
+        }
+        for _ in 0..<30 {
+            let reader = Process()
+            reader.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            reader.arguments = [
+                "-s", "--cacert", collector.caFile, "--limit-rate", "1k", "-o", "/dev/null", "-H", "Authorization: Bearer \(token)",
+                collector.url + path,
+            ]
+            try reader.run()
+            readers.append(reader)
+        }
+        // Time for the answers to queue up as far as they will (the old code queued 420 MB here).
+        var grown = 0
+        for _ in 0..<20 {
+            Thread.sleep(forTimeInterval: 0.2)
+            grown = max(grown, collector.residentKB - before)
+        }
+        #expect(grown < 200 << 10, "30 slowly read 15 MB answers grew the collector by \(grown >> 10) MB")
+        // A reader that reads gets the whole recording meanwhile.
+        let fetched = FileManager.default.temporaryDirectory.appendingPathComponent("fetched-\(UUID().uuidString).wav").path
+        defer { try? FileManager.default.removeItem(atPath: fetched) }
+        let download = try ProcessRunner.run(
+            "curl", ["-s", "--cacert", collector.caFile, "-o", fetched, "-H", "Authorization: Bearer \(token)", collector.url + path])
+        #expect(download.status == 0)
+        #expect(FileManager.default.contents(atPath: fetched) == FileManager.default.contents(atPath: wav), "the paced answer is the recording")
+        try Self.expectAlive(collector, "after the slow readers")
+    }
+
     /// A body sent a byte at a time never counts as progress: the connection is closed at the stall
     /// timeout (2 s here) instead of living as long as the trickle goes on.
     @Test func aTrickledBodyIsClosed() throws {

@@ -131,6 +131,7 @@ struct PlaybackTests {
             // Several ranges, one audit entry.
             let plays = try await AuditLog.entries(limit: 50, in: collector.catalog.sql).filter { $0.action == "call.play" }
             #expect(plays.count == 1 && plays[0].actor == "user:sup-paris", "\(plays)")
+            #expect(plays.first?.target == "call:pbx/call-1", "the call's integration is named")
 
             // Another site's supervisor: as if nothing were there. A segment not in the call: nothing either.
             try await RolesAndSessionsTests.logIn(api, "sup-lyon", "correct horse battery")
@@ -142,6 +143,21 @@ struct PlaybackTests {
             let refused = try await get("/api/v1/calls/call-1/screen/ws-a/2")
             #expect(refused.status == 422, "\(refused.status)")
             #expect(String(decoding: refused.body, as: UTF8.self).contains("is not the file catalogued"))
+            // Read by ranges, an opened voice whose file is then written over in place (counter mode
+            // has no tag per range) is checked again, and refused, instead of serving other bytes.
+            if rangedThreshold != nil {
+                #expect(try await get(voiceURI, range: "bytes=0-99").status == 206)
+                let file = try collector.builtinStore().url(StorePath(components: voice.record.objectPath.split(separator: "/").map(String.init)))
+                let handle = try FileHandle(forUpdating: file)
+                let end = try handle.seekToEnd()
+                try handle.seek(toOffset: end - 100)
+                let byte = try #require(try handle.read(upToCount: 1))
+                try handle.seek(toOffset: end - 100)
+                try handle.write(contentsOf: Data([byte[0] ^ 0x01]))
+                try handle.close()
+                let changed = try await get(voiceURI, range: "bytes=0-99")
+                #expect(changed.status == 422, "\(changed.status)")
+            }
         }
     }
 }

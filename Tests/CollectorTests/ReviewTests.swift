@@ -173,4 +173,41 @@ struct ReviewTests {
             #expect(deep.status == 400 && deep.errorMessage.contains("offset"))
         }
     }
+
+    /// What one call's review and the definitions hold is bounded (a script adding notes without end
+    /// made one review a 40 MB answer), and numbers are written in digits.
+    @Test func reviewsAndDefinitionsAreBounded() async throws {
+        try await withAPI { api, collector, password in
+            try await RolesAndSessionsTests.twoSites(collector)
+            try await api.logIn(password)
+            #expect(
+                try await api.send(.post, "/api/v1/admin/custom-fields", json: #"{"name":"amount","label":"Amount","kind":"number"}"#)
+                    .status == 201)
+            for given in ["0x1p3", "1e3", "inf", "1.", "-", "1,5"] {
+                let refused = try await api.send(.put, "/api/v1/calls/call-p/fields", json: #"{"values":{"amount":"\#(given)"}}"#)
+                #expect(refused.status == 400 && refused.errorMessage.contains("written in digits"), "\(given): \(refused.json)")
+            }
+            #expect(try await api.send(.put, "/api/v1/calls/call-p/fields", json: #"{"values":{"amount":"-12.50"}}"#).status == 200)
+            let outOfRange = try await api.send(.get, "/api/v1/calls?score=101")
+            #expect(outOfRange.status == 400 && outOfRange.errorMessage.contains("score: give a score from 0 to 100"))
+
+            let call = CallReviews.CallKey(integration: "pbx", interactionId: "call-p")
+            for index in 0..<500 {
+                _ = try await collector.reviews.addNote(to: call, atMs: nil, text: "note \(index)", author: "admin", by: adminActor)
+            }
+            let full = try await api.send(.post, "/api/v1/calls/call-p/notes", json: #"{"text":"one more"}"#)
+            #expect(full.status == 409 && full.errorMessage.contains("500 notes"), "\(full.json)")
+            // A note taken back makes room again.
+            let review = try await api.send(.get, "/api/v1/calls/call-p/review")
+            let firstNote = try #require((review.json["notes"] as? [[String: Any]])?.first?["id"] as? Int)
+            #expect(try await api.send(.delete, "/api/v1/calls/call-p/notes/\(firstNote)").status == 204)
+            #expect(try await api.send(.post, "/api/v1/calls/call-p/notes", json: #"{"text":"one more"}"#).status == 201)
+
+            for index in 0..<500 {
+                _ = try await collector.reviewDefinitions.addCategory("c\(index)", description: "", by: adminActor)
+            }
+            let tooMany = try await api.send(.post, "/api/v1/admin/categories", json: #"{"name":"extra","description":""}"#)
+            #expect(tooMany.status == 409 && tooMany.errorMessage.contains("500 categories"), "\(tooMany.json)")
+        }
+    }
 }

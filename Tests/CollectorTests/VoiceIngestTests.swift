@@ -243,6 +243,25 @@ struct VoiceIngestTests {
             let stored = (FileManager.default.enumerator(atPath: collector.dataDirectory.appendingPathComponent("store").path)?
                 .allObjects as? [String] ?? []).filter { $0.contains("voice") }
             #expect(stored.isEmpty, "nor stored: \(stored)")
+
+            // A recording hours away from the call it names (a phone system's wrong clock) would stretch
+            // its timeline and export by as much: refused, with both times; one near the call goes in.
+            let integration = try #require(try await collector.integrations.list().first { $0.name == "pbx" })
+            let started =
+                #"{"event_id":"n1","type":"leg.started","occurred_at":"2026-11-23T12:00:00Z","interaction_id":"call-near","leg_id":"leg-1"}"#
+            let ended =
+                #"{"event_id":"n2","type":"leg.ended","occurred_at":"2026-11-23T12:05:00Z","interaction_id":"call-near","leg_id":"leg-1"}"#
+            for event in [started, ended] {
+                _ = try await collector.callEvents.accept(Data(event.utf8), from: integration, source: "test")
+            }
+            let far = try await Self.put(
+                api, token, "/api/v1/voice/call-near/leg-1", wav, headers: ["X-Voice-Start": "2026-11-23T17:00:00Z"])
+            #expect(
+                far.status == 422 && far.errorMessage.contains("more than an hour away from call call-near")
+                    && far.errorMessage.contains("X-Voice-Start"), "\(far.status) \(far.json)")
+            let near = try await Self.put(
+                api, token, "/api/v1/voice/call-near/leg-1", wav, headers: ["X-Voice-Start": "2026-11-23T12:00:01Z"])
+            #expect(near.status == 201, "\(near.status) \(near.json)")
         }
     }
 }

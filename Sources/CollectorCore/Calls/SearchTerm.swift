@@ -40,13 +40,14 @@ enum SearchTerm {
     }
 
     static func number(
-        _ given: String, column: String, field: String, scale: Int64, unit: String = "a number of seconds (45)"
+        _ given: String, column: String, field: String, scale: Int64, unit: String = "a number of seconds (45)",
+        largest: Int64 = 9_999_999
     ) throws -> SQLQueryString {
         let (negated, body) = split(given)
         let invalid = CollectorError(
             .invalid, "\(field): give \(unit), a bound (>60, <30, >=60, <=30) or a range (30..120), ! before for not")
         func seconds(_ text: Substring) throws -> Int64 {
-            guard let value = Int64(text.trimmingCharacters(in: .whitespaces)), value >= 0, value < 10_000_000 else { throw invalid }
+            guard let value = Int64(text.trimmingCharacters(in: .whitespaces)), value >= 0, value <= largest else { throw invalid }
             return value * scale
         }
         let condition: SQLQueryString

@@ -254,12 +254,13 @@ extension Collector {
         _ timeline: CallTimeline, interactionId: String, duration: Int64, access: Access, ffmpeg: String
     ) async throws -> OggOpusPackets? {
         guard !timeline.voice.isEmpty else { return nil }
-        var inputs: [[UInt8]] = []
+        var inputs: [Subprocess.Input] = []
         var arguments = ["-v", "error", "-nostdin"]
         var chains: [String] = []
         for (index, voice) in timeline.voice.enumerated() {
             let media = try await voiceMedia(interactionId, integration: timeline.integration, voiceId: voice.id, for: access)
-            inputs.append(try await Self.onThreadPool { try media.whole() })
+            // Fed to ffmpeg a chunk at a time: six hour-long voices are not held whole at once.
+            inputs.append(Subprocess.Input(media))
             arguments += ["-i", "pipe:\(3 + index)"]
             let trim = voice.offsetMs < 0 ? "atrim=start=\(Double(-voice.offsetMs) / 1000)," : ""
             chains.append("[\(index):a]\(trim)aresample=48000,aformat=channel_layouts=mono,adelay=delays=\(max(0, voice.offsetMs)):all=1[v\(index)]")

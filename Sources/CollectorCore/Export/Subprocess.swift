@@ -13,6 +13,26 @@ enum Subprocess {
         let description: String
     }
 
+    /// What a pipe is fed: `count` bytes, read a chunk at a time as the tool takes them, so a long
+    /// recording read by ranges (`PlaintextSource`) is never held whole.
+    struct Input: Sendable {
+        var count: Int
+        var read: @Sendable (Range<Int>) throws -> [UInt8]
+
+        init(count: Int, read: @escaping @Sendable (Range<Int>) throws -> [UInt8]) {
+            self.count = count
+            self.read = read
+        }
+
+        init(_ bytes: [UInt8]) {
+            self.init(count: bytes.count) { Array(bytes[$0]) }
+        }
+
+        init(_ media: PlaybackMedia) {
+            self.init(count: media.size, read: media.slice)
+        }
+    }
+
     struct Output {
         var status: Int32
         var stdout: [UInt8]
@@ -32,7 +52,7 @@ enum Subprocess {
     /// The first input is the child's fd 3, the next fd 4, and so on. Standard output is kept up to
     /// `outputLimit` bytes (more is a failure); standard error's last 4 KiB explain a failure.
     static func run(
-        _ executable: String, _ arguments: [String], inputs: [[UInt8]] = [], outputLimit: Int, timeout: TimeInterval = 900
+        _ executable: String, _ arguments: [String], inputs: [Input] = [], outputLimit: Int, timeout: TimeInterval = 900
     ) throws -> Output {
         // A reader that quits early must not kill the collector: writes then fail with EPIPE.
         signal(SIGPIPE, SIG_IGN)
@@ -93,18 +113,28 @@ enum Subprocess {
         let writers = inputPipes.enumerated().map { position, index in
             let fd = pipes[index].write
             pipes[index].write = -1
-            let bytes = inputs[position]
-            return Self.thread {
-                bytes.withUnsafeBytes { buffer in
-                    var offset = 0
-                    while offset < buffer.count {
-                        let written = write(fd, buffer.baseAddress! + offset, min(1 << 20, buffer.count - offset))
-                        if written < 0 && errno == EINTR { continue }
-                        if written <= 0 { break }
-                        offset += written
+            let input = inputs[position]
+            return Self.thread { () -> String? in
+                defer { close(fd) }
+                var offset = 0
+                while offset < input.count {
+                    let chunk: [UInt8]
+                    do {
+                        chunk = try input.read(offset..<min(input.count, offset + (1 << 20)))
+                    } catch {
+                        // The tool sees its input end early and fails; this says why.
+                        return "input \(position + 1) could not be read: \(error)"
                     }
+                    var done = 0
+                    while done < chunk.count {
+                        let written = chunk.withUnsafeBytes { write(fd, $0.baseAddress! + done, chunk.count - done) }
+                        if written < 0 && errno == EINTR { continue }
+                        if written <= 0 { return nil }  // the tool stopped reading; its status tells
+                        done += written
+                    }
+                    offset += chunk.count
                 }
-                close(fd)
+                return nil
             }
         }
         let stderrFD = pipes[stderrPipe].read
@@ -137,10 +167,11 @@ enum Subprocess {
         finished.set()
         watchdog.wait()
         if killed.isSet {
-            for writer in writers { writer.wait() }
+            for writer in writers { _ = writer.wait() }
             throw Failure(description: "\(executable) took more than \(Int(timeout)) s and was stopped")
         }
-        for writer in writers { writer.wait() }
+        let unread = writers.compactMap { $0.wait() }
+        if let first = unread.first { throw Failure(description: first) }
         let stderr = String(decoding: errors.wait(), as: UTF8.self)
         if output.overflowed {
             throw Failure(description: "\(executable) wrote more than \(outputLimit) bytes")

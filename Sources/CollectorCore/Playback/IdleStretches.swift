@@ -17,13 +17,15 @@ public struct IdleStretches: Codable, Sendable, Equatable {
         }
     }
 
+    /// The call's integration (an interaction id is unique only within one).
+    public var integration: String
     public var stretches: [Stretch]
     public var minimumMs: Int64
     /// The level below which a 100 ms window counts as silent, in dBFS.
     public var silenceDB: Double
 
     enum CodingKeys: String, CodingKey {
-        case stretches
+        case integration, stretches
         case minimumMs = "minimum_ms"
         case silenceDB = "silence_db"
     }
@@ -46,7 +48,7 @@ extension Collector {
         let duration = ([timeline.durationMs] + timeline.voice.map { $0.offsetMs + $0.durationMs }).max() ?? 0
         let windows = Int((duration + IdleStretches.windowMs - 1) / IdleStretches.windowMs)
         guard windows > 0, windows <= 8 * 36_000 else {
-            return IdleStretches(stretches: [], minimumMs: minimumMs, silenceDB: silenceDB)
+            return IdleStretches(integration: timeline.integration, stretches: [], minimumMs: minimumMs, silenceDB: silenceDB)
         }
         var busy = [Bool](repeating: false, count: windows)
         func mark(_ fromMs: Int64, _ toMs: Int64) {
@@ -73,7 +75,7 @@ extension Collector {
             for voice in timeline.voice {
                 try Task.checkCancellation()
                 let media = try await voiceMedia(interactionId, integration: timeline.integration, voiceId: voice.id, for: access)
-                let input = try await Self.onThreadPool { try media.whole() }
+                let input = Subprocess.Input(media)
                 // ffmpeg measures each 100 ms itself (800 samples at 8 kHz) and prints one level a line:
                 // a few MB of text for 8 hours, not the decoded audio.
                 let output = try await Subprocess.onThread {
@@ -113,6 +115,6 @@ extension Collector {
                 start = nil
             }
         }
-        return IdleStretches(stretches: stretches, minimumMs: minimumMs, silenceDB: silenceDB)
+        return IdleStretches(integration: timeline.integration, stretches: stretches, minimumMs: minimumMs, silenceDB: silenceDB)
     }
 }

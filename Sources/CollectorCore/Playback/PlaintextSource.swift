@@ -10,7 +10,8 @@ import WebDAV
 final class PlaintextSource: Sendable {
     enum Backing: Sendable {
         case memory([UInt8])
-        case sealedFile(path: String, layout: SealedLayout, key: SymmetricKey)
+        /// `checked`: the file as it was when its SHA-256 was checked; any change since is refused.
+        case sealedFile(path: String, layout: SealedLayout, key: SymmetricKey, checked: FileIdentity)
     }
 
     let backing: Backing
@@ -20,7 +21,7 @@ final class PlaintextSource: Sendable {
     var count: Int {
         switch backing {
         case .memory(let bytes): bytes.count
-        case .sealedFile(_, let layout, _): layout.ciphertextLength
+        case .sealedFile(_, let layout, _, _): layout.ciphertextLength
         }
     }
 
@@ -32,14 +33,57 @@ final class PlaintextSource: Sendable {
         }
     }
 
+    /// False once a sealed file read by ranges changed since its check: the cache lets it go, and
+    /// the next open checks the file again (and refuses it if it is no longer the one catalogued).
+    var stillAsChecked: Bool {
+        guard case .sealedFile(let path, _, _, let checked) = backing else { return true }
+        return (try? checked.unchanged(path)) != nil
+    }
+
     func read(_ range: Range<Int>) throws -> [UInt8] {
         switch backing {
         case .memory(let bytes):
             return Array(bytes[range])
-        case .sealedFile(let path, let layout, let key):
+        case .sealedFile(let path, let layout, let key, let checked):
             guard !range.isEmpty else { return [] }
+            // Counter mode has no tag per range: a file written over in place after its check would
+            // decrypt to other bytes unnoticed. Its identity (inode, size, change times), the same
+            // before and after the read, says the bytes read are the bytes checked.
+            try checked.unchanged(path)
             let cipher = try Self.read(path, layout.ciphertextRange(for: range))
+            try checked.unchanged(path)
             return try layout.decrypt(cipher, range: range, key: key)
+        }
+    }
+
+    /// What changes whenever a file's bytes do, short of someone resetting the system clock.
+    struct FileIdentity: Sendable, Equatable {
+        var inode: UInt64
+        var size: Int64
+        var modified: timespec
+        var changed: timespec
+
+        init(_ path: String) throws {
+            var status = stat()
+            guard stat(path, &status) == 0 else {
+                throw CollectorError(.notFound, "the sealed recording \(path) is gone")
+            }
+            inode = UInt64(status.st_ino)
+            size = Int64(status.st_size)
+            modified = status.st_mtim
+            changed = status.st_ctim
+        }
+
+        func unchanged(_ path: String) throws {
+            guard try FileIdentity(path) == self else {
+                throw CollectorError(.unprocessable, "the sealed recording \(path) changed after it was checked; open it again")
+            }
+        }
+
+        static func == (a: Self, b: Self) -> Bool {
+            a.inode == b.inode && a.size == b.size && a.modified.tv_sec == b.modified.tv_sec
+                && a.modified.tv_nsec == b.modified.tv_nsec && a.changed.tv_sec == b.changed.tv_sec
+                && a.changed.tv_nsec == b.changed.tv_nsec
         }
     }
 
@@ -72,6 +116,7 @@ extension Collector {
         let file = try builtinStore().url(StorePath(components: path.split(separator: "/").map(String.init))).path
         guard let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue, size > threshold
         else { return nil }
+        let identity = try PlaintextSource.FileIdentity(file)
         let prefix = try PlaintextSource.read(file, 0..<min(size, 64 << 10))
         guard let layout = SealedLayout.parse(prefix: prefix, totalSize: size) else { return nil }
         let key = try await recordingKeys.contentKey(of: layout)
@@ -103,6 +148,9 @@ extension Collector {
         if let plainSha256, plain != plainSha256 {
             throw StorageFault(kind: .unprocessable, detail: "\(what) opened to other content than was catalogued", what: what)
         }
-        return PlaintextSource(.sealedFile(path: file, layout: layout, key: key))
+        guard try PlaintextSource.FileIdentity(file) == identity else {
+            throw StorageFault(kind: .unprocessable, detail: "\(what) in \(file) changed while it was checked", what: what)
+        }
+        return PlaintextSource(.sealedFile(path: file, layout: layout, key: key, checked: identity))
     }
 }

@@ -19,6 +19,8 @@ public struct PlaybackMedia: Sendable {
     public var fileName: String
     /// What the player gets: the bytes as they are, or (G.711) the 16-bit PCM WAV they decode to.
     var rendition: Rendition = .asStored
+    /// The integration of the call it was opened for (the audit entry's target names it).
+    public var callIntegration = ""
 
     public init(bytes: [UInt8], contentType: String, fileName: String) {
         self.init(source: PlaintextSource(.memory(bytes)), contentType: contentType, fileName: fileName)
@@ -89,6 +91,11 @@ final class PlaybackCache: Sendable {
     func get(_ key: String) -> PlaybackMedia? {
         state.withLock { state in
             guard var entry = state.entries[key] else { return nil }
+            guard entry.media.source.stillAsChecked else {
+                state.entries[key] = nil
+                state.bytes -= entry.media.source.residentBytes
+                return nil
+            }
             state.tick += 1
             entry.used = state.tick
             state.entries[key] = entry
@@ -131,7 +138,10 @@ extension Collector {
             throw CollectorError(.conflict, "segment \(agentId) #\(sequence) has \(records.count) catalogued versions; see admin segment list")
         }
         let key = "screen/\(record.manifestSha256)"
-        if let cached = playbackCache.get(key) { return cached }
+        if var cached = playbackCache.get(key) {
+            cached.callIntegration = timeline.integration
+            return cached
+        }
         let threshold = rangedThreshold
         let media = try await telling(access) { try await playbackOpens.open(key) {
             let what = "screen segment \(agentId) #\(sequence)"
@@ -154,7 +164,9 @@ extension Collector {
                 fileName: Self.fileName("\(interactionId)_\(agentId)_\(start)", extension: "webm"))
         } }
         playbackCache.put(key, media)
-        return media
+        var answer = media
+        answer.callIntegration = timeline.integration
+        return answer
     }
 
     /// One voice recording of a call's timeline, as browsers play it (G.711 decoded to 16-bit PCM; the
@@ -171,7 +183,10 @@ extension Collector {
             throw CollectorError(.notFound, "no voice recording \(OutsideText.bounded(voiceId, limit: 80))")
         }
         let key = "voice/\(record.sealedSha256)"
-        if let cached = playbackCache.get(key) { return cached }
+        if var cached = playbackCache.get(key) {
+            cached.callIntegration = timeline.integration
+            return cached
+        }
         let threshold = rangedThreshold
         let media = try await telling(access) { try await playbackOpens.open(key) {
             let what = "voice recording \(voiceId)"
@@ -207,7 +222,9 @@ extension Collector {
             return media
         } }
         playbackCache.put(key, media)
-        return media
+        var answer = media
+        answer.callIntegration = timeline.integration
+        return answer
     }
 
     /// A stored recording that cannot be played: what an admin is told (where it is, what is wrong)

@@ -124,6 +124,14 @@ public struct CallReviews: Sendable {
         let createdAt = Timestamp.now()
         let digest = SHA256.hash(data: Data(body.utf8)).hexString
         return try await catalog.transaction { database in
+            try await ReviewLimits.ensureRoom(
+                database,
+                counting: """
+                    SELECT COUNT(*) AS n FROM call_notes WHERE integration = \(bind: call.integration)
+                    AND interaction_id = \(bind: call.interactionId) AND deleted_at IS NULL
+                    """,
+                limit: ReviewLimits.notesPerCall,
+                "this call has \(ReviewLimits.notesPerCall) notes, the most a call takes; take back ones no longer needed")
             let row = try await database.raw(
                 """
                 INSERT INTO call_notes (integration, interaction_id, at_ms, body, author, created_at)
@@ -278,6 +286,14 @@ public struct CallReviews: Sendable {
         return try await catalog.transaction { database in
             let (form, definition) = try await definitions.activeForm(name, in: database)
             let score = try form.score(answers)
+            try await ReviewLimits.ensureRoom(
+                database,
+                counting: """
+                    SELECT COUNT(*) AS n FROM call_evaluations WHERE integration = \(bind: call.integration)
+                    AND interaction_id = \(bind: call.interactionId)
+                    """,
+                limit: ReviewLimits.evaluationsPerCall,
+                "this call has \(ReviewLimits.evaluationsPerCall) evaluations, the most a call takes")
             let row = try await database.raw(
                 """
                 INSERT INTO call_evaluations (integration, interaction_id, form, definition, answers, score, comment, evaluator, created_at)

@@ -42,10 +42,15 @@ public struct ReviewDefinitions: Sendable {
                 }
                 return safe
             case .number:
-                guard let number = Double(value), number.isFinite, value.utf8.count <= 24 else {
-                    throw CollectorError(.invalid, "field \(name) is a number, found \"\(OutsideText.bounded(value, limit: 30))\"")
+                // Written as people write numbers (12, -3.5): Double() also takes 0x1p3, 1e3 and inf.
+                let digits = value.hasPrefix("-") ? value.dropFirst() : Substring(value)
+                let parts = digits.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+                guard value.utf8.count <= 24, !parts.isEmpty,
+                    parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { ("0"..."9").contains($0) } })
+                else {
+                    throw CollectorError(
+                        .invalid, "field \(name) is a number written in digits (12, -3.5), found \"\(OutsideText.bounded(value, limit: 30))\"")
                 }
-                _ = number
                 return value
             case .choice:
                 guard choices.contains(value) else {
@@ -87,6 +92,9 @@ public struct ReviewDefinitions: Sendable {
             guard try await database.raw("SELECT 1 AS x FROM review_categories WHERE name = \(bind: name)").first() == nil else {
                 throw CollectorError(.conflict, "category \(name) exists already")
             }
+            try await ReviewLimits.ensureRoom(
+                database, counting: "SELECT COUNT(*) AS n FROM review_categories", limit: ReviewLimits.categories,
+                "there are \(ReviewLimits.categories) categories, the most the collector keeps; remove unused ones first")
             try await database.raw(
                 "INSERT INTO review_categories (name, description, created_at) VALUES (\(bind: name), \(bind: category.description), \(bind: Timestamp.now()))"
             ).run()
@@ -124,6 +132,9 @@ public struct ReviewDefinitions: Sendable {
             guard try await database.raw("SELECT 1 AS x FROM evaluation_forms WHERE name = \(bind: form.name)").first() == nil else {
                 throw CollectorError(.conflict, "form \(form.name) exists already; forms are not edited: add one with a new name and retire this one")
             }
+            try await ReviewLimits.ensureRoom(
+                database, counting: "SELECT COUNT(*) AS n FROM evaluation_forms", limit: ReviewLimits.forms,
+                "there are \(ReviewLimits.forms) evaluation forms, retired ones included, the most the collector keeps")
             try await database.raw(
                 """
                 INSERT INTO evaluation_forms (name, title, definition, retired, created_at)
@@ -181,6 +192,9 @@ public struct ReviewDefinitions: Sendable {
             guard try await database.raw("SELECT 1 AS x FROM custom_fields WHERE name = \(bind: field.name)").first() == nil else {
                 throw CollectorError(.conflict, "field \(field.name) exists already")
             }
+            try await ReviewLimits.ensureRoom(
+                database, counting: "SELECT COUNT(*) AS n FROM custom_fields", limit: ReviewLimits.fields,
+                "there are \(ReviewLimits.fields) custom fields, the most the collector keeps; remove unused ones first")
             try await database.raw(
                 """
                 INSERT INTO custom_fields (name, label, kind, choices, created_at)

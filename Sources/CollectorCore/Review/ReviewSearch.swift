@@ -18,7 +18,7 @@ extension CallCatalog {
             conditions.append(negated ? "NOT " + exists : exists)
         }
         if let score = query.score {
-            let term = try SearchTerm.number(score, column: "c.qa_score", field: "score", scale: 1, unit: "a score from 0 to 100 (80)")
+            let term = try SearchTerm.number(score, column: "c.qa_score", field: "score", scale: 1, unit: "a score from 0 to 100 (80)", largest: 100)
             conditions.append("(c.qa_score IS NOT NULL AND " + term + ")")
         }
         if let text = query.text {

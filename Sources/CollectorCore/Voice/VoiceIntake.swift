@@ -41,6 +41,7 @@ extension Collector {
             throw CollectorError(error.kind == .unsupported ? .unsupportedMedia : .unprocessable, error.description)
         }
         let layout = try Self.channelLayout(metadata.channelLayout, channels: facts.channels)
+        try await checkNearCall(integration: integration, metadata: metadata, durationMs: facts.durationMs)
         let nodePath = try await voiceNodePath(integration: integration, metadata: metadata)
         guard let governing = try await nodePaths.resolve(nodePath) else {
             throw CollectorError(.notFound, "no node path covers \(nodePath); an admin must add one (or /)")
@@ -98,6 +99,38 @@ extension Collector {
             )
         }
         return declared
+    }
+
+    /// How far a voice recording may lie from its call's own times and still be its call's.
+    static let voiceNearCallMs: Int64 = 3600 * 1000
+
+    /// A recording of a call the catalog knows lies near it: one lying hours away comes from a phone
+    /// system's wrong clock or start header, and would stretch the call's timeline and export by as
+    /// much. Refused (422) so the sender fixes it; a call not known yet is correlated when it arrives.
+    func checkNearCall(integration: String, metadata: VoiceMetadata, durationMs: Int64) async throws {
+        guard let start = Timestamp.date(metadata.startedAt),
+            let row = try await catalog.sql.raw(
+                """
+                SELECT started_at, ended_at FROM calls WHERE integration = \(bind: integration)
+                AND interaction_id = \(bind: metadata.interactionId)
+                """
+            ).first(),
+            let callStart = try row.decode(column: "started_at", as: String?.self).flatMap(Timestamp.date)
+        else { return }
+        // A call not ended yet runs until now, but none runs for days: an open call ends for this
+        // check half a day after it began (a lost end event must not widen it without bound).
+        let callEnd =
+            try row.decode(column: "ended_at", as: String?.self).flatMap(Timestamp.date)
+            ?? min(Date(), callStart.addingTimeInterval(12 * 3600))
+        let margin = Double(Self.voiceNearCallMs) / 1000
+        let end = start.addingTimeInterval(Double(durationMs) / 1000)
+        guard end >= callStart.addingTimeInterval(-margin), start <= callEnd.addingTimeInterval(margin) else {
+            throw CollectorError(
+                .unprocessable,
+                "the recording starts at \(metadata.startedAt) and lasts \(durationMs / 1000) s, more than an hour away from "
+                    + "call \(OutsideText.bounded(metadata.interactionId, limit: 80)) (\(Timestamp.string(callStart)) to "
+                    + "\(Timestamp.string(callEnd))); check the phone system's clock and the start it sends (X-Voice-Start)")
+        }
     }
 
     /// The node path whose storage keeps the file: the workstation's where the voice's agent sits,

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import RecorderCore
+import WebDAV
 
 /// Per-request state: who is calling (after authentication) and from where (for the audit log).
 public struct CollectorContext: RequestContext {
@@ -12,10 +13,13 @@ public struct CollectorContext: RequestContext {
     /// The web app's session token, when the request came with its cookie.
     public var webSession: String?
     public var agent: Agents.Agent?
+    /// Long answers (recordings, exports, store downloads) are written as fast as the client reads.
+    public let pace: ConnectionPace
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        pace = ConnectionPace(source.channel)
     }
 
     /// JSON API bodies are small; anything bigger is refused with 413 before it is parsed.

@@ -16,7 +16,7 @@ struct ExportAPI {
     /// Recent exports, at most 512 MB and ten minutes old.
     let cache = RecentAnswers<CallExport>(budget: 512 << 20) { $0.bytes.count }
     /// One export at a time: each runs ffmpeg over the call's voice and holds its screen in memory.
-    let turn = AsyncTurn(limit: 1)
+    let turn = HeavyRequests("an export")
 
     func register(on router: Router<CollectorContext>) {
         let calls = router.group("api/v1/calls").add(
@@ -33,7 +33,7 @@ struct ExportAPI {
             if let cached = cache.get(key) {
                 export = cached
             } else {
-                export = try await turn.run {
+                export = try await turn.run(for: context.actor.name) {
                     if let cached = cache.get(key) { return cached }
                     made = true
                     return try await collector.exportCall(interaction, integration: integration, for: context.access)
@@ -57,7 +57,7 @@ struct ExportAPI {
                     by: context.actor, in: collector.catalog)
             }
             var response = try PlaybackAPI.answer(
-                PlaybackMedia(bytes: export.bytes, contentType: "video/webm", fileName: export.fileName), request)
+                PlaybackMedia(bytes: export.bytes, contentType: "video/webm", fileName: export.fileName), request, pace: context.pace)
             response.headers[.contentDisposition] = "attachment; filename=\"\(export.fileName)\""
             response.headers[HTTPField.Name("X-Content-SHA256")!] = export.sha256
             return response

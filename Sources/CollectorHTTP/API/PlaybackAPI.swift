@@ -32,8 +32,8 @@ struct PlaybackAPI {
                 try await collector.screenMedia(
                     interaction, integration: Self.integration(request), agentId: agent, sequence: sequence, for: context.access)
             }
-            try await audit.record("call:\(interaction)", detail: "from screen \(agent) #\(sequence)", context: context, collector: collector)
-            return try Self.answer(media, request)
+            try await audit.record("call:\(media.callIntegration)/\(interaction)", detail: "from screen \(agent) #\(sequence)", context: context, collector: collector)
+            return try Self.answer(media, request, pace: context.pace)
         }
         registerIdle(on: calls)
         calls.get(":interaction/voice/:voice/audio") { request, context in
@@ -42,15 +42,15 @@ struct PlaybackAPI {
             let media = try await Self.hidden(context, interaction) {
                 try await collector.voiceMedia(interaction, integration: Self.integration(request), voiceId: voice, for: context.access)
             }
-            try await audit.record("call:\(interaction)", detail: "from voice \(voice)", context: context, collector: collector)
-            return try Self.answer(media, request)
+            try await audit.record("call:\(media.callIntegration)/\(interaction)", detail: "from voice \(voice)", context: context, collector: collector)
+            return try Self.answer(media, request, pace: context.pace)
         }
     }
 
     /// The stretches where nothing happens (every voice silent, no screen change), for "skip idle".
     /// One at a time (it reads every recording of the call), each answer kept ten minutes per reach.
     func registerIdle(on calls: RouterGroup<CollectorContext>) {
-        let turn = AsyncTurn(limit: 1)
+        let turn = HeavyRequests("idle stretches")
         let answers = RecentAnswers<IdleStretches>(budget: 1000) { _ in 1 }
         calls.get(":interaction/idle") { request, context in
             let minimum = try CallAPI.wholeNumber(request, "min_ms", default: 3000, range: 1000...600_000, meaning: "the shortest stretch skipped")
@@ -63,14 +63,14 @@ struct PlaybackAPI {
                 idle = kept
             } else {
                 idle = try await Self.hidden(context, interaction) {
-                    try await turn.run {
+                    try await turn.run(for: context.actor.name) {
                         try await collector.idleStretches(
                             interaction, integration: Self.integration(request), for: context.access, minimumMs: 1000)
                     }
                 }
                 answers.put(key, idle)
                 // Reading a call's recordings for their silences is a use of them, audited like playing.
-                try await audit.record("call:\(interaction)", detail: "idle stretches", context: context, collector: collector)
+                try await audit.record("call:\(idle.integration)/\(interaction)", detail: "idle stretches", context: context, collector: collector)
             }
             idle.stretches.removeAll { $0.toMs - $0.fromMs < minimum }
             idle.minimumMs = minimum
@@ -91,7 +91,7 @@ struct PlaybackAPI {
     }
 
     /// The whole file, or the one range asked for (206), or 416 for a range past its end.
-    static func answer(_ media: PlaybackMedia, _ request: Request) throws -> Response {
+    static func answer(_ media: PlaybackMedia, _ request: Request, pace: ConnectionPace) throws -> Response {
         let size = Int64(media.size)
         var headers: HTTPFields = [
             .contentType: media.contentType, .acceptRanges: "bytes", .cacheControl: "no-store",
@@ -101,11 +101,11 @@ struct PlaybackAPI {
         switch StoreResponses.rangeAnswer(request.headers[.range], ifRange: nil, lastModified: "", size: size) {
         case .whole:
             headers[.contentLength] = String(size)
-            return Response(status: .ok, headers: headers, body: streamed(media, 0..<media.size))
+            return Response(status: .ok, headers: headers, body: streamed(media, 0..<media.size, pace: pace))
         case .part(let range):
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(size)"
             headers[.contentLength] = String(range.count)
-            return Response(status: .partialContent, headers: headers, body: streamed(media, Int(range.lowerBound)..<Int(range.upperBound)))
+            return Response(status: .partialContent, headers: headers, body: streamed(media, Int(range.lowerBound)..<Int(range.upperBound), pace: pace))
         case .unsatisfiable:
             headers[.contentRange] = "bytes */\(size)"
             headers[.contentType] = "application/json"
@@ -117,16 +117,16 @@ struct PlaybackAPI {
 
 extension PlaybackAPI {
     /// Bytes in flight per answer: the media stays in memory once (the cache's), and each reader,
-    /// however slow, holds one chunk of it at a time (the writer waits for the connection). Before,
-    /// each answer copied its whole range, and slow parallel readers of a large recording multiplied
-    /// the collector's memory.
+    /// however slow, holds about one chunk of it at a time (`ConnectionPace` waits for the client).
+    /// Before, slow parallel readers of a large recording each had their whole range queued.
     static let chunkBytes = 256 << 10
 
-    static func streamed(_ media: PlaybackMedia, _ range: Range<Int>) -> ResponseBody {
+    static func streamed(_ media: PlaybackMedia, _ range: Range<Int>, pace: ConnectionPace) -> ResponseBody {
         ResponseBody(contentLength: range.count) { writer in
             var offset = range.lowerBound
             while offset < range.upperBound {
                 let end = min(range.upperBound, offset + chunkBytes)
+                try await pace.writable()
                 try await writer.write(ByteBuffer(bytes: try media.slice(offset..<end)))
                 offset = end
             }

@@ -7,6 +7,7 @@ import Logging
 import NIOSSL
 import RecorderCore
 import Synchronization
+import WebDAV
 
 /// How agents reach this collector. Set from `--public-url`, or once the server listens (so a port 0
 /// in tests becomes the real one); read when an agent's configuration is built.
@@ -43,7 +44,7 @@ public enum CollectorApplication {
         for method in StoreAPI.methods {
             for pattern in ["dav", "dav/**"] {
                 router.on(RouterPath(pattern), method: method) { request, context in
-                    try await store.handle(request, source: context.remoteAddress)
+                    try await store.handle(request, source: context.remoteAddress, pace: context.pace)
                 }
             }
         }
@@ -59,7 +60,7 @@ public enum CollectorApplication {
     ) throws -> some ApplicationProtocol {
         let counter = ConnectionCounter(limits: limits)
         let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [ConnectionGuardHandler(counter: counter, logger: logger)])
+            additionalChannelHandlers: [ConnectionGuardHandler(counter: counter, logger: logger), WritabilityWaiter()])
         var server = HTTPServerBuilder.http1(configuration: http1)
         if let tls {
             let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateChainPath).map {

@@ -1,0 +1,33 @@
+import CollectorCore
+import Synchronization
+
+/// Work a user asks for that reads a whole call (an export, the search for idle stretches): one at a
+/// time for the collector (`AsyncTurn`), at most `queueLimit` waiting, and one running or waiting per
+/// user. A client that gave up still holds its place until its turn comes (the server does not learn
+/// of it), so neither one user nor many can queue without bound: past either limit the answer is 503
+/// with Retry-After, and nothing is lost by asking again.
+final class HeavyRequests: Sendable {
+    let turn: AsyncTurn
+    private let users = Mutex<Set<String>>([])
+    let what: String
+
+    init(_ what: String, queueLimit: Int = 8) {
+        self.what = what
+        turn = AsyncTurn(limit: 1, queueLimit: queueLimit)
+    }
+
+    func run<R>(for user: String, _ body: () async throws -> R) async throws -> R {
+        let admitted = users.withLock { $0.insert(user).inserted }
+        guard admitted else {
+            throw CollectorError(
+                .busy, "your earlier request for \(what) is still running; wait for it, then ask again",
+                retryAfterSeconds: 10)
+        }
+        defer { _ = users.withLock { $0.remove(user) } }
+        do {
+            return try await turn.run(body)
+        } catch is AsyncTurn.Full {
+            throw CollectorError(.busy, "the collector is busy with requests for \(what) from others; try again in a minute", retryAfterSeconds: 30)
+        }
+    }
+}

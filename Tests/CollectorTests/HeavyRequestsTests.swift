@@ -1,0 +1,45 @@
+import CollectorCore
+@testable import CollectorHTTP
+import Testing
+
+/// Exports and idle searches read whole calls: one runs, a bounded few wait, and each user has one
+/// running or waiting. A client that gave up still holds its place, so without these bounds the
+/// queue grew without end.
+struct HeavyRequestsTests {
+    @Test func oneRunsAFewWaitAndEachUserHasOne() async throws {
+        let heavy = HeavyRequests("an export", queueLimit: 1)
+        let (release, releasing) = AsyncStream<Void>.makeStream()
+        let (started, starting) = AsyncStream<Void>.makeStream()
+        let first = Task {
+            try await heavy.run(for: "user:a") {
+                starting.yield()
+                for await _ in release { break }
+                return "a"
+            }
+        }
+        var startedIterator = started.makeAsyncIterator()
+        _ = await startedIterator.next()
+
+        // The same user again, while theirs runs: told to wait for it.
+        do {
+            _ = try await heavy.run(for: "user:a") { "again" }
+            Issue.record("a second request of one user was taken")
+        } catch let error as CollectorError {
+            #expect(error.kind == .busy && error.message.contains("earlier request for an export") && error.retryAfterSeconds != nil)
+        }
+        // Another user waits; one more finds the queue full.
+        let second = Task { try await heavy.run(for: "user:b") { "b" } }
+        while heavy.turn.waiting == 0 { await Task.yield() }
+        do {
+            _ = try await heavy.run(for: "user:c") { "c" }
+            Issue.record("a request past the queue's limit was taken")
+        } catch let error as CollectorError {
+            #expect(error.kind == .busy && error.message.contains("from others"))
+        }
+        releasing.yield()
+        #expect(try await first.value == "a")
+        #expect(try await second.value == "b")
+        // Done: the user may ask again.
+        #expect(try await heavy.run(for: "user:a") { "later" } == "later")
+    }
+}
