@@ -40,10 +40,10 @@ struct CallSearchTests {
                 try agent.upload(segment, to: collector)
                 _ = try await collector.acceptManifest(segment.manifestBytes, from: try await collector.agents.get("ws-a"), source: "test")
             }
-            for call in ["c2", "c3"] {
+            for (call, hour) in [("c2", 11), ("c3", 12)] {
                 _ = try await collector.ingestVoice(
                     try TimelineTests.speech(), contentType: "audio/wav",
-                    metadata: VoiceMetadata(interactionId: call, legId: "l", startedAt: "2026-12-01T10:00:00.000Z"),
+                    metadata: VoiceMetadata(interactionId: call, legId: "l", startedAt: "2026-12-01T\(hour):00:00.000Z"),
                     integration: "pbx", deliveredBy: "put")
             }
             try await api.logIn(password)

@@ -300,7 +300,6 @@ struct HostileInputTests {
         let wav = FileManager.default.temporaryDirectory.appendingPathComponent("long-\(UUID().uuidString).wav").path
         defer { try? FileManager.default.removeItem(atPath: wav) }
         #expect(try ProcessRunner.run("sox", ["-n", "-r", "8000", "-c", "1", "-b", "16", wav, "synth", "960", "sine", "440"]).status == 0)
-        let size = try #require(try FileManager.default.attributesOfItem(atPath: wav)[.size] as? Int)
         let put = try Self.curl(
             collector, "PUT", "/api/v1/voice/call-m/leg-1", bodyFile: wav,
             headers: ["Authorization: Bearer \(pbx)", "Content-Type: audio/wav", "X-Voice-Start: 2026-12-01T10:00:00Z"])

@@ -57,12 +57,9 @@ public struct SealedLayout: Sendable, Equatable {
     /// `plaintext[range]`, from `ciphertext` (which must be the ciphertext's bytes from the 16-byte
     /// block holding `range.lowerBound` up to `range.upperBound`) under the content key.
     public func decrypt(_ ciphertext: [UInt8], range: Range<Int>, key: SymmetricKey) throws -> [UInt8] {
-        let block = range.lowerBound / 16
-        // GCM's first data block is counter 2 (counter 1 encrypts the tag), big-endian in the last 4 bytes.
-        let counter = UInt32(2 + block)
-        let start = nonce + [UInt8(counter >> 24), UInt8((counter >> 16) & 0xFF), UInt8((counter >> 8) & 0xFF), UInt8(counter & 0xFF)]
-        let plain = try AES._CTR.decrypt(ciphertext, using: key, nonce: try AES._CTR.Nonce(nonceBytes: start))
-        return Array(plain.dropFirst(range.lowerBound - block * 16))
+        let blockStart = range.lowerBound / 16 * 16
+        let plain = try GCMCounterMode.apply(ciphertext, at: blockStart, nonce: nonce, key: key)
+        return Array(plain.dropFirst(range.lowerBound - blockStart))
     }
 
     /// The ciphertext's byte range in the object that `decrypt` needs for plaintext `range`.
