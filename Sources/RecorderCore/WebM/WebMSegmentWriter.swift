@@ -128,6 +128,14 @@ public struct WebMSegmentWriter: Sendable {
     }
 
     private func makeInfo(durationMs: Double) -> EBMLBuffer {
+        Self.info(durationMs: durationMs, startWallTimeNanos: startWallTimeNanos, writingApp: writingApp)
+    }
+
+    private func makeTracks() -> EBMLBuffer { Self.tracks(width: width, height: height) }
+
+    /// Info: millisecond timestamps, the Duration (always 8 bytes), DateUTC and the app. Its size
+    /// depends on none of its values. Shared with `ProgressiveWebMWriter`.
+    static func info(durationMs: Double, startWallTimeNanos: Int64, writingApp: String) -> EBMLBuffer {
         var info = EBMLBuffer()
         info.appendMaster(EBMLID.info) { body in
             body.appendUnsigned(EBMLID.timestampScale, 1_000_000)
@@ -139,9 +147,9 @@ public struct WebMSegmentWriter: Sendable {
         return info
     }
 
-    private func makeTracks() -> EBMLBuffer {
+    static func tracks(width: Int, height: Int) -> EBMLBuffer {
         var tracks = EBMLBuffer()
-        tracks.appendMaster(EBMLID.tracks) { body in Self.appendVideoTrack(to: &body, width: width, height: height) }
+        tracks.appendMaster(EBMLID.tracks) { body in appendVideoTrack(to: &body, width: width, height: height) }
         return tracks
     }
 
