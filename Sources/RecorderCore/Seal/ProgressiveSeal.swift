@@ -33,6 +33,13 @@ public final class ProgressiveSeal {
         public var headerCiphertext: [UInt8]
         public var tailCiphertext: [UInt8]
         public var tag: [UInt8]
+
+        public init(bodyLength: Int, headerCiphertext: [UInt8], tailCiphertext: [UInt8], tag: [UInt8]) {
+            self.bodyLength = bodyLength
+            self.headerCiphertext = headerCiphertext
+            self.tailCiphertext = tailCiphertext
+            self.tag = tag
+        }
     }
 
     public init(for recipients: [SealingRecipient], headerLength: Int) throws {
