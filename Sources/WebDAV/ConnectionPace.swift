@@ -14,6 +14,9 @@ public struct ConnectionPace: Sendable {
     /// `channel` nil: no pacing (an answer built outside a server, e.g. through the router in tests).
     public init(_ channel: (any Channel)?) { self.channel = channel }
 
+    /// False once the client has gone (a request waiting its turn need not be worked on).
+    public var isConnected: Bool { channel?.isActive ?? true }
+
     /// Returns once the connection can take another chunk; throws once it is closed.
     public func writable() async throws {
         guard let channel else { return }

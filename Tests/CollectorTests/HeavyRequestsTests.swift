@@ -1,5 +1,6 @@
 import CollectorCore
 @testable import CollectorHTTP
+import Synchronization
 import Testing
 
 /// Exports and idle searches read whole calls: one runs, a bounded few wait, and each user has one
@@ -41,5 +42,35 @@ struct HeavyRequestsTests {
         #expect(try await second.value == "b")
         // Done: the user may ask again.
         #expect(try await heavy.run(for: "user:a") { "later" } == "later")
+    }
+
+    /// A request whose client hung up while it waited is dropped when its turn comes: a queue filled
+    /// by clients that gave up no longer keeps everyone else waiting for minutes.
+    @Test func aRequestWhoseClientLeftIsDroppedAtItsTurn() async throws {
+        let heavy = HeavyRequests("an export")
+        let (release, releasing) = AsyncStream<Void>.makeStream()
+        let (started, starting) = AsyncStream<Void>.makeStream()
+        let first = Task {
+            try await heavy.run(for: "user:a") {
+                starting.yield()
+                for await _ in release { break }
+                return true
+            }
+        }
+        var startedIterator = started.makeAsyncIterator()
+        _ = await startedIterator.next()
+        let ran = Mutex(false)
+        let gone = Task {
+            try await heavy.run(for: "user:b", stillWanted: { false }) {
+                ran.withLock { $0 = true }
+                return true
+            }
+        }
+        while heavy.turn.waiting == 0 { await Task.yield() }
+        releasing.yield()
+        #expect(try await first.value)
+        await #expect(throws: CancellationError.self) { try await gone.value }
+        #expect(!ran.withLock { $0 }, "the work of a client that left never ran")
+        #expect(try await heavy.run(for: "user:b") { "again" } == "again")
     }
 }

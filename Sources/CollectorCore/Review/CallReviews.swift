@@ -344,7 +344,9 @@ extension Access {
     /// The same people export calls; agents play theirs, and a file of them leaves with nobody.
     public var mayExport: Bool { mayReview }
     /// What decides what this user sees of a call: role, scopes, workstation (for caching per reach).
+    /// Not who they are: users who see the same share one export, so many admins exporting one long
+    /// call hold one file, not one each (fourteen held 500 MB).
     public var fingerprint: String {
-        "\(user.id)|\(user.role.rawValue)|\(user.disabled)|\(user.scopes.sorted().joined(separator: ","))|\(user.workstation ?? "")"
+        "\(user.role.rawValue)|\(user.disabled)|\(user.scopes.sorted().joined(separator: ","))|\(user.workstation ?? "")"
     }
 }

@@ -19,7 +19,8 @@ public struct CollectorContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
-        pace = ConnectionPace(source.channel)
+        // A request arrives on an open connection; the router's test channel never opened.
+        pace = ConnectionPace(source.channel.isActive ? source.channel : nil)
     }
 
     /// JSON API bodies are small; anything bigger is refused with 413 before it is parsed.

@@ -13,8 +13,8 @@ import WebDAV
 /// Every export made and every download begun is audited with the file's SHA-256.
 struct ExportAPI {
     let collector: Collector
-    /// Recent exports, at most 512 MB and ten minutes old.
-    let cache = RecentAnswers<CallExport>(budget: 512 << 20) { $0.bytes.count }
+    /// Recent exports, at most 128 MB and ten minutes old: memory that stays taken while they last.
+    let cache = RecentAnswers<CallExport>(budget: 128 << 20) { $0.bytes.count }
     /// One export at a time: each runs ffmpeg over the call's voice and holds its screen in memory.
     let turn = HeavyRequests("an export")
 
@@ -33,7 +33,7 @@ struct ExportAPI {
             if let cached = cache.get(key) {
                 export = cached
             } else {
-                export = try await turn.run(for: context.actor.name) {
+                export = try await turn.run(for: context.actor.name, stillWanted: { context.pace.isConnected }) {
                     if let cached = cache.get(key) { return cached }
                     made = true
                     return try await collector.exportCall(interaction, integration: integration, for: context.access)

@@ -63,7 +63,7 @@ struct PlaybackAPI {
                 idle = kept
             } else {
                 idle = try await Self.hidden(context, interaction) {
-                    try await turn.run(for: context.actor.name) {
+                    try await turn.run(for: context.actor.name, stillWanted: { context.pace.isConnected }) {
                         try await collector.idleStretches(
                             interaction, integration: Self.integration(request), for: context.access, minimumMs: 1000)
                     }
