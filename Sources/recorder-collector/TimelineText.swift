@@ -39,5 +39,6 @@ extension CallCommand.Show {
             timeline.sync.maxUncertaintyMs.map { "largest uncertainty \($0) ms" }
             ?? "unknown: never measured the clock of \(timeline.sync.unmeasured.joined(separator: ", "))"
         print("  sync: \(health), \(timeline.sync.withinLimit ? "within" : "beyond") \(timeline.sync.limitMs) ms")
+        for item in timeline.setAside { print("  set aside: \(item.kind) \(item.id): \(item.reason)") }
     }
 }

@@ -262,6 +262,18 @@ struct VoiceIngestTests {
             let near = try await Self.put(
                 api, token, "/api/v1/voice/call-near/leg-1", wav, headers: ["X-Voice-Start": "2026-11-23T12:00:01Z"])
             #expect(near.status == 201, "\(near.status) \(near.json)")
+            // One that arrived before its call was known is set aside when the call comes, not placed
+            // six years off on its clock.
+            let early = try await Self.put(
+                api, token, "/api/v1/voice/call-early/leg-1", wav, headers: ["X-Voice-Start": "2020-01-01T00:00:00Z"])
+            #expect(early.status == 201)
+            let begun =
+                #"{"event_id":"x1","type":"leg.started","occurred_at":"2026-11-23T12:00:00Z","interaction_id":"call-early","leg_id":"leg-1"}"#
+            _ = try await collector.callEvents.accept(Data(begun.utf8), from: integration, source: "test")
+            let timeline = try #require(try await collector.timeline("call-early"))
+            #expect(timeline.voice.isEmpty, "\(timeline.voice)")
+            #expect(timeline.setAside.map(\.id) == [try #require(early.json["id"] as? String)])
+            #expect(timeline.setAside.first?.reason.contains("check the phone system's clock") == true)
         }
     }
 }

@@ -23,6 +23,15 @@ public struct CallTimeline: Codable, Sendable, Equatable {
     public var screen: [Screen]
     public var bands: [Band]
     public var sync: SyncHealth
+    /// Recordings catalogued for the call but not placed on its clock: a voice hours away from the
+    /// call's own times (a phone system's wrong clock). Listed, never dropped silently.
+    public var setAside: [SetAside] = []
+
+    public struct SetAside: Codable, Sendable, Equatable {
+        public var kind: String
+        public var id: String
+        public var reason: String
+    }
 
     public struct Call: Codable, Sendable, Equatable {
         public var integration: String
@@ -157,6 +166,7 @@ public struct CallTimeline: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case version, integration, calls, clock, legs, participants, voice, screen, bands, sync
+        case setAside = "set_aside"
         case interactionId = "interaction_id"
         case startedAt = "started_at"
         case endedAt = "ended_at"

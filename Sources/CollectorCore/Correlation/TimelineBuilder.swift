@@ -88,7 +88,7 @@ public enum TimelineBuilder {
         }
 
         var uncertainties: [Int64] = []
-        let voice = inputs.voices.compactMap { item -> CallTimeline.Voice? in
+        var voice = inputs.voices.compactMap { item -> CallTimeline.Voice? in
             guard let at = onCollector(item.record.startedAt, clockOf: item.record.clockOf) else { return nil }
             let uncertainty = at.uncertainty.map { $0 + item.record.startUncertaintyMs }
             if let uncertainty { uncertainties.append(uncertainty) }
@@ -98,6 +98,24 @@ public enum TimelineBuilder {
                 channels: item.record.channelLayout.map(\.rawValue), match: item.match,
                 uncertaintyMs: uncertainty ?? item.record.startUncertaintyMs)
         }.sorted { ($0.offsetMs, $0.legId, $0.id) < ($1.offsetMs, $1.legId, $1.id) }
+
+        // A voice hours away from a call whose own times are known is not its call's sound (intake
+        // refuses one for a known call; this catches one that arrived before the call did).
+        var setAside: [CallTimeline.SetAside] = []
+        if !legStarts.isEmpty || members.contains(where: { time($0.call.startedAt, $0.clock) != nil }) {
+            let callEndMs = end.map(ms) ?? min(ms(now), farVoiceOpenCallMs)
+            voice.removeAll { item in
+                let far = item.offsetMs + item.durationMs < -farVoiceMs || item.offsetMs > callEndMs + farVoiceMs
+                if far {
+                    setAside.append(
+                        .init(
+                            kind: "voice", id: item.id,
+                            reason: "starts \(item.offsetMs / 60_000) min from the call's start, more than an hour outside it; "
+                                + "check the phone system's clock"))
+                }
+                return far
+            }
+        }
 
         let screen = inputs.segments.compactMap { item -> CallTimeline.Screen? in
             let manifest = item.record.manifest
@@ -168,8 +186,13 @@ public enum TimelineBuilder {
             voice: voice, screen: screen, bands: bands,
             sync: .init(
                 maxUncertaintyMs: unmeasured.isEmpty ? (maxUncertainty ?? 0) : nil, unmeasured: unmeasured.sorted(),
-                withinLimit: unmeasured.isEmpty && (maxUncertainty ?? 0) <= 40))
+                withinLimit: unmeasured.isEmpty && (maxUncertainty ?? 0) <= 40),
+            setAside: setAside)
     }
+
+    /// How far outside its call a voice may lie (as intake checks), and how long an open call counts.
+    static let farVoiceMs: Int64 = 3600 * 1000
+    static let farVoiceOpenCallMs: Int64 = 12 * 3600 * 1000
 
     /// The parts of [from, to) that no interval of `covered` reaches.
     static func uncovered(from: Int64, to: Int64, by covered: [(Int64, Int64)]) -> [(Int64, Int64)] {

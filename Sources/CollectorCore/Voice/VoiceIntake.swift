@@ -101,9 +101,6 @@ extension Collector {
         return declared
     }
 
-    /// How far a voice recording may lie from its call's own times and still be its call's.
-    static let voiceNearCallMs: Int64 = 3600 * 1000
-
     /// A recording of a call the catalog knows lies near it: one lying hours away comes from a phone
     /// system's wrong clock or start header, and would stretch the call's timeline and export by as
     /// much. Refused (422) so the sender fixes it; a call not known yet is correlated when it arrives.
@@ -121,8 +118,9 @@ extension Collector {
         // check half a day after it began (a lost end event must not widen it without bound).
         let callEnd =
             try row.decode(column: "ended_at", as: String?.self).flatMap(Timestamp.date)
-            ?? min(Date(), callStart.addingTimeInterval(12 * 3600))
-        let margin = Double(Self.voiceNearCallMs) / 1000
+            ?? min(Date(), callStart.addingTimeInterval(Double(TimelineBuilder.farVoiceOpenCallMs) / 1000))
+        // The same bounds as the timeline's, which sets aside a voice that arrived before its call.
+        let margin = Double(TimelineBuilder.farVoiceMs) / 1000
         let end = start.addingTimeInterval(Double(durationMs) / 1000)
         guard end >= callStart.addingTimeInterval(-margin), start <= callEnd.addingTimeInterval(margin) else {
             throw CollectorError(
