@@ -7,19 +7,27 @@ import Testing
 /// running or waiting. A client that gave up still holds its place, so without these bounds the
 /// queue grew without end.
 struct HeavyRequestsTests {
-    @Test func oneRunsAFewWaitAndEachUserHasOne() async throws {
-        let heavy = HeavyRequests("an export", queueLimit: 1)
+    /// `user`'s request, running until the continuation is yielded to.
+    static func running<R: Sendable>(_ heavy: HeavyRequests, for user: String, returning value: R) async
+        -> (Task<R, any Error>, AsyncStream<Void>.Continuation)
+    {
         let (release, releasing) = AsyncStream<Void>.makeStream()
         let (started, starting) = AsyncStream<Void>.makeStream()
-        let first = Task {
-            try await heavy.run(for: "user:a") {
+        let task = Task {
+            try await heavy.run(for: user) {
                 starting.yield()
                 for await _ in release { break }
-                return "a"
+                return value
             }
         }
         var startedIterator = started.makeAsyncIterator()
         _ = await startedIterator.next()
+        return (task, releasing)
+    }
+
+    @Test func oneRunsAFewWaitAndEachUserHasOne() async throws {
+        let heavy = HeavyRequests("an export", queueLimit: 1)
+        let (first, releasing) = await Self.running(heavy, for: "user:a", returning: "a")
 
         // The same user again, while theirs runs: told to wait for it.
         do {
@@ -48,17 +56,7 @@ struct HeavyRequestsTests {
     /// by clients that gave up no longer keeps everyone else waiting for minutes.
     @Test func aRequestWhoseClientLeftIsDroppedAtItsTurn() async throws {
         let heavy = HeavyRequests("an export")
-        let (release, releasing) = AsyncStream<Void>.makeStream()
-        let (started, starting) = AsyncStream<Void>.makeStream()
-        let first = Task {
-            try await heavy.run(for: "user:a") {
-                starting.yield()
-                for await _ in release { break }
-                return true
-            }
-        }
-        var startedIterator = started.makeAsyncIterator()
-        _ = await startedIterator.next()
+        let (first, releasing) = await Self.running(heavy, for: "user:a", returning: true)
         let ran = Mutex(false)
         let gone = Task {
             try await heavy.run(for: "user:b", stillWanted: { false }) {

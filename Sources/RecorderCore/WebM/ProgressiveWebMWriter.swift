@@ -52,16 +52,8 @@ public struct ProgressiveWebMWriter: Sendable {
             current.appendUnsigned(EBMLID.clusterTimestamp, UInt64(timestampMs))
             if isKeyframe { cuePoints.append((timestampMs, bodyLength)) }
         }
-        let relative = Int16(timestampMs - currentTimestamp)
-        current.appendID(EBMLID.simpleBlock)
-        current.appendSize(UInt64(frame.count + 4))
-        current.appendRaw([
-            0x81,  // track number 1 as a vint
-            UInt8(truncatingIfNeeded: UInt16(bitPattern: relative) >> 8),
-            UInt8(truncatingIfNeeded: UInt16(bitPattern: relative)),
-            isKeyframe ? 0x80 : 0x00,
-        ])
-        current.appendRaw(frame)
+        WebMSegmentWriter.appendSimpleBlock(
+            to: &current, frame: frame, relativeMs: Int16(timestampMs - currentTimestamp), isKeyframe: isKeyframe)
         currentHasBlocks = true
         frameCount += 1
         return completed

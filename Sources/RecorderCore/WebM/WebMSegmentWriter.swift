@@ -52,16 +52,8 @@ public struct WebMSegmentWriter: Sendable {
             }
         }
 
-        let relative = Int16(timestampMs - currentClusterTimestamp)
-        currentCluster.appendID(EBMLID.simpleBlock)
-        currentCluster.appendSize(UInt64(frame.count + 4))
-        currentCluster.appendRaw([
-            0x81,  // track number 1 as a vint
-            UInt8(truncatingIfNeeded: UInt16(bitPattern: relative) >> 8),
-            UInt8(truncatingIfNeeded: UInt16(bitPattern: relative)),
-            isKeyframe ? 0x80 : 0x00,
-        ])
-        currentCluster.appendRaw(frame)
+        Self.appendSimpleBlock(
+            to: &currentCluster, frame: frame, relativeMs: Int16(timestampMs - currentClusterTimestamp), isKeyframe: isKeyframe)
         currentClusterHasBlocks = true
         frameCount += 1
         if isKeyframe { keyframeCount += 1 }
@@ -151,6 +143,19 @@ public struct WebMSegmentWriter: Sendable {
         var tracks = EBMLBuffer()
         tracks.appendMaster(EBMLID.tracks) { body in appendVideoTrack(to: &body, width: width, height: height) }
         return tracks
+    }
+
+    /// One frame of track 1, `relativeMs` from its cluster's timestamp. Shared with `ProgressiveWebMWriter`.
+    static func appendSimpleBlock(to cluster: inout EBMLBuffer, frame: [UInt8], relativeMs: Int16, isKeyframe: Bool) {
+        cluster.appendID(EBMLID.simpleBlock)
+        cluster.appendSize(UInt64(frame.count + 4))
+        cluster.appendRaw([
+            0x81,  // track number 1 as a vint
+            UInt8(truncatingIfNeeded: UInt16(bitPattern: relativeMs) >> 8),
+            UInt8(truncatingIfNeeded: UInt16(bitPattern: relativeMs)),
+            isKeyframe ? 0x80 : 0x00,
+        ])
+        cluster.appendRaw(frame)
     }
 
     /// Track 1: the screen, VP8, at its size. Shared with `WebMCallWriter`.
