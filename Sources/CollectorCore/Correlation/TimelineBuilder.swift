@@ -103,9 +103,9 @@ public enum TimelineBuilder {
         // refuses one for a known call; this catches one that arrived before the call did).
         var setAside: [CallTimeline.SetAside] = []
         if !legStarts.isEmpty || members.contains(where: { time($0.call.startedAt, $0.clock) != nil }) {
-            let callEndMs = end.map(ms) ?? min(ms(now), farVoiceOpenCallMs)
+            let callEndMs = voiceCallEnd(endMs: end.map(ms), nowMs: ms(now))
             voice.removeAll { item in
-                let far = item.offsetMs + item.durationMs < -farVoiceMs || item.offsetMs > callEndMs + farVoiceMs
+                let far = voiceLiesOutside(offsetMs: item.offsetMs, durationMs: item.durationMs, callEndMs: callEndMs)
                 if far {
                     setAside.append(
                         .init(
@@ -190,9 +190,20 @@ public enum TimelineBuilder {
             setAside: setAside)
     }
 
-    /// How far outside its call a voice may lie (as intake checks), and how long an open call counts.
+    /// How far outside its call a voice may lie, and how long an open call counts, for the timeline
+    /// and for intake (which refuses one for a known call) alike.
     static let farVoiceMs: Int64 = 3600 * 1000
     static let farVoiceOpenCallMs: Int64 = 12 * 3600 * 1000
+
+    /// Where a call ends for that rule, in ms from its start: its end, or, open, now but at most
+    /// half a day in (none runs for days, and a lost end event must not widen it without bound).
+    static func voiceCallEnd(endMs: Int64?, nowMs: Int64) -> Int64 { endMs ?? min(nowMs, farVoiceOpenCallMs) }
+
+    /// Whether a voice `offsetMs` from the call's start, `durationMs` long, lies more than
+    /// `farVoiceMs` outside [0, `callEndMs`].
+    static func voiceLiesOutside(offsetMs: Int64, durationMs: Int64, callEndMs: Int64) -> Bool {
+        offsetMs + durationMs < -farVoiceMs || offsetMs > callEndMs + farVoiceMs
+    }
 
     /// The parts of [from, to) that no interval of `covered` reaches.
     static func uncovered(from: Int64, to: Int64, by covered: [(Int64, Int64)]) -> [(Int64, Int64)] {

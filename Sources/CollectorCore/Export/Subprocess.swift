@@ -24,10 +24,6 @@ enum Subprocess {
             self.read = read
         }
 
-        init(_ bytes: [UInt8]) {
-            self.init(count: bytes.count) { Array(bytes[$0]) }
-        }
-
         init(_ media: PlaybackMedia) {
             self.init(count: media.size, read: media.slice)
         }

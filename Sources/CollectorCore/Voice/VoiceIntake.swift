@@ -114,15 +114,12 @@ extension Collector {
             ).first(),
             let callStart = try row.decode(column: "started_at", as: String?.self).flatMap(Timestamp.date)
         else { return }
-        // A call not ended yet runs until now, but none runs for days: an open call ends for this
-        // check half a day after it began (a lost end event must not widen it without bound).
-        let callEnd =
-            try row.decode(column: "ended_at", as: String?.self).flatMap(Timestamp.date)
-            ?? min(Date(), callStart.addingTimeInterval(Double(TimelineBuilder.farVoiceOpenCallMs) / 1000))
-        // The same bounds as the timeline's, which sets aside a voice that arrived before its call.
-        let margin = Double(TimelineBuilder.farVoiceMs) / 1000
-        let end = start.addingTimeInterval(Double(durationMs) / 1000)
-        guard end >= callStart.addingTimeInterval(-margin), start <= callEnd.addingTimeInterval(margin) else {
+        // The timeline's rule, which sets aside a voice that arrived before its call.
+        func ms(_ date: Date) -> Int64 { Int64((date.timeIntervalSince(callStart) * 1000).rounded()) }
+        let callEndMs = TimelineBuilder.voiceCallEnd(
+            endMs: try row.decode(column: "ended_at", as: String?.self).flatMap(Timestamp.date).map(ms), nowMs: ms(Date()))
+        let callEnd = callStart.addingTimeInterval(Double(callEndMs) / 1000)
+        guard !TimelineBuilder.voiceLiesOutside(offsetMs: ms(start), durationMs: durationMs, callEndMs: callEndMs) else {
             throw CollectorError(
                 .unprocessable,
                 "the recording starts at \(metadata.startedAt) and lasts \(durationMs / 1000) s, more than an hour away from "
