@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Our agent vs `ffmpeg -f x11grab -c:v libvpx` on identical scripted Xvfb scenes, in one run.
 
-For each scene (idle desktop, office work) both recorders record the same x11-scene script on a
+For each scene (idle desktop, office work, and the busy ones: a terminal scrolling a build log, Chromium
+scrolling a long page, typing into a form, a window dragged across the screen, a video in a corner) both
+recorders record the same x11-scene script on a
 fresh 1920x1080 Xvfb, one after the other (never at the same time, so neither steals the other's
 CPU), at the same fps and bitrate. Printed side by side: CPU seconds per minute of recording
 (user+sys, from /usr/bin/time), CPU share of one core, peak RSS, bytes per minute, frames written
@@ -10,7 +12,7 @@ holds still at its checkpoints). For our agent it also reports how late each sce
 in the recording (rectangles scene), which must stay within one frame interval.
 
 Usage: benchmarks/capture_vs_ffmpeg.py [--seconds 60] [--fps 5] [--bitrate 300] [--cpu-used 8]
-Needs: Xvfb, ffmpeg, /usr/bin/time (scripts/install-deps installs them). Builds release binaries.
+Needs: Xvfb, ffmpeg, /usr/bin/time, chromium (scripts/install-deps installs them). Builds release binaries.
 """
 import argparse
 import json
@@ -47,10 +49,88 @@ class Xvfb:
 
 
 def start_scene(binpath, display, scene, seconds, events_path, period=None):
+    if scene == "browser":
+        return BrowserScene(display, seconds, events_path)
     args = [f"{binpath}/x11-scene", "--display", display, "--scene", scene, "--seconds", str(seconds)]
     if period:
         args += ["--period", str(period)]
     return subprocess.Popen(args, stdout=open(events_path, "w"), stderr=subprocess.DEVNULL)
+
+
+BROWSER_PAGE = """<!doctype html><meta charset=utf-8><title>Knowledge base</title>
+<style>body{font:15px/1.5 sans-serif;margin:0;background:#fff;color:#222}
+header{position:fixed;top:0;left:0;right:0;height:48px;background:#245;color:#fff;font-size:20px;padding:10px 24px}
+main{margin:72px auto;width:1100px} h2{color:#245;border-bottom:2px solid #9ab}
+table{border-collapse:collapse;width:100%} td{border:1px solid #ccd;padding:4px 8px}
+.note{background:#fdf3d0;border-left:6px solid #e8b300;padding:8px 16px}</style>
+<header>Knowledge base &mdash; billing disputes</header><main id=main></main>
+<script>
+// Deterministic content, then a wheel-like scroll: 30 px every 100 ms, holding still for the 1.5 s
+// of every 10 s of wall-clock time in which the benchmark takes its reference screenshots.
+const main = document.getElementById('main');
+let html = '';
+for (let i = 0; i < 400; i++) {
+  html += `<h2>${i + 1}. Refund case type ${i % 17}</h2><p>` +
+    'When the customer reports a double charge, confirm the last four digits, the date and the amount. '.repeat(3 + i % 4) + '</p>';
+  if (i % 3 == 0) {
+    html += '<table>' + [0, 1, 2, 3].map(r => `<tr><td>Plan ${r + i}</td><td>${(r * 7 + i) % 97}.99 EUR</td><td>code RF-${i}-${r}</td></tr>`).join('') + '</table>';
+  }
+  if (i % 5 == 2) html += `<p class=note>Escalate to tier 2 when the amount exceeds ${100 + i} EUR.</p>`;
+}
+main.innerHTML = html;
+setInterval(() => {
+  if (Date.now() % 10000 >= 8500) return;
+  if (window.scrollY + window.innerHeight >= document.body.scrollHeight - 10) window.scrollTo(0, 0);
+  else window.scrollBy(0, 30);
+}, 100);
+</script>"""
+
+
+class BrowserScene:
+    """Debian's Chromium on the display, scrolling a long page; announces the checkpoints the page holds for."""
+
+    def __init__(self, display, seconds, events_path):
+        import threading
+        self.workdir = tempfile.mkdtemp(prefix="browser-scene-")
+        page = os.path.join(self.workdir, "page.html")
+        with open(page, "w") as f:
+            f.write(BROWSER_PAGE)
+        browser = shutil.which("chromium") or shutil.which("chromium-browser")
+        if browser is None:
+            raise SystemExit("the browser scene needs chromium (apt-get install chromium)")
+        env = dict(os.environ, DISPLAY=display)
+        self.proc = subprocess.Popen(
+            [browser, "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--disable-smooth-scrolling", "--force-device-scale-factor=1", "--kiosk", "--window-position=0,0",
+             "--window-size=1920,1080", f"--user-data-dir={self.workdir}/profile", "file://" + page],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.stop = False
+        self.events_path = events_path
+        open(events_path, "w").close()
+        self.thread = threading.Thread(target=self.announce, args=(time.time() + seconds,), daemon=True)
+        self.thread.start()
+        time.sleep(4)  # Chromium starts and lays the page out before anyone records
+
+    def announce(self, until):
+        announced = set()
+        while not self.stop and time.time() < until:
+            now = time.time()
+            index = int(now // 10)
+            if now % 10 >= 8.6 and index not in announced:
+                announced.add(index)
+                with open(self.events_path, "a") as f:
+                    f.write(json.dumps({"event": f"checkpoint-{index}", "wallTimeNanos": int(now * 1e9)}) + "\n")
+            time.sleep(0.02)
+
+    def kill(self):
+        self.stop = True
+        try:
+            os.killpg(self.proc.pid, 9)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def read_events(path):
@@ -226,7 +306,8 @@ def main():
     parser.add_argument("--fps", type=float, default=5)
     parser.add_argument("--bitrate", type=int, default=300)
     parser.add_argument("--cpu-used", type=int, default=8)
-    parser.add_argument("--scenes", default="idle,office")
+    parser.add_argument("--scenes", default="idle,office,terminal,browser,typing,drag,video",
+                        help="idle and office, and the busy ones: terminal, browser, typing, drag, video")
     parser.add_argument("--recorders", default="agent,ffmpeg", help="e.g. agent to skip the baseline while tuning")
     parser.add_argument("--no-latency", action="store_true", help="skip the change-latency run")
     args = parser.parse_args()

@@ -64,6 +64,11 @@ struct RecordCommand: AsyncParsableCommand {
         help: "Extra keyframes inside a segment, e.g. 10s (default: only at segment start).")
     var keyframeInterval: String?
 
+    @Option(
+        name: .customLong("journal-sync"),
+        help: "How often the journal of the segment in progress is made durable, e.g. 2s (default 2s; 0 turns it off).")
+    var journalSync: String?
+
     @Option(help: "Record only this RandR monitor (see `recorder-agent monitors`).")
     var monitor: String?
 
@@ -95,6 +100,7 @@ struct RecordCommand: AsyncParsableCommand {
         if let segmentLength { settings.segmentSeconds = try DurationText.parseSeconds(segmentLength) }
         if let keyframeInterval { settings.keyframeIntervalSeconds = try DurationText.parseSeconds(keyframeInterval) }
         if let monitor { settings.monitor = monitor }
+        if let journalSync { settings.journalSyncSeconds = journalSync == "0" ? 0 : try DurationText.parseSeconds(journalSync) }
         if noCursor { settings.drawCursor = false }
         if forceXGetImage { settings.forceXGetImage = true }
         try settings.validate()

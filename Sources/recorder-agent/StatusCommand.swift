@@ -27,6 +27,14 @@ struct StatusCommand: ParsableCommand {
         print("spool: \(spool)")
         print("  pending segments: \(contents.segments) (\(contents.bytes) bytes)")
         print("  oldest pending: \(contents.oldest ?? "none")")
+        // Journals recovery could not use wait for a person; say so on every status.
+        let aside = SegmentJournaling.asideDirectory(of: SegmentJournaling.directory(stateDirectory: state))
+        let unrecoverable = ((try? FileManager.default.contentsOfDirectory(atPath: aside.path)) ?? []).filter {
+            $0.hasSuffix(".journal")
+        }
+        if !unrecoverable.isEmpty {
+            print("  unrecoverable journals: \(unrecoverable.count) in \(aside.path) (kept for inspection; see Agent/README.md)")
+        }
         guard let status else {
             print("agent: no status in \(state) (it has not recorded yet)")
             return

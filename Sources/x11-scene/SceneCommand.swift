@@ -11,13 +11,15 @@ struct SceneCommand: ParsableCommand {
         abstract: "Draw a deterministic test scene on an X display.",
         discussion: """
             Scenes: rectangles (test pattern that changes every --period; prints one JSON line per state),
-            office (scrolling text, a moving window, typing), idle (a static desktop), demo (a moving box and clock).
+            office (scrolling text, a moving window, typing), idle (a static desktop), demo (a moving box and clock),
+            noise (every block changes every tick), and the busy desktops: terminal (a build log scrolling),
+            typing (a form typed into), drag (a window dragged across the screen), video (a video in a corner).
             """)
 
     @Option(help: "X display (default: $DISPLAY).")
     var display: String?
 
-    @Option(help: "rectangles, office, idle or demo.")
+    @Option(help: "rectangles, office, idle, demo, noise, terminal, typing, drag or video.")
     var scene: String = "demo"
 
     @Option(help: "How long to run, in seconds (default: until killed).")
@@ -39,7 +41,13 @@ struct SceneCommand: ParsableCommand {
         case "idle": script = IdleScene()
         case "demo": script = DemoScene()
         case "noise": script = NoiseScene()
-        default: throw ValidationError("unknown scene \"\(scene)\": use rectangles, office, idle, demo or noise")
+        case "terminal": script = TerminalScene()
+        case "typing": script = TypingScene()
+        case "drag": script = DragScene()
+        case "video": script = VideoScene()
+        default:
+            throw ValidationError(
+                "unknown scene \"\(scene)\": use rectangles, office, idle, demo, noise, terminal, typing, drag or video")
         }
         let start = Date()
         var frame = 0

@@ -274,6 +274,32 @@ struct VoiceIngestTests {
             #expect(timeline.voice.isEmpty, "\(timeline.voice)")
             #expect(timeline.setAside.map(\.id) == [try #require(early.json["id"] as? String)])
             #expect(timeline.setAside.first?.reason.contains("check the phone system's clock") == true)
+
+            // A call known only by its end is measured from its end: earlier and earlier recordings must
+            // not each pass and stretch it back an hour at a time.
+            let onlyEnd =
+                #"{"event_id":"e1","type":"leg.ended","occurred_at":"2026-11-23T12:05:00Z","interaction_id":"call-end","leg_id":"leg-1"}"#
+            _ = try await collector.callEvents.accept(Data(onlyEnd.utf8), from: integration, source: "test")
+            var refused: [String] = []
+            for start in ["2026-11-23T10:30:00Z", "2026-11-23T09:30:00Z", "2026-11-23T08:30:00Z"] {
+                let reply = try await Self.put(api, token, "/api/v1/voice/call-end/leg-1", wav, headers: ["X-Voice-Start": start])
+                if reply.status == 422 { refused.append(start) } else { #expect(reply.status == 201, "\(start): \(reply.json)") }
+            }
+            #expect(refused == ["2026-11-23T10:30:00Z", "2026-11-23T09:30:00Z", "2026-11-23T08:30:00Z"], "\(refused)")
+            // Voices that came before the end event are set aside, and the call starts where its near media do.
+            let lateEnd = try await Self.put(
+                api, token, "/api/v1/voice/call-late/leg-1", wav, headers: ["X-Voice-Start": "2026-11-23T12:04:00Z"])
+            var otherSound = wav
+            otherSound[wav.count - 2] ^= 1
+            let stretched = try await Self.put(
+                api, token, "/api/v1/voice/call-late/leg-1", otherSound, headers: ["X-Voice-Start": "2026-11-23T09:00:00Z"])
+            #expect(lateEnd.status == 201 && stretched.status == 201)
+            let lateEnded =
+                #"{"event_id":"l1","type":"leg.ended","occurred_at":"2026-11-23T12:05:00Z","interaction_id":"call-late","leg_id":"leg-1"}"#
+            _ = try await collector.callEvents.accept(Data(lateEnded.utf8), from: integration, source: "test")
+            let late = try #require(try await collector.timeline("call-late"))
+            #expect(late.setAside.map(\.id) == [try #require(stretched.json["id"] as? String)], "\(late.setAside)")
+            #expect(late.startedAt == "2026-11-23T12:04:00.000Z" && late.voice.count == 1, "\(late.startedAt) \(late.voice)")
         }
     }
 }

@@ -13,7 +13,7 @@ struct ManifestChainRecoveryTests {
 
     func segment(_ sequence: Int) -> RecordedSegment {
         RecordedSegment(
-            sequence: sequence, bytes: Array(repeating: UInt8(sequence), count: 1000),
+            sequence: sequence, content: .plain(Array(repeating: UInt8(sequence), count: 1000)),
             startWallTimeNanos: 1_795_435_200_000_000_000 + Int64(sequence) * 1_000_000_000, durationMs: 1000,
             lastFrameOffsetMs: 800, width: 320, height: 240, frameCount: 5, endReason: .lengthLimit)
     }

@@ -19,7 +19,7 @@ struct RecorderCommandTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let input = directory.appendingPathComponent("s.webm")
         let output = directory.appendingPathComponent("s.rgb")
-        try Data(segment.bytes).write(to: input)
+        try Data(try #require(segment.plainBytes)).write(to: input)
         let decoded = try ProcessRunner.run(
             "ffmpeg", ["-nostdin", "-v", "error", "-i", input.path, "-f", "rawvideo", "-pix_fmt", "rgb24", output.path])
         guard decoded.status == 0 else { throw TestFailure("ffmpeg: \(decoded.stderr)") }

@@ -48,16 +48,27 @@ public enum TimelineBuilder {
         func time(_ text: String?, _ clock: String?) -> Date? { onCollector(text, clockOf: clock)?.date }
 
         let legStarts = allLegs.compactMap { time($0.leg.startedAt, $0.clock) }
-        let mediaStarts =
-            inputs.voices.compactMap { onCollector($0.record.startedAt, clockOf: $0.record.clockOf)?.date }
-            + inputs.segments.compactMap { onCollector($0.record.manifest.firstFrameTime, clockOf: $0.record.agentId)?.date }
-        let start =
-            legStarts.min() ?? members.compactMap { time($0.call.startedAt, $0.clock) }.min() ?? mediaStarts.min() ?? now
-        func ms(_ date: Date) -> Int64 { Int64((date.timeIntervalSince(start) * 1000).rounded()) }
-        func callMs(_ text: String?, _ clock: String?) -> Int64? { time(text, clock).map(ms) }
+        let callStarts = legStarts + members.compactMap { time($0.call.startedAt, $0.clock) }
         // The view has ended when each of its calls has.
         let ends = members.map { time($0.call.endedAt, $0.clock) }
         let end = ends.contains(nil) ? nil : ends.compactMap { $0 }.max()
+        let knownEnds = allLegs.compactMap { time($0.leg.endedAt, $0.clock) } + ends.compactMap { $0 }
+
+        // A voice hours away from the call's own times is not its sound (intake refuses one for a known
+        // call; this catches one that arrived before the call did). Decided before the start is, on the
+        // earliest time the call's events give (a call known only by its end too): a far voice must not
+        // move the start, or each earlier one would pass and stretch the call back.
+        let farVoices = Self.farVoices(inputs.voices, anchor: (callStarts + knownEnds).min(), end: end, now: now) {
+            onCollector($0.record.startedAt, clockOf: $0.record.clockOf)?.date
+        }
+        let mediaStarts =
+            inputs.voices.filter { farVoices[$0.record.id] == nil }.compactMap {
+                onCollector($0.record.startedAt, clockOf: $0.record.clockOf)?.date
+            }
+            + inputs.segments.compactMap { onCollector($0.record.manifest.firstFrameTime, clockOf: $0.record.agentId)?.date }
+        let start = legStarts.min() ?? callStarts.min() ?? (mediaStarts + knownEnds).min() ?? now
+        func ms(_ date: Date) -> Int64 { Int64((date.timeIntervalSince(start) * 1000).rounded()) }
+        func callMs(_ text: String?, _ clock: String?) -> Int64? { time(text, clock).map(ms) }
 
         var legs: [CallTimeline.Leg] = []
         var bands: [CallTimeline.Band] = []
@@ -99,23 +110,15 @@ public enum TimelineBuilder {
                 uncertaintyMs: uncertainty ?? item.record.startUncertaintyMs)
         }.sorted { ($0.offsetMs, $0.legId, $0.id) < ($1.offsetMs, $1.legId, $1.id) }
 
-        // A voice hours away from a call whose own times are known is not its call's sound (intake
-        // refuses one for a known call; this catches one that arrived before the call did).
-        var setAside: [CallTimeline.SetAside] = []
-        if !legStarts.isEmpty || members.contains(where: { time($0.call.startedAt, $0.clock) != nil }) {
-            let callEndMs = voiceCallEnd(endMs: end.map(ms), nowMs: ms(now))
-            voice.removeAll { item in
-                let far = voiceLiesOutside(offsetMs: item.offsetMs, durationMs: item.durationMs, callEndMs: callEndMs)
-                if far {
-                    setAside.append(
-                        .init(
-                            kind: "voice", id: item.id,
-                            reason: "starts \(item.offsetMs / 60_000) min from the call's start, more than an hour outside it; "
-                                + "check the phone system's clock"))
-                }
-                return far
+        let setAside = voice.compactMap { item in
+            farVoices[item.id].map {
+                CallTimeline.SetAside(
+                    kind: "voice", id: item.id,
+                    reason: "starts \($0 / 60_000) min from the call's first known time, more than an hour outside the call; "
+                        + "check the phone system's clock")
             }
         }
+        voice.removeAll { farVoices[$0.id] != nil }
 
         let screen = inputs.segments.compactMap { item -> CallTimeline.Screen? in
             let manifest = item.record.manifest
@@ -198,6 +201,25 @@ public enum TimelineBuilder {
     /// Where a call ends for that rule, in ms from its start: its end, or, open, now but at most
     /// half a day in (none runs for days, and a lost end event must not widen it without bound).
     static func voiceCallEnd(endMs: Int64?, nowMs: Int64) -> Int64 { endMs ?? min(nowMs, farVoiceOpenCallMs) }
+
+    /// The voices lying far outside the call (`voiceLiesOutside`), by id, each with its offset in ms from
+    /// `anchor`, the call's earliest known time; none when the call has no time of its own yet.
+    static func farVoices(
+        _ voices: [(record: VoiceRecord, match: CallTimeline.Match)], anchor: Date?, end: Date?, now: Date,
+        startOf: ((record: VoiceRecord, match: CallTimeline.Match)) -> Date?
+    ) -> [String: Int64] {
+        guard let anchor else { return [:] }
+        func ms(_ date: Date) -> Int64 { Int64((date.timeIntervalSince(anchor) * 1000).rounded()) }
+        let callEndMs = voiceCallEnd(endMs: end.map(ms), nowMs: ms(now))
+        var far: [String: Int64] = [:]
+        for item in voices {
+            guard let start = startOf(item) else { continue }
+            if voiceLiesOutside(offsetMs: ms(start), durationMs: item.record.audio.durationMs, callEndMs: callEndMs) {
+                far[item.record.id] = ms(start)
+            }
+        }
+        return far
+    }
 
     /// Whether a voice `offsetMs` from the call's start, `durationMs` long, lies more than
     /// `farVoiceMs` outside [0, `callEndMs`].

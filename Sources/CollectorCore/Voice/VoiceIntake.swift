@@ -111,13 +111,15 @@ extension Collector {
                 SELECT started_at, ended_at FROM calls WHERE integration = \(bind: integration)
                 AND interaction_id = \(bind: metadata.interactionId)
                 """
-            ).first(),
-            let callStart = try row.decode(column: "started_at", as: String?.self).flatMap(Timestamp.date)
+            ).first()
         else { return }
-        // The timeline's rule, which sets aside a voice that arrived before its call.
+        let callEndedAt = try row.decode(column: "ended_at", as: String?.self).flatMap(Timestamp.date)
+        // The timeline's rule, which sets aside a voice that arrived before its call, on the call's
+        // earliest known time: a call known only by its end is measured from its end.
+        guard let callStart = try row.decode(column: "started_at", as: String?.self).flatMap(Timestamp.date) ?? callEndedAt
+        else { return }
         func ms(_ date: Date) -> Int64 { Int64((date.timeIntervalSince(callStart) * 1000).rounded()) }
-        let callEndMs = TimelineBuilder.voiceCallEnd(
-            endMs: try row.decode(column: "ended_at", as: String?.self).flatMap(Timestamp.date).map(ms), nowMs: ms(Date()))
+        let callEndMs = TimelineBuilder.voiceCallEnd(endMs: callEndedAt.map(ms), nowMs: ms(Date()))
         let callEnd = callStart.addingTimeInterval(Double(callEndMs) / 1000)
         guard !TimelineBuilder.voiceLiesOutside(offsetMs: ms(start), durationMs: durationMs, callEndMs: callEndMs) else {
             throw CollectorError(

@@ -13,17 +13,20 @@ import Synchronization
 public struct CallRecordingService: Service {
     let display: String?
     let settings: RecordingSettings
+    let journaling: SegmentJournaling?
     let sessionSettings: CallSession.Settings
     let events: AsyncStream<CallInput>
     let store: @Sendable (RecordedSegment) async -> Void
     let logger: Logger
 
     public init(
-        display: String?, settings: RecordingSettings, sessionSettings: CallSession.Settings = .init(),
-        events: AsyncStream<CallInput>, store: @escaping @Sendable (RecordedSegment) async -> Void, logger: Logger
+        display: String?, settings: RecordingSettings, journaling: SegmentJournaling? = nil,
+        sessionSettings: CallSession.Settings = .init(), events: AsyncStream<CallInput>,
+        store: @escaping @Sendable (RecordedSegment) async -> Void, logger: Logger
     ) {
         self.display = display
         self.settings = settings
+        self.journaling = journaling
         self.sessionSettings = sessionSettings
         self.events = events
         self.store = store
@@ -147,7 +150,7 @@ public struct CallRecordingService: Service {
         case .start(let legs):
             if let recording { await recording.finish() }
             let recorder = ScreenRecorder(
-                displayName: display, settings: settings, logger: logger, legs: legs)
+                displayName: display, settings: settings, journaling: journaling, logger: logger, legs: legs)
             let store = self.store
             let storing = Task { for await segment in recorder.segments { await store(segment) } }
             do {

@@ -3,7 +3,11 @@ import Glibc
 
 /// Crash-safe files: write to a temporary name, fsync, rename, fsync the directory; 0600 files, 0700 dirs.
 public enum DurableFile {
+    /// Creates the directory (and its parents) 0700; a new one's entry is made durable in its parent,
+    /// or a power loss could take a journal directory with the journals fsync'd in it.
     public static func makeDirectory(_ url: URL) throws {
+        let existed = FileManager.default.fileExists(atPath: url.path)
+        defer { if !existed { syncDirectory(url.deletingLastPathComponent()) } }
         do {
             try FileManager.default.createDirectory(
                 at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -42,10 +46,23 @@ public enum DurableFile {
             unlink(temporary.path)
             throw OutputError(description: "cannot write \(url.path): \(reason)")
         }
-        let directory = open(url.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        syncDirectory(url.deletingLastPathComponent())
+    }
+
+    /// Makes a directory's entries (a rename, a removal) durable.
+    public static func syncDirectory(_ url: URL) {
+        let directory = open(url.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directory >= 0 {
             fsync(directory)
             close(directory)
         }
+    }
+
+    /// Removes a file durably; one already gone is not an error.
+    public static func remove(_ url: URL) throws {
+        guard unlink(url.path) == 0 || errno == ENOENT else {
+            throw OutputError(description: "cannot remove \(url.path): \(String(cString: strerror(errno)))")
+        }
+        syncDirectory(url.deletingLastPathComponent())
     }
 }

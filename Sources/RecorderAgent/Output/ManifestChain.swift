@@ -17,6 +17,9 @@ public final class ManifestChain: Sendable {
     struct Head: Codable {
         var nextSequence = 1
         var lastManifestSha256: String?
+        /// The last manifest's `sealedSha256`: a journal whose segment this is was stored before a
+        /// crash took the agent, even if the segment has left the spool since (`JournalRecovery`).
+        var lastSealedSha256: String?
     }
 
     public init(stateDirectory path: String, agentId: String, nodePath: String) throws {
@@ -77,19 +80,21 @@ public final class ManifestChain: Sendable {
                 durationMs: Int(segment.durationMs.rounded()), frameCount: segment.frameCount, width: segment.width,
                 height: segment.height, pauseGaps: segment.pauseGaps,
                 legs: segment.legs.isEmpty ? nil : segment.legs, holds: segment.holds.isEmpty ? nil : segment.holds,
-                monitor: segment.monitor, endReason: segment.endReason.rawValue,
+                monitor: segment.monitor, endReason: segment.endReason.rawValue, recovery: segment.recovery,
                 sealedSize: sealedBytes.count,
                 sealedSha256: ManifestVerification.sha256Hex(sealedBytes),
                 previousManifestSha256: head.lastManifestSha256)
             let bytes = try signer.sign(manifest).fileBytes()
             try store(segmentFile, bytes)
-            try commit(&head, sequence: manifest.sequence, manifestBytes: bytes)
+            try commit(&head, sequence: manifest.sequence, manifestBytes: bytes, sealedSha256: manifest.sealedSha256)
             return segmentFile
         }
     }
 
-    private func commit(_ head: inout Head, sequence: Int, manifestBytes: Data) throws {
-        let next = Head(nextSequence: sequence + 1, lastManifestSha256: ManifestVerification.sha256Hex(manifestBytes))
+    private func commit(_ head: inout Head, sequence: Int, manifestBytes: Data, sealedSha256: String?) throws {
+        let next = Head(
+            nextSequence: sequence + 1, lastManifestSha256: ManifestVerification.sha256Hex(manifestBytes),
+            lastSealedSha256: sealedSha256)
         try DurableFile.write(try JSONEncoder().encode(next), to: stateDirectory.appendingPathComponent("chain.json"))
         head = next
     }
@@ -103,41 +108,77 @@ public final class ManifestChain: Sendable {
         public init() {}
     }
 
-    /// Brings the chain and the spool back in step after a crash: removes torn temporary files, adopts
-    /// manifests written after the head last moved, and signs a `recovered` manifest for every sealed
-    /// file whose manifest was never written (its timing fields are unknown and left at zero).
+    /// Brings the chain and the spool back in step after a crash: `recoverHead`, then `reattestOrphans`.
+    /// (The agent recovers its journals between the two, `JournalRecovery`.)
     public func recover(spool: URL) throws -> Recovery {
+        var recovery = try recoverHead(spool: spool)
+        recovery.reattestedSegments = try reattestOrphans(spool: spool)
+        return recovery
+    }
+
+    /// Removes torn temporary files and adopts the manifests written after the head last moved.
+    public func recoverHead(spool: URL) throws -> Recovery {
         var recovery = Recovery()
         let names = (try? FileManager.default.contentsOfDirectory(atPath: spool.path)) ?? []
         for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") {
             try? FileManager.default.removeItem(at: spool.appendingPathComponent(name))
             recovery.removedTemporaryFiles += 1
         }
-        var described = Set<String>()
-        var newest: (sequence: Int, bytes: Data)?
-        for name in names where name.hasSuffix(".json") && !name.hasPrefix(".") {
-            guard let bytes = FileManager.default.contents(atPath: spool.appendingPathComponent(name).path),
-                let manifest = try? JSONDecoder().decode(SegmentManifest.self, from: bytes),
-                manifest.agentId == agentId
-            else { continue }
-            described.insert(manifest.segmentFile)
-            if manifest.sequence > (newest?.sequence ?? 0) { newest = (manifest.sequence, bytes) }
+        var newest: (manifest: SegmentManifest, bytes: Data)?
+        for (manifest, bytes) in ownManifests(in: spool) where manifest.sequence > (newest?.manifest.sequence ?? 0) {
+            newest = (manifest, bytes)
         }
         try head.withLock { head in
-            if let newest, newest.sequence >= head.nextSequence {
-                try commit(&head, sequence: newest.sequence, manifestBytes: newest.bytes)
+            if let newest, newest.manifest.sequence >= head.nextSequence {
+                try commit(
+                    &head, sequence: newest.manifest.sequence, manifestBytes: newest.bytes,
+                    sealedSha256: newest.manifest.sealedSha256)
                 recovery.adoptedManifests += 1
             }
         }
+        return recovery
+    }
+
+    /// Signs a `recovered` manifest for every sealed file whose manifest was never written (its timing
+    /// fields are unknown and left at zero); returns their names.
+    public func reattestOrphans(spool: URL) throws -> [String] {
+        let described = Set(ownManifests(in: spool).map(\.manifest.segmentFile))
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: spool.path)) ?? []
+        var reattested: [String] = []
         for name in names.sorted()
         where name.hasSuffix(".webm.p7m") && !name.hasPrefix(".") && !described.contains(name) {
             guard let sealed = FileManager.default.contents(atPath: spool.appendingPathComponent(name).path) else {
                 continue
             }
             try reattest(segmentFile: name, sealed: [UInt8](sealed), in: spool)
-            recovery.reattestedSegments.append(name)
+            reattested.append(name)
         }
-        return recovery
+        return reattested
+    }
+
+    /// Whether the chain holds a sealed segment with this SHA-256: in the spool, or the last one
+    /// committed (stored, perhaps uploaded and gone from the spool since).
+    public func holds(sealedSha256: String, spool: URL) -> Bool {
+        head.withLock { $0.lastSealedSha256 } == sealedSha256
+            || ownManifests(in: spool).contains { $0.manifest.sealedSha256 == sealedSha256 }
+    }
+
+    /// Whether the head has moved past this manifest: only such a manifest may be uploaded (and so
+    /// leave the spool). One written just before a crash is adopted at the next start, then taken.
+    public func isCommitted(_ manifest: SegmentManifest) -> Bool {
+        manifest.agentId != agentId || head.withLock { manifest.sequence < $0.nextSequence }
+    }
+
+    /// This agent's manifests in the spool, with their bytes.
+    private func ownManifests(in spool: URL) -> [(manifest: SegmentManifest, bytes: Data)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: spool.path)) ?? []
+        return names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.compactMap { name in
+            guard let bytes = FileManager.default.contents(atPath: spool.appendingPathComponent(name).path),
+                let manifest = try? JSONDecoder().decode(SegmentManifest.self, from: bytes),
+                manifest.agentId == agentId
+            else { return nil }
+            return (manifest, bytes)
+        }
     }
 
     private func reattest(segmentFile: String, sealed: [UInt8], in spool: URL) throws {
@@ -152,7 +193,7 @@ public final class ManifestChain: Sendable {
             let bytes = try signer.sign(manifest).fileBytes()
             try DurableFile.write(
                 bytes, to: spool.appendingPathComponent(StorageLayout.manifestName(ofSegment: segmentFile)))
-            try commit(&head, sequence: manifest.sequence, manifestBytes: bytes)
+            try commit(&head, sequence: manifest.sequence, manifestBytes: bytes, sealedSha256: manifest.sealedSha256)
         }
     }
 }

@@ -42,20 +42,36 @@ public struct SegmentDirectory: Sendable {
     /// the file is sealed (`.webm.p7m`) and, with a chain, a signed manifest (`.json`) follows it.
     public func write(_ segment: RecordedSegment) throws -> Outcome {
         // Sealing adds well under 1 KB per recipient; the manifest about 1 KB.
-        let expected = segment.bytes.count + 1024 * (recipients.count + 1)
+        let expected = segment.content.byteCount + 1024 * (recipients.count + 1)
         if let reason = limits.refusal(adding: expected, to: SpoolContents.scan(url), on: url) {
             return .refused(reason)
         }
         return .stored(try store(segment))
     }
 
+    /// A segment sealed as it was recorded comes with its journal, removed once the sealed file and its
+    /// manifest are durable and the chain's head has moved (a crash before that recovers the journal,
+    /// and `JournalRecovery` sees that the segment is already stored).
     private func store(_ segment: RecordedSegment) throws -> URL {
-        guard !recipients.isEmpty else {
+        let sealed: [UInt8]
+        var journal: URL?
+        switch segment.content {
+        case .plain(let bytes) where recipients.isEmpty:
             let destination = url.appendingPathComponent(SegmentDirectory.fileName(for: segment))
-            try DurableFile.write(Data(segment.bytes), to: destination)
+            try DurableFile.write(Data(bytes), to: destination)
             return destination
+        case .plain(let bytes):
+            sealed = try SegmentSealer.seal(bytes, for: recipients)
+        case .sealed(let bytes, let journalURL):
+            sealed = bytes
+            journal = journalURL
         }
-        let sealed = try SegmentSealer.seal(segment.bytes, for: recipients)
+        let destination = try storeSealed(sealed, of: segment)
+        if let journal { try DurableFile.remove(journal) }
+        return destination
+    }
+
+    private func storeSealed(_ sealed: [UInt8], of segment: RecordedSegment) throws -> URL {
         guard let chain else {
             let destination = url.appendingPathComponent(SegmentDirectory.fileName(for: segment, suffix: ".webm.p7m"))
             try DurableFile.write(Data(sealed), to: destination)

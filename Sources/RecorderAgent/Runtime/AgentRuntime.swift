@@ -31,6 +31,8 @@ public struct AgentRuntime: Sendable {
     public let spool: SegmentDirectory
     public let status: AgentStatusFile
     public let recorder: ScreenRecorder
+    /// How sealed recordings journal their segment in progress (nil: plain output, or turned off).
+    public let journaling: SegmentJournaling?
     /// The collector this agent is enrolled with, if any.
     public let collector: CollectorLink?
     /// Every segment file written during the run, in order (for the command's summary).
@@ -74,8 +76,19 @@ public struct AgentRuntime: Sendable {
                 nodePath: configuration.nodePath)
         spool = try SegmentDirectory(
             path: outputDirectory, recipients: recipients, chain: chain, limits: configuration.spool)
+        let journalDirectory = SegmentJournaling.directory(stateDirectory: stateDirectory)
         if let chain {
-            let recovery = try chain.recover(spool: spool.url)
+            var recovery = try chain.recoverHead(spool: spool.url)
+            let journals = try JournalRecovery(directory: journalDirectory, spool: spool, logger: logger).run()
+            recovery.reattestedSegments = try chain.reattestOrphans(spool: spool.url)
+            if journals != JournalRecovery.Report() {
+                logger.warning(
+                    "recovered the segments in progress at an unclean stop",
+                    metadata: [
+                        "recovered": "\(journals.recovered)", "already_stored": "\(journals.alreadyStored)",
+                        "empty": "\(journals.empty)", "set_aside": "\(journals.setAside)", "postponed": "\(journals.postponed)",
+                    ])
+            }
             if recovery != ManifestChain.Recovery() {
                 logger.warning(
                     "recovered the spool after an unclean stop",
@@ -88,7 +101,14 @@ public struct AgentRuntime: Sendable {
         }
         try DurableFile.makeDirectory(URL(fileURLWithPath: stateDirectory))
         status = AgentStatusFile(stateDirectory: stateDirectory, spoolDirectory: spool.url.path)
-        recorder = ScreenRecorder(displayName: configuration.display, settings: configuration.recording, logger: logger)
+        // The segment in progress is journaled only when sealed: a journal of plaintext would put the screen on disk.
+        journaling =
+            recipients.isEmpty || configuration.recording.journalSyncSeconds == 0
+            ? nil
+            : SegmentJournaling(
+                recipients: recipients, directory: journalDirectory, syncSeconds: configuration.recording.journalSyncSeconds)
+        recorder = ScreenRecorder(
+            displayName: configuration.display, settings: configuration.recording, journaling: journaling, logger: logger)
         collector = try CollectorLink.load(stateDirectory: stateDirectory)
         if followsCalls, collector == nil || recipients.isEmpty {
             throw SetupError(
@@ -138,7 +158,7 @@ public struct AgentRuntime: Sendable {
         case .upload:
             let uploader = SpoolUploader(
                 spool: spool.url, client: WebDAVClient(target: configuration.storage!), collector: collector,
-                logger: logger)
+                chain: spool.chain, logger: logger)
             return .init(
                 service: UploadService(uploader: uploader, logger: logger) { pass in
                     if let error = pass.stoppedBy { status.failed(error) }
@@ -173,7 +193,7 @@ public struct AgentRuntime: Sendable {
             let events = Self.merged([remote] + local.map(report.reporting))
             return .init(
                 service: CallRecordingService(
-                    display: configuration.display, settings: configuration.recording, events: events,
+                    display: configuration.display, settings: configuration.recording, journaling: journaling, events: events,
                     store: { segment in
                         do {
                             try Self.store(segment, in: spool, status: status, written: written, logger: logger)
@@ -212,7 +232,9 @@ extension AgentRuntime {
             written.append(url.path)
             status.stored()
         case .refused(let reason):
-            // Explicit policy (Agent/README.md): refuse new segments, keep the spooled ones, go on.
+            // Explicit policy (Agent/README.md): refuse new segments, keep the spooled ones, go on. The
+            // refused segment's journal goes too, or the next start would put it back past the limit.
+            if case .sealed(_, let journal?) = segment.content { try? DurableFile.remove(journal) }
             logger.error(
                 "segment refused, recording continues",
                 metadata: ["sequence": "\(segment.sequence)", "reason": "\(reason)"])

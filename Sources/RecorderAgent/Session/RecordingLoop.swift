@@ -29,8 +29,10 @@ final class RecordingLoop {
     private let damage: DamageTracker?
     private let cursor: CursorOverlay?
     private var pipeline: CapturePipeline
-    private var segment: WebMSegmentWriter?
+    private let journaling: SegmentJournaling?
+    private var segment: SegmentInProgress?
     private var segmentStartMono: Int64 = 0
+    private var lastCheckpointMono: Int64 = 0
     private var lastKeyframeMono: Int64 = 0
     private var lastEncodedMono: Int64 = 0
     private var recordingStartMono: Int64 = 0
@@ -47,8 +49,12 @@ final class RecordingLoop {
     /// The pause that ended before the next segment, for its manifest.
     private var pendingGaps: [SegmentManifest.PauseGap] = []
 
-    init(displayName: String?, settings: RecordingSettings, logger: Logger, legs: [CallLeg] = []) throws {
+    init(
+        displayName: String?, settings: RecordingSettings, journaling: SegmentJournaling? = nil, logger: Logger,
+        legs: [CallLeg] = []
+    ) throws {
         self.legs = legs
+        self.journaling = journaling
         self.settings = settings
         self.logger = logger
         display = try X11Display(name: displayName)
@@ -101,6 +107,7 @@ final class RecordingLoop {
                 if pausedSince == nil {
                     try captureTick(
                         at: tick, segmentLength: segmentLength, keyframeInterval: keyframeInterval, deliver: deliver)
+                    try checkpointIfDue(at: tick)
                 }
                 nextTick += interval
                 let now = MonotonicClock.now()
@@ -150,13 +157,13 @@ final class RecordingLoop {
             return
         }
         if startsSegment {
-            beginSegment(at: tick)
+            try beginSegment(at: tick)
         }
         let ptsMs = (tick - recordingStartMono) / 1_000_000
         let durationMs = Int((tick - (lastEncodedMono == 0 ? tick : lastEncodedMono)) / 1_000_000)
         for frame in try pipeline.encode(ptsMs: ptsMs, durationMs: max(durationMs, 1), keyframe: keyframe) {
             let segmentPts = (tick - segmentStartMono) / 1_000_000
-            segment?.append(frame: frame.bytes, timestampMs: segmentPts, isKeyframe: frame.isKeyframe)
+            try segment?.append(frame: frame.bytes, timestampMs: segmentPts, isKeyframe: frame.isKeyframe)
             statistics.framesEncoded += 1
             if frame.isKeyframe {
                 statistics.keyframes += 1
@@ -204,23 +211,60 @@ final class RecordingLoop {
         }
     }
 
-    private func beginSegment(at tick: Int64) {
-        segment = WebMSegmentWriter(
-            width: pipeline.area.width, height: pipeline.area.height,
-            startWallTimeNanos: MonotonicClock.wallTime(atMonotonic: tick))
+    private func beginSegment(at tick: Int64) throws {
+        let start = MonotonicClock.wallTime(atMonotonic: tick)
+        if let journaling {
+            let metadata = JournalMetadata(
+                sequence: nextSequence, startWallTimeNanos: start, width: pipeline.area.width,
+                height: pipeline.area.height, legs: legs, pauseGaps: pendingGaps, monitor: settings.monitor,
+                lostAtMostMs: Int(journaling.syncSeconds * 1000))
+            segment = try JournaledSegment(metadata: metadata, journaling: journaling, logger: logger)
+        } else {
+            segment = PlainSegment(width: pipeline.area.width, height: pipeline.area.height, startWallTimeNanos: start)
+        }
         segmentStartMono = tick
+        lastCheckpointMono = tick
+    }
+
+    /// A checkpoint of the segment in progress every `checkpointSeconds` of recording (a sealed
+    /// recording's journal; nothing for a plain one).
+    private func checkpointIfDue(at tick: Int64) throws {
+        guard let journaling, let segment, segment.frameCount > 0,
+            tick - lastCheckpointMono >= Int64(journaling.checkpointSeconds * 1_000_000_000)
+        else { return }
+        try segment.checkpoint(
+            durationMs: Double(tick - segmentStartMono) / 1_000_000, progress: progress(of: segment, at: tick, reason: nil))
+        lastCheckpointMono = tick
+    }
+
+    /// What the manifest of `segment` ending at `end` (monotonic ns) would say.
+    private func progress(of segment: SegmentInProgress, at end: Int64, reason: RecordedSegment.EndReason?) -> JournalProgress {
+        JournalProgress(
+            durationMs: Double(end - segmentStartMono) / 1_000_000, frameCount: segment.frameCount,
+            lastFrameOffsetMs: segment.lastTimestampMs,
+            holds: holds(from: segment.startWallTimeNanos, to: MonotonicClock.wallTime(atMonotonic: end)),
+            endReason: reason?.rawValue)
     }
 
     private func finishSegment(at end: Int64, reason: RecordedSegment.EndReason, deliver: (RecordedSegment) -> Void) {
-        guard var writer = segment, !writer.isEmpty else {
+        guard let writer = segment, writer.frameCount > 0 else {
             segment = nil
             return
         }
         let durationMs = Double(end - segmentStartMono) / 1_000_000
-        let bytes = writer.finish(durationMs: durationMs)
+        let content: RecordedSegment.Content
+        do {
+            content = try writer.finish(durationMs: durationMs, progress: progress(of: writer, at: end, reason: reason))
+        } catch {
+            // Sealing is in memory and cannot fail but by a fault of ours; the journal (if any) stays
+            // for recovery at the next start.
+            logger.error("cannot finish the segment; its journal is kept", metadata: ["error": "\(error)"])
+            segment = nil
+            return
+        }
         let finished = RecordedSegment(
-            sequence: nextSequence, bytes: bytes, startWallTimeNanos: writer.startWallTimeNanos, durationMs: durationMs,
-            lastFrameOffsetMs: writer.lastTimestampMs, width: writer.width, height: writer.height,
+            sequence: nextSequence, content: content, startWallTimeNanos: writer.startWallTimeNanos,
+            durationMs: durationMs, lastFrameOffsetMs: writer.lastTimestampMs, width: writer.width, height: writer.height,
             frameCount: writer.frameCount, endReason: reason, legs: legs,
             holds: holds(from: writer.startWallTimeNanos, to: MonotonicClock.wallTime(atMonotonic: end)),
             pauseGaps: pendingGaps, monitor: settings.monitor)
@@ -233,7 +277,7 @@ final class RecordingLoop {
             "segment finished",
             metadata: [
                 "sequence": "\(finished.sequence)", "frames": "\(finished.frameCount)",
-                "duration_ms": "\(Int(durationMs))", "bytes": "\(bytes.count)", "reason": "\(reason.rawValue)",
+                "duration_ms": "\(Int(durationMs))", "bytes": "\(content.byteCount)", "reason": "\(reason.rawValue)",
             ])
         deliver(finished)
     }

@@ -19,6 +19,7 @@ public final class ScreenRecorder: Sendable {
     private let permits: DispatchSemaphore
     private let commands = RecorderCommandQueue()
     private let legs: [CallLeg]
+    private let journaling: SegmentJournaling?
 
     private enum ThreadState {
         case notStarted
@@ -26,12 +27,14 @@ public final class ScreenRecorder: Sendable {
         case finished(Result<RecordingStatistics, Error>)
     }
 
-    /// `legs`: the legs the first segments belong to (a recording started for a call).
+    /// `legs`: the legs the first segments belong to (a recording started for a call). `journaling`:
+    /// seal each segment as it is recorded and journal it (`JournaledSegment`); nil keeps it in memory.
     public init(
-        displayName: String?, settings: RecordingSettings, logger: Logger, maxPendingSegments: Int = 2,
-        legs: [CallLeg] = []
+        displayName: String?, settings: RecordingSettings, journaling: SegmentJournaling? = nil, logger: Logger,
+        maxPendingSegments: Int = 2, legs: [CallLeg] = []
     ) {
         self.legs = legs
+        self.journaling = journaling
         self.displayName = displayName
         self.settings = settings
         self.logger = logger
@@ -117,7 +120,8 @@ public final class ScreenRecorder: Sendable {
     > {
         let loop: RecordingLoop
         do {
-            loop = try RecordingLoop(displayName: displayName, settings: settings, logger: logger, legs: legs)
+            loop = try RecordingLoop(
+                displayName: displayName, settings: settings, journaling: journaling, logger: logger, legs: legs)
         } catch {
             ready.resume(throwing: error)
             return .failure(error)

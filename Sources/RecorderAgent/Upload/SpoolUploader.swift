@@ -14,12 +14,17 @@ public final class SpoolUploader: Sendable {
     public let spool: URL
     public let client: WebDAVClient
     public let collector: CollectorLink?
+    /// The agent's chain: a manifest is taken only once the head has moved past it
+    /// (`ManifestChain.isCommitted`), so no segment leaves the spool while a crash could still make its
+    /// journal or its sequence number look unused.
+    public let chain: ManifestChain?
     private let logger: Logger
 
-    public init(spool: URL, client: WebDAVClient, collector: CollectorLink? = nil, logger: Logger) {
+    public init(spool: URL, client: WebDAVClient, collector: CollectorLink? = nil, chain: ManifestChain? = nil, logger: Logger) {
         self.spool = spool
         self.client = client
         self.collector = collector
+        self.chain = chain
         self.logger = logger
     }
 
@@ -84,8 +89,15 @@ public final class SpoolUploader: Sendable {
 
     /// Manifest names sort by first-frame time: oldest first.
     func pendingManifests() -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: spool.path)) ?? [])
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: spool.path)) ?? [])
             .filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted()
+        guard let chain else { return names }
+        return names.filter { name in
+            guard let bytes = FileManager.default.contents(atPath: spool.appendingPathComponent(name).path),
+                let manifest = try? JSONDecoder().decode(SegmentManifest.self, from: bytes)
+            else { return true }  // unreadable: the upload names the problem
+            return chain.isCommitted(manifest)
+        }
     }
 
     /// Segment first, manifest second (reindexing finds segments by their manifests), then the report

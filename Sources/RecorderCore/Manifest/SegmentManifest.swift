@@ -31,6 +31,9 @@ public struct SegmentManifest: Codable, Sendable, Equatable {
     /// key, in manifests from before it was written).
     public var monitor: String?
     public var endReason: String
+    /// For a segment recovered from its journal after a crash (end reason `recovered`): how much of the
+    /// recording it holds and what was lost; nil (an absent key) otherwise.
+    public var recovery: Recovery?
     public var sealedSize: Int
     public var sealedSha256: String
     /// SHA-256 (hex) of the previous manifest file's bytes; nil for the agent's first segment.
@@ -50,6 +53,21 @@ public struct SegmentManifest: Codable, Sendable, Equatable {
         }
     }
 
+    /// What a recovered segment holds: the recording up to `recordedUntil`, and at most `lostAtMostMs`
+    /// after it (0: the segment had finished and only its storing was interrupted); `discardedBytes`
+    /// of the journal came after its last checkpoint or were torn, and were left out.
+    public struct Recovery: Codable, Sendable, Equatable {
+        public var recordedUntil: String
+        public var lostAtMostMs: Int
+        public var discardedBytes: Int
+
+        public init(recordedUntil: String, lostAtMostMs: Int, discardedBytes: Int) {
+            self.recordedUntil = recordedUntil
+            self.lostAtMostMs = lostAtMostMs
+            self.discardedBytes = discardedBytes
+        }
+    }
+
     public struct Signature: Codable, Sendable, Equatable {
         public var algorithm = "ed25519"
         /// Base64 of the raw 32-byte public key (the collector compares it with the enrolled key).
@@ -62,7 +80,8 @@ public struct SegmentManifest: Codable, Sendable, Equatable {
         agentId: String, nodePath: String, callIds: [String], sequence: Int, segmentFile: String,
         firstFrameTime: String, lastFrameTime: String, durationMs: Int, frameCount: Int, width: Int, height: Int,
         pauseGaps: [PauseGap] = [], legs: [CallLeg]? = nil, holds: [HoldInterval]? = nil, monitor: String? = nil,
-        endReason: String, sealedSize: Int, sealedSha256: String, previousManifestSha256: String?
+        endReason: String, recovery: Recovery? = nil, sealedSize: Int, sealedSha256: String,
+        previousManifestSha256: String?
     ) {
         self.agentId = agentId
         self.nodePath = nodePath
@@ -80,6 +99,7 @@ public struct SegmentManifest: Codable, Sendable, Equatable {
         self.holds = holds
         self.monitor = monitor
         self.endReason = endReason
+        self.recovery = recovery
         self.sealedSize = sealedSize
         self.sealedSha256 = sealedSha256
         self.previousManifestSha256 = previousManifestSha256

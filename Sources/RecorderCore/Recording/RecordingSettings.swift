@@ -16,6 +16,10 @@ public struct RecordingSettings: Sendable, Equatable, Codable {
     public var drawCursor = true
     /// Skip MIT-SHM and read frames with XGetImage (for remote displays where SHM cannot work).
     public var forceXGetImage = false
+    /// How often the journal of the segment in progress is made durable (fdatasync), in seconds: the
+    /// most a power loss takes from a sealed recording (a killed agent loses at most 1 s). 0 turns
+    /// the journal off: a crash then loses the whole segment in progress.
+    public var journalSyncSeconds: Double = 2
 
     public init() {}
 
@@ -45,6 +49,10 @@ public struct RecordingSettings: Sendable, Equatable, Codable {
             throw InvalidSetting(
                 key: "keyframe-interval", problem: "must be 0 (segment start only) or a positive duration")
         }
+        guard journalSyncSeconds.isFinite, journalSyncSeconds == 0 || (1...60).contains(journalSyncSeconds) else {
+            throw InvalidSetting(
+                key: "journal-sync", problem: "\(journalSyncSeconds) s is not allowed; use 1 s to 60 s, or 0 for no journal")
+        }
         if let monitor, monitor.isEmpty {
             throw InvalidSetting(key: "monitor", problem: "an empty monitor name; omit it to record the whole screen")
         }
@@ -63,6 +71,7 @@ extension RecordingSettings {
         case monitor
         case drawCursor = "draw_cursor"
         case forceXGetImage = "force_xgetimage"
+        case journalSyncSeconds = "journal_sync_seconds"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -77,6 +86,7 @@ extension RecordingSettings {
         monitor = try container.decodeIfPresent(String.self, forKey: .monitor)
         drawCursor = try container.decodeIfPresent(Bool.self, forKey: .drawCursor) ?? drawCursor
         forceXGetImage = try container.decodeIfPresent(Bool.self, forKey: .forceXGetImage) ?? forceXGetImage
+        journalSyncSeconds = try container.decodeIfPresent(Double.self, forKey: .journalSyncSeconds) ?? journalSyncSeconds
         try validate()
     }
 
@@ -90,5 +100,9 @@ extension RecordingSettings {
         try container.encodeIfPresent(monitor, forKey: .monitor)
         try container.encode(drawCursor, forKey: .drawCursor)
         try container.encode(forceXGetImage, forKey: .forceXGetImage)
+        // Written only when changed: configurations written before the journal keep their bytes.
+        if journalSyncSeconds != RecordingSettings().journalSyncSeconds {
+            try container.encode(journalSyncSeconds, forKey: .journalSyncSeconds)
+        }
     }
 }
